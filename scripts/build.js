@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Build: TypeScript -> CommonJS in dist/, then copy what Node-RED loads beside the compiled nodes
+// (editor .html, locales, icons), since Node-RED looks for them next to the node's .js file.
+'use strict';
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+
+const copyDir = (from, to, filter) => {
+  if (!fs.existsSync(from)) return;
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    if (entry.isDirectory()) copyDir(src, dst, filter);
+    else if (filter(entry.name)) fs.copyFileSync(src, dst);
+  }
+};
+copyDir(path.join(root, 'nodes'), path.join(root, 'dist/nodes'), (n) => !n.endsWith('.ts'));
+copyDir(path.join(root, 'icons'), path.join(root, 'dist/nodes/icons'), () => true);
