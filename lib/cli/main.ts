@@ -1,0 +1,39 @@
+import { InputError } from '../engine/commands';
+import { renderFile } from './render';
+
+// The `loopstation` command. Errors a user can fix are one line on stderr and a non-zero exit, never a stack trace.
+
+const USAGE = `usage: loopstation <command>
+
+  render <script.json>   render a script offline to WAV (see README: "loopstation render")
+  help                   this text
+`;
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'render': {
+        if (rest.length !== 1) throw new InputError('render', 'expects one argument: the script file (loopstation render script.json)');
+        const result = await renderFile(rest[0]);
+        const seconds = result.mix.length / 2;
+        process.stdout.write(`rendered ${seconds} frames\n`);
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, help`);
+    }
+  } catch (e) {
+    if (e instanceof InputError || (e as Error).name === 'WavError') {
+      process.stderr.write(`loopstation ${command ?? ''}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

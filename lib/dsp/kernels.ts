@@ -1,0 +1,173 @@
+// The per-block DSP kernels, in plain JavaScript. Called only from Engine.process() (the real-time
+// side); none of them allocates.
+//
+// Contract shared with the WebAssembly kernels: every buffer is a range of one Float32 memory `m`,
+// addressed by float offsets; audio is interleaved stereo; lengths and positions are in frames.
+// Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
+// product), so a SIMD f32x4 kernel doing the same operations produces the same bits.
+
+const f = Math.fround;
+
+/** m[dst .. dst+2n) = 0 */
+export function zero(m: Float32Array, dst: number, frames: number): void {
+  m.fill(0, dst, dst + frames * 2);
+}
+
+/** bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps many times. */
+export function mixLoop(
+  m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number,
+): void {
+  let b = bus;
+  let left = frames;
+  while (left > 0) {
+    const run = Math.min(left, len - pos);
+    let s = loop + pos * 2;
+    const end = b + run * 2;
+    while (b < end) {
+      m[b] += f(m[s] * gl);
+      m[b + 1] += f(m[s + 1] * gr);
+      b += 2;
+      s += 2;
+    }
+    left -= run;
+    pos = 0;
+  }
+}
+
+/**
+ * Like mixLoop with a linear gain ramp: frame k (0-based) of this call gets gain
+ * start + step * (k0 + k + 1), where k0 is how many ramp frames earlier calls already rendered.
+ */
+export function mixLoopRamp(
+  m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number,
+  startL: number, startR: number, stepL: number, stepR: number, k0: number,
+): void {
+  let b = bus;
+  let k = k0 + 1;
+  let left = frames;
+  while (left > 0) {
+    const run = Math.min(left, len - pos);
+    let s = loop + pos * 2;
+    const end = b + run * 2;
+    while (b < end) {
+      const kf = f(k);
+      m[b] += f(m[s] * f(startL + f(stepL * kf)));
+      m[b + 1] += f(m[s + 1] * f(startR + f(stepR * kf)));
+      b += 2;
+      s += 2;
+      k++;
+    }
+    left -= run;
+    pos = 0;
+  }
+}
+
+/** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
+export function addScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
+  const end = dst + frames * 2;
+  for (let d = dst, s = src; d < end; d++, s++) m[d] += f(m[s] * g);
+}
+
+/** dst = src * g over n frames. */
+export function copyScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
+  const end = dst + frames * 2;
+  for (let d = dst, s = src; d < end; d++, s++) m[d] = f(m[s] * g);
+}
+
+/**
+ * Overdub: loop[p] = loop[p] * (1 - w * (1 - feedback)) + input * w for each frame, p wrapping at len.
+ * w ramps linearly: frame k gets w = w0 + dw * (k0 + k + 1), or w0 throughout when dw is 0.
+ */
+export function overdub(
+  m: Float32Array, loop: number, len: number, pos: number, input: number, frames: number,
+  feedback: number, w0: number, dw: number, k0: number,
+): void {
+  const loss = f(1 - feedback);
+  let i = input;
+  let k = k0 + 1;
+  let left = frames;
+  while (left > 0) {
+    const run = Math.min(left, len - pos);
+    let p = loop + pos * 2;
+    const end = p + run * 2;
+    while (p < end) {
+      const w = dw === 0 ? w0 : f(w0 + f(dw * f(k)));
+      const keep = f(1 - f(w * loss));
+      m[p] = f(m[p] * keep) + f(m[i] * w);
+      m[p + 1] = f(m[p + 1] * keep) + f(m[i + 1] * w);
+      p += 2;
+      i += 2;
+      k++;
+    }
+    left -= run;
+    pos = 0;
+  }
+}
+
+/**
+ * Crossfades the last n frames of a loop into its pre-roll, so the wrap from the loop's end to its start
+ * is continuous: loop[len-n+q] = loop[len-n+q] * (1 - fade(q)) + preroll[q] * fade(q), with
+ * fade(q) = 0.5 - 0.5 * cos(pi * (q + 1) / (n + 1)) read from the table at `fade` (n values).
+ */
+export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fade: number, frames: number): void {
+  for (let q = 0; q < frames; q++) {
+    const fi = m[fade + q];
+    const fo = f(1 - fi);
+    const d = dst + q * 2;
+    const p = preroll + q * 2;
+    m[d] = f(m[d] * fo) + f(m[p] * fi);
+    m[d + 1] = f(m[d + 1] * fo) + f(m[p + 1] * fi);
+  }
+}
+
+/** Master gain and limiter, in place. clamp: hard clip at +-1. soft: above `knee` a rational curve that approaches 1. */
+export function masterOut(m: Float32Array, buf: number, frames: number, gain: number, soft: boolean): void {
+  const knee = f(0.8);
+  const room = f(1 - knee);
+  const end = buf + frames * 2;
+  for (let i = buf; i < end; i++) {
+    let v = f(m[i] * gain);
+    if (soft) {
+      const a = v < 0 ? -v : v;
+      if (a > knee) {
+        const d = f(f(a - knee) / room);
+        const y = f(knee + f(room * f(d / f(1 + d))));
+        v = v < 0 ? -y : y;
+      }
+    } else if (v > 1) v = 1;
+    else if (v < -1) v = -1;
+    m[i] = v;
+  }
+}
+
+/** Float to int16 at the device boundary: scale by 32767, clamp, truncate toward zero; NaN -> 0. */
+export function toInt16(m: Float32Array, src: number, frames: number, out: Int16Array): void {
+  const n = frames * 2;
+  for (let i = 0; i < n; i++) {
+    let v = f(m[src + i] * 32767);
+    if (v > 32767) v = 32767;
+    else if (v < -32768) v = -32768;
+    out[i] = v | 0;
+  }
+}
+
+/** int16 from the device into the arena as float: x / 32768. */
+export function fromInt16(input: Int16Array, m: Float32Array, dst: number, frames: number): void {
+  const n = frames * 2;
+  for (let i = 0; i < n; i++) m[dst + i] = f(input[i] / 32768);
+}
+
+/** Peak |x| per channel over n frames, written to m[out], m[out+1] (max with what is already there). */
+export function peak(m: Float32Array, src: number, frames: number, out: number): void {
+  let l = m[out];
+  let r = m[out + 1];
+  const end = src + frames * 2;
+  for (let i = src; i < end; i += 2) {
+    const a = m[i] < 0 ? -m[i] : m[i];
+    const b = m[i + 1] < 0 ? -m[i + 1] : m[i + 1];
+    if (a > l) l = a;
+    if (b > r) r = b;
+  }
+  m[out] = l;
+  m[out + 1] = r;
+}

@@ -1,0 +1,107 @@
+import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, TRACK_COMMAND_COUNT } from './types';
+
+// One place that turns untrusted values (msgs, render scripts, IPC, the terminal) into engine commands
+// and says exactly what was wrong and what is accepted. The engine itself trusts its input.
+
+/** A bad value: `field` names where it was (e.g. "events[2].track"), the message says what is accepted. */
+export class InputError extends Error {
+  constructor(readonly field: string, readonly problem: string) {
+    super(`${field}: ${problem}`);
+    this.name = 'InputError';
+  }
+}
+
+export interface ParsedCommand {
+  name: CommandName;
+  cmd: Cmd;
+  /** 1-based for track commands, 0 for global ones */
+  track: number;
+  value: number;
+}
+
+const describe = (v: unknown): string => {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+};
+
+export function isTrackCommand(cmd: Cmd): boolean {
+  return cmd < TRACK_COMMAND_COUNT;
+}
+
+export function commandCode(name: unknown, field = 'command'): Cmd {
+  const i = typeof name === 'string' ? (COMMANDS as readonly string[]).indexOf(name) : -1;
+  if (i < 0) throw new InputError(field, `unknown command ${describe(name)}; accepted: ${COMMANDS.join(', ')}`);
+  return i as Cmd;
+}
+
+export function numberIn(v: unknown, field: string, [lo, hi]: readonly [number, number], integer = false): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
+    throw new InputError(field, `${describe(v)} is not a number; accepted: ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
+  }
+  if (n < lo || n > hi || (integer && !Number.isInteger(n))) {
+    throw new InputError(field, `${n} is out of range; accepted: ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
+  }
+  return n;
+}
+
+export function booleanOf(v: unknown, field: string): boolean {
+  if (v === true || v === 1 || v === 'on' || v === 'true' || v === '1') return true;
+  if (v === false || v === 0 || v === 'off' || v === 'false' || v === '0') return false;
+  throw new InputError(field, `${describe(v)} is not on/off; accepted: true, false, 1, 0, "on", "off"`);
+}
+
+export function quantizeCode(v: unknown, field: string): number {
+  const i = typeof v === 'string' ? (QUANTIZE_MODES as readonly string[]).indexOf(v) : -1;
+  if (i < 0) throw new InputError(field, `${describe(v)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
+  return i;
+}
+
+/** The value a command carries, validated; 0 for commands that take none. */
+export function commandValue(cmd: Cmd, v: unknown, field: string): number {
+  switch (cmd) {
+    case Cmd.Volume:
+    case Cmd.MetronomeVolume:
+    case Cmd.MonitorVolume:
+    case Cmd.MasterVolume:
+      return numberIn(v, field, LIMITS.volume);
+    case Cmd.Pan:
+      return numberIn(v, field, LIMITS.pan);
+    case Cmd.Feedback:
+      return numberIn(v, field, LIMITS.feedback);
+    case Cmd.Bpm:
+      return numberIn(v, field, LIMITS.bpm);
+    case Cmd.BeatsPerBar:
+      return numberIn(v, field, LIMITS.beatsPerBar, true);
+    case Cmd.Quantize:
+      return quantizeCode(v, field);
+    case Cmd.Metronome:
+    case Cmd.Monitor:
+      return booleanOf(v, field) ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Validates {command, track, value}. `prefix` is prepended to field names ("events[3]." in a script).
+ * Track commands need a track from 1 to `tracks`.
+ */
+export function parseCommand(
+  input: { command?: unknown; track?: unknown; value?: unknown },
+  tracks: number,
+  prefix = '',
+): ParsedCommand {
+  const cmd = commandCode(input.command, `${prefix}command`);
+  const name = COMMANDS[cmd];
+  let track = 0;
+  if (isTrackCommand(cmd)) {
+    if (input.track === undefined) throw new InputError(`${prefix}track`, `missing; "${name}" needs a track from 1 to ${tracks}`);
+    track = numberIn(input.track, `${prefix}track`, [1, tracks], true);
+  }
+  const value = commandValue(cmd, input.value, `${prefix}value`);
+  return { name, cmd, track, value };
+}

@@ -1,0 +1,1031 @@
+import { Arena } from './arena';
+import { synthClick } from './click';
+import { EventRing } from './events';
+import { Track, Voice, WriteMode, WriteOp, MAX_LAYERS, MAX_PENDING } from './track';
+import { Transport } from './transport';
+import {
+  Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, TRACK_COMMAND_COUNT,
+} from './types';
+import * as dsp from '../dsp/kernels';
+
+// The looper engine: pure, deterministic, no I/O, no timers. The live host and `loopstation render`
+// drive the same class: write a block of input into inputView(), call process(frames), read
+// outputView(), drain events.
+//
+// Threads of ownership: process() and everything it calls is the real-time side and allocates
+// nothing; command() and the loader methods are the control side and only write into preallocated
+// queues or, between blocks, into the arena.
+//
+// Time: `frame` is the first frame of the next block. A command carries the frame at which it was
+// given; the block is split at that frame. Quantized actions become pending actions at a boundary,
+// and the block is split there too. Recording and overdubbing run on a write side that lags the
+// play side by inputLatencyFrames, so what was played in time lands in time.
+
+const f = Math.fround;
+const QUEUE_CAPACITY = 256;
+const EVENT_CAPACITY = 4096;
+const NORMAL_CLICK_GAIN = 0.7;
+
+export interface TrackInfo {
+  track: number;
+  state: State;
+  frames: number;
+  /** position of the loop at the engine's current frame (0 when empty) */
+  position: number;
+  layers: number;
+  layer: number;
+  volume: number;
+  pan: number;
+  muted: boolean;
+  soloed: boolean;
+  master: boolean;
+}
+
+export class Engine {
+  readonly sampleRate: number;
+  readonly maxBlockFrames: number;
+  readonly arena: Arena;
+  readonly transport: Transport;
+  readonly events = new EventRing(EVENT_CAPACITY);
+  readonly tracks: Track[] = [];
+  /** first frame of the next block */
+  frame = 0;
+
+  quantize: Quantize;
+  crossfadeFrames: number;
+  inputLatencyFrames: number;
+  feedback: number;
+  monitor: boolean;
+  monitorVolume: number;
+  masterVolume: number;
+  softLimit: boolean;
+  metronomeEnabled: boolean;
+  metronomeVolume: number;
+  countInBars: number;
+  metronomeInOutput: boolean;
+
+  // Arena regions (float offsets).
+  readonly inputBus: number;
+  readonly mixBus: number;
+  readonly clickBus: number;
+  /** input of the last crossfadeFrames frames before this block (for pre-rolls) */
+  private readonly history: number;
+  /** scratch for a crossfade table */
+  private readonly fadeTable: number;
+  /** [inPeakL, inPeakR, outPeakL, outPeakR] of the last block */
+  readonly meters: number;
+  private readonly accentClick: number;
+  private readonly accentClickFrames: number;
+  private readonly normalClick: number;
+  private readonly normalClickFrames: number;
+
+  private inputView_: Float32Array;
+  private outputView_: Float32Array;
+
+  // Command queue, sorted by frame (stable), preallocated.
+  private readonly qFrame = new Float64Array(QUEUE_CAPACITY);
+  private readonly qCmd = new Int32Array(QUEUE_CAPACITY);
+  private readonly qTrack = new Int32Array(QUEUE_CAPACITY);
+  private readonly qValue = new Float64Array(QUEUE_CAPACITY);
+  private qCount = 0;
+
+  /** 1-based number of the master track, 0 when no loop exists */
+  masterTrack = 0;
+
+  // Metronome voice and beat cursor.
+  private nextBeat = 0;
+  private nextBeatFrame = 0;
+  private clickSample = 0;
+  private clickFrames = 0;
+  private clickPos = 0;
+  private clickGain = 0;
+  /** the click sounds until this frame even when the metronome is off (count-in) */
+  private countInUntil = -1;
+  // Tempo or bar changes wait for their beat.
+  private pendingTempoFrame = -1;
+  private pendingTempoBeat = 0;
+  private pendingBpm = 0;
+  private pendingBarFrame = -1;
+  private pendingBarBeat = 0;
+  private pendingBeatsPerBar = 0;
+
+  constructor(options: EngineOptions) {
+    this.sampleRate = options.sampleRate;
+    this.maxBlockFrames = options.maxBlockFrames;
+    this.transport = new Transport(options.sampleRate, options.bpm, options.beatsPerBar);
+    this.quantize = QUANTIZE_MODES.indexOf(options.quantize) as Quantize;
+    this.crossfadeFrames = options.crossfadeFrames;
+    this.inputLatencyFrames = options.inputLatencyFrames;
+    this.feedback = f(options.feedback);
+    this.monitor = options.monitor;
+    this.monitorVolume = f(options.monitorVolume);
+    this.masterVolume = f(options.masterVolume);
+    this.softLimit = options.limiter === 'soft';
+    this.metronomeEnabled = options.metronome.enabled;
+    this.metronomeVolume = f(options.metronome.volume);
+    this.countInBars = options.metronome.countInBars;
+    this.metronomeInOutput = options.metronomeInOutput;
+
+    this.arena = new Arena(Math.floor((options.memoryMiB * 1024 * 1024) / 4));
+    const block = this.maxBlockFrames * 2;
+    const xf = Math.max(1, this.crossfadeFrames) * 2;
+    const reserve = (floats: number): number => {
+      const at = this.arena.alloc(floats);
+      if (at < 0) throw new RangeError(`memoryMiB ${options.memoryMiB} is too small for ${options.tracks} tracks`);
+      return at;
+    };
+    this.inputBus = reserve(block);
+    this.mixBus = reserve(block);
+    this.clickBus = reserve(block);
+    this.history = reserve(xf);
+    this.fadeTable = reserve(xf);
+    this.meters = reserve(4);
+    const accent = options.metronome.accentSample ?? options.metronome.sample ?? synthClick(this.sampleRate, true);
+    const normal = options.metronome.sample ?? synthClick(this.sampleRate, false);
+    this.accentClick = reserve(accent.length);
+    this.arena.memory.set(accent, this.accentClick);
+    this.accentClickFrames = accent.length / 2;
+    this.normalClick = reserve(normal.length);
+    this.arena.memory.set(normal, this.normalClick);
+    this.normalClickFrames = normal.length / 2;
+    for (let i = 1; i <= options.tracks; i++) {
+      this.tracks.push(new Track(i, reserve(xf), options.stems ? reserve(block) : -1));
+    }
+    this.inputView_ = this.arena.memory.subarray(this.inputBus, this.inputBus + block);
+    this.outputView_ = this.arena.memory.subarray(this.mixBus, this.mixBus + block);
+    this.nextBeatFrame = this.transport.beatFrame(0);
+  }
+
+  get memory(): Float32Array {
+    return this.arena.memory;
+  }
+
+  /** Where the host writes a block of interleaved stereo input (valid until the arena is replaced). */
+  inputView(): Float32Array {
+    return this.inputView_;
+  }
+
+  /** Where process() leaves the block's interleaved stereo output. */
+  outputView(): Float32Array {
+    return this.outputView_;
+  }
+
+  /** A track's stem of the last block (tracks' playback only), when the engine was built with stems. */
+  stemView(track: number): Float32Array {
+    const t = this.tracks[track - 1];
+    if (t.stem < 0) throw new Error('the engine was created without stems');
+    return this.arena.memory.subarray(t.stem, t.stem + this.maxBlockFrames * 2);
+  }
+
+  /** The metronome bus of the last block. */
+  clickView(): Float32Array {
+    return this.arena.memory.subarray(this.clickBus, this.clickBus + this.maxBlockFrames * 2);
+  }
+
+  // ---------------------------------------------------------------- control side
+
+  /**
+   * Queues a command for the frame it was given at (a frame already rendered means "now").
+   * track is 1-based for track commands and ignored for global ones. Returns false when the queue is full.
+   */
+  command(cmd: Cmd, track: number, frame: number, value = 0): boolean {
+    if (this.qCount === QUEUE_CAPACITY) {
+      this.events.push(EventType.Error, track, this.frame, ErrorCode.QueueFull, cmd);
+      return false;
+    }
+    const at = Math.max(frame, this.frame);
+    let i = this.qCount;
+    while (i > 0 && this.qFrame[i - 1] > at) i--;
+    this.qFrame.copyWithin(i + 1, i, this.qCount);
+    this.qCmd.copyWithin(i + 1, i, this.qCount);
+    this.qTrack.copyWithin(i + 1, i, this.qCount);
+    this.qValue.copyWithin(i + 1, i, this.qCount);
+    this.qFrame[i] = at;
+    this.qCmd[i] = cmd;
+    this.qTrack[i] = track;
+    this.qValue[i] = value;
+    this.qCount++;
+    return true;
+  }
+
+  /**
+   * Loads a loop into a track between blocks (session restore, import, benchmarks): interleaved stereo,
+   * playing from `anchor` (its position at frame t is (t - anchor) mod frames). Returns false when it
+   * does not fit in the memory budget.
+   */
+  loadLoop(track: number, data: Float32Array, anchor: number, playing = true): boolean {
+    const t = this.tracks[track - 1];
+    const frames = data.length / 2;
+    const at = this.allocLayer(frames * 2);
+    if (at < 0 || frames < 1) return false;
+    this.arena.memory.set(data, at);
+    this.cancelPending(t);
+    this.cancelWrites(t);
+    this.truncateRedo(t);
+    this.pushLayer(t, at, frames, anchor);
+    this.setVoice(t.main, at, frames, anchor);
+    t.state = playing ? State.Playing : State.Stopped;
+    this.updateGains(t, 0);
+    if (this.masterTrack === 0) this.masterTrack = t.number;
+    this.events.push(EventType.State, t.number, this.frame, t.state, frames);
+    return true;
+  }
+
+  /** A copy of a track's current loop (interleaved stereo), or null when empty. Control side. */
+  loopData(track: number): Float32Array | null {
+    const t = this.tracks[track - 1];
+    if (!t.hasLoop) return null;
+    const at = t.layerLoop[t.layerIndex];
+    return this.arena.memory.slice(at, at + t.layerLen[t.layerIndex] * 2);
+  }
+
+  trackInfo(track: number): TrackInfo {
+    const t = this.tracks[track - 1];
+    const frames = t.hasLoop ? t.layerLen[t.layerIndex] : 0;
+    const anchor = t.hasLoop ? t.layerAnchor[t.layerIndex] : 0;
+    return {
+      track: t.number,
+      state: t.state,
+      frames,
+      position: frames > 0 ? mod(this.frame - anchor, frames) : 0,
+      layers: t.layerCount,
+      layer: t.layerIndex,
+      volume: t.volume,
+      pan: t.pan,
+      muted: t.muted,
+      soloed: t.soloed,
+      master: this.masterTrack === t.number,
+    };
+  }
+
+  // ---------------------------------------------------------------- real-time side
+
+  /** Renders `frames` (<= maxBlockFrames) from inputView() into outputView(). Allocates nothing. */
+  process(frames: number): void {
+    if (!(frames >= 1 && frames <= this.maxBlockFrames)) throw new RangeError(`process(${frames}): frames must be 1..${this.maxBlockFrames}`);
+    const m = this.arena.memory;
+    const start = this.frame;
+    const end = start + frames;
+    if (this.monitor) dsp.copyScaled(m, this.mixBus, this.inputBus, frames, this.monitorVolume);
+    else dsp.zero(m, this.mixBus, frames);
+    dsp.zero(m, this.clickBus, frames);
+    for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) dsp.zero(m, this.tracks[i].stem, frames);
+
+    let t = start;
+    while (t < end) {
+      this.applyDue(t);
+      const next = Math.min(end, this.nextSplit());
+      this.renderSegment(t, next, start);
+      t = next;
+    }
+
+    for (let i = 0; i < this.tracks.length; i++) {
+      const s = this.tracks[i].stem;
+      if (s >= 0) dsp.addScaled(m, this.mixBus, s, frames, 1);
+    }
+    if (this.metronomeInOutput) dsp.addScaled(m, this.mixBus, this.clickBus, frames, 1);
+    m[this.meters] = 0;
+    m[this.meters + 1] = 0;
+    m[this.meters + 2] = 0;
+    m[this.meters + 3] = 0;
+    dsp.peak(m, this.inputBus, frames, this.meters);
+    dsp.masterOut(m, this.mixBus, frames, this.masterVolume, this.softLimit);
+    dsp.peak(m, this.mixBus, frames, this.meters + 2);
+    this.keepHistory(frames);
+    this.frame = end;
+  }
+
+  /** Applies every command, pending action and write-side operation due at frame t. */
+  private applyDue(t: number): void {
+    while (this.qCount > 0 && this.qFrame[0] <= t) {
+      const cmd = this.qCmd[0];
+      const track = this.qTrack[0];
+      const value = this.qValue[0];
+      this.qFrame.copyWithin(0, 1, this.qCount);
+      this.qCmd.copyWithin(0, 1, this.qCount);
+      this.qTrack.copyWithin(0, 1, this.qCount);
+      this.qValue.copyWithin(0, 1, this.qCount);
+      this.qCount--;
+      if (cmd < TRACK_COMMAND_COUNT) {
+        if (track >= 1 && track <= this.tracks.length) this.trackCommand(this.tracks[track - 1], cmd, t, value);
+      } else this.globalCommand(cmd, t, value);
+    }
+    if (this.pendingTempoFrame >= 0 && this.pendingTempoFrame <= t) {
+      this.transport.setTempoAtBeat(this.pendingTempoBeat, this.pendingBpm);
+      this.pendingTempoFrame = -1;
+      this.nextBeatFrame = this.transport.beatFrame(this.nextBeat);
+      this.events.push(EventType.Tempo, 0, t, Math.round(this.transport.bpm * 1000), this.transport.beatsPerBar);
+    }
+    if (this.pendingBarFrame >= 0 && this.pendingBarFrame <= t) {
+      this.transport.setBeatsPerBarAtBeat(this.pendingBarBeat, this.pendingBeatsPerBar);
+      this.pendingBarFrame = -1;
+      this.events.push(EventType.Tempo, 0, t, Math.round(this.transport.bpm * 1000), this.transport.beatsPerBar);
+    }
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      while (tr.pendCount > 0 && tr.pendFrame[0] <= t) {
+        const target = tr.pendTarget[0] as State;
+        tr.shiftPending();
+        this.perform(tr, target, t);
+      }
+      if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames <= t) {
+        this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
+        this.cancelPending(tr);
+        this.perform(tr, State.Playing, t);
+      }
+      while (tr.opCount > 0 && tr.opFrame[0] <= t) {
+        const kind = tr.opKind[0] as WriteOp;
+        const a = tr.opA[0];
+        const b = tr.opB[0];
+        const c = tr.opC[0];
+        tr.shiftOp();
+        this.writeOp(tr, kind, a, b, c, t);
+      }
+    }
+  }
+
+  /** The next frame after the current one at which something must happen. */
+  private nextSplit(): number {
+    let next = Infinity;
+    if (this.qCount > 0) next = this.qFrame[0];
+    if (this.pendingTempoFrame >= 0 && this.pendingTempoFrame < next) next = this.pendingTempoFrame;
+    if (this.pendingBarFrame >= 0 && this.pendingBarFrame < next) next = this.pendingBarFrame;
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      if (tr.pendCount > 0 && tr.pendFrame[0] < next) next = tr.pendFrame[0];
+      if (tr.opCount > 0 && tr.opFrame[0] < next) next = tr.opFrame[0];
+      if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames < next) next = tr.recStart + tr.recCapacityFrames;
+    }
+    return next;
+  }
+
+  private renderSegment(a: number, b: number, blockStart: number): void {
+    const m = this.arena.memory;
+    const o = a - blockStart;
+    const n = b - a;
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      const bus = (tr.stem >= 0 ? tr.stem : this.mixBus) + o * 2;
+      // play before write: an overdub pass plays the loop as it was, the input is heard through the monitor
+      this.renderVoice(tr.main, bus, a, n);
+      if (tr.ghost.active) {
+        this.renderVoice(tr.ghost, bus, a, n);
+        if (tr.ghost.silent) this.retireGhost(tr);
+      }
+      if (tr.writeMode === WriteMode.Record) {
+        const pos = a - this.inputLatencyFrames - tr.wStart;
+        m.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
+      } else if (tr.writeMode === WriteMode.Overdub) {
+        this.renderOverdub(tr, a, o, n);
+      }
+    }
+    this.renderMetronome(a, b, blockStart);
+  }
+
+  private renderVoice(v: Voice, bus: number, t: number, n: number): void {
+    if (!v.active || v.silent) return;
+    const m = this.arena.memory;
+    let pos = mod(t - v.anchor, v.len);
+    let done = 0;
+    if (v.rampLen > 0) {
+      const r = Math.min(n, v.rampLen - v.rampPos);
+      dsp.mixLoopRamp(m, bus, r, v.loop, v.len, pos, v.startL, v.startR, v.stepL, v.stepR, v.rampPos);
+      v.advanceRamp(r);
+      done = r;
+      pos = (pos + r) % v.len;
+    }
+    if (done < n && !v.silent) dsp.mixLoop(m, bus + done * 2, n - done, v.loop, v.len, pos, v.gl, v.gr);
+  }
+
+  private renderOverdub(tr: Track, a: number, o: number, n: number): void {
+    const m = this.arena.memory;
+    let pos = mod(a - this.inputLatencyFrames - tr.wAnchor, tr.wLen);
+    let done = 0;
+    if (tr.wRampLen > 0) {
+      const r = Math.min(n, tr.wRampLen - tr.wRampPos);
+      dsp.overdub(m, tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
+      tr.wRampPos += r;
+      done = r;
+      pos = (pos + r) % tr.wLen;
+      if (tr.wRampPos < tr.wRampLen) {
+        tr.w = f(tr.wFrom + f(tr.wStep * f(tr.wRampPos)));
+      } else {
+        tr.wRampLen = 0;
+        tr.w = tr.wTarget;
+        // the overdub's fade-out is over: this pass is complete
+        if (tr.w === 0) tr.writeMode = WriteMode.None;
+      }
+      if (tr.writeMode === WriteMode.None) return;
+    }
+    if (done < n) dsp.overdub(m, tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
+  }
+
+  private renderMetronome(a: number, b: number, blockStart: number): void {
+    let t = a;
+    while (this.nextBeatFrame < b) {
+      this.renderClick(t, this.nextBeatFrame, blockStart);
+      t = this.nextBeatFrame;
+      const k = this.nextBeat;
+      const inBar = this.transport.beatInBar(k);
+      const audible = this.metronomeEnabled || t < this.countInUntil;
+      this.clickSample = inBar === 0 ? this.accentClick : this.normalClick;
+      this.clickFrames = inBar === 0 ? this.accentClickFrames : this.normalClickFrames;
+      this.clickPos = 0;
+      this.clickGain = audible ? (inBar === 0 ? this.metronomeVolume : f(this.metronomeVolume * NORMAL_CLICK_GAIN)) : 0;
+      this.events.push(EventType.Beat, 0, t, k, inBar);
+      this.nextBeat = k + 1;
+      this.nextBeatFrame = this.transport.beatFrame(k + 1);
+    }
+    this.renderClick(t, b, blockStart);
+  }
+
+  private renderClick(a: number, b: number, blockStart: number): void {
+    const n = Math.min(b - a, this.clickFrames - this.clickPos);
+    if (n <= 0) return;
+    if (this.clickGain !== 0) {
+      dsp.addScaled(this.arena.memory, this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
+    }
+    this.clickPos += n;
+  }
+
+  /** Keeps the last crossfadeFrames frames of input, for the pre-roll of a recording that starts next block. */
+  private keepHistory(frames: number): void {
+    const x = this.crossfadeFrames;
+    if (x === 0) return;
+    const m = this.arena.memory;
+    if (frames >= x) {
+      m.copyWithin(this.history, this.inputBus + (frames - x) * 2, this.inputBus + frames * 2);
+    } else {
+      m.copyWithin(this.history, this.history + frames * 2, this.history + x * 2);
+      m.copyWithin(this.history + (x - frames) * 2, this.inputBus, this.inputBus + frames * 2);
+    }
+  }
+
+  // ---------------------------------------------------------------- commands (applied at frame t)
+
+  private globalCommand(cmd: Cmd, t: number, value: number): void {
+    switch (cmd) {
+      case Cmd.Bpm: {
+        const k = this.transport.beatAtOrAfter(t);
+        this.pendingTempoBeat = k;
+        this.pendingTempoFrame = this.transport.beatFrame(k);
+        this.pendingBpm = value;
+        break;
+      }
+      case Cmd.BeatsPerBar: {
+        const k = this.transport.barBeatAtOrAfter(t);
+        this.pendingBarBeat = k;
+        this.pendingBarFrame = this.transport.beatFrame(k);
+        this.pendingBeatsPerBar = value;
+        break;
+      }
+      case Cmd.Quantize:
+        this.quantize = value as Quantize;
+        break;
+      case Cmd.Metronome:
+        this.metronomeEnabled = value !== 0;
+        break;
+      case Cmd.MetronomeVolume:
+        this.metronomeVolume = f(value);
+        break;
+      case Cmd.Monitor:
+        this.monitor = value !== 0;
+        break;
+      case Cmd.MonitorVolume:
+        this.monitorVolume = f(value);
+        break;
+      case Cmd.MasterVolume:
+        this.masterVolume = f(value);
+        break;
+      case Cmd.Feedback:
+        this.feedback = f(value);
+        break;
+    }
+  }
+
+  private trackCommand(tr: Track, cmd: Cmd, t: number, value: number): void {
+    switch (cmd) {
+      case Cmd.Volume:
+        tr.volume = value;
+        this.updateGains(tr, this.crossfadeFrames);
+        return;
+      case Cmd.Pan:
+        tr.pan = value;
+        this.updateGains(tr, this.crossfadeFrames);
+        return;
+      case Cmd.Mute:
+      case Cmd.Unmute:
+        tr.muted = cmd === Cmd.Mute;
+        this.updateGains(tr, this.crossfadeFrames);
+        return;
+      case Cmd.Solo:
+      case Cmd.Unsolo:
+        tr.soloed = cmd === Cmd.Solo;
+        for (let i = 0; i < this.tracks.length; i++) this.updateGains(this.tracks[i], this.crossfadeFrames);
+        return;
+      case Cmd.Clear:
+        this.clear(tr, t);
+        return;
+      case Cmd.Undo:
+        this.undo(tr, t);
+        return;
+      case Cmd.Redo:
+        this.redo(tr, t);
+        return;
+    }
+    // record, overdub, play, stop, toggle: decide the target from the state the track will be in
+    const expected = tr.expectedState();
+    if (cmd === Cmd.Stop && tr.pendCount > 0 && tr.pendTarget[tr.pendCount - 1] === State.Recording) {
+      // stop while waiting to record: cancel the wait
+      tr.pendCount--;
+      this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
+      return;
+    }
+    const resolved = resolveTarget(cmd, expected);
+    if (resolved === NO_LOOP) this.events.push(EventType.Error, tr.number, t, ErrorCode.Empty, cmd);
+    if (resolved < 0) return;
+    const target = resolved as State;
+    if (tr.pendCount === MAX_PENDING) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.QueueFull, cmd);
+      return;
+    }
+    const at = this.effectiveFrame(tr, expected, target, t);
+    if (at <= t) {
+      this.perform(tr, target, t);
+    } else {
+      tr.pendTarget[tr.pendCount] = target;
+      tr.pendFrame[tr.pendCount] = at;
+      tr.pendCount++;
+      this.events.push(EventType.Pending, tr.number, at, target, 0);
+    }
+  }
+
+  /** Where a quantized action lands: the first boundary at or after the command (and after a pending start). */
+  private effectiveFrame(tr: Track, expected: State, target: State, t: number): number {
+    let from = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : t;
+    if (from < t) from = t;
+    if (expected === State.Recording) {
+      // a recording ends at least one frame after it starts
+      const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
+      if (from < started + 1) from = started + 1;
+    }
+    if (target === State.Recording && this.countInBars > 0 && !this.anyLoopOrRecording()) {
+      const bar = this.transport.barBeatAtOrAfter(from) + this.countInBars * this.transport.beatsPerBar;
+      const at = this.transport.beatFrame(bar);
+      this.countInUntil = at;
+      return at;
+    }
+    return this.boundary(from);
+  }
+
+  /** The first quantize boundary at or after frame. */
+  boundary(frame: number): number {
+    switch (this.quantize) {
+      case Quantize.Off:
+        return frame;
+      case Quantize.Beat:
+        return this.transport.beatFrame(this.transport.beatAtOrAfter(frame));
+      case Quantize.Loop:
+        if (this.masterTrack !== 0) {
+          const mt = this.tracks[this.masterTrack - 1];
+          const len = mt.layerLen[mt.layerIndex];
+          const anchor = mt.layerAnchor[mt.layerIndex];
+          if (frame <= anchor) return anchor;
+          return anchor + Math.ceil((frame - anchor) / len) * len;
+        }
+        return this.transport.beatFrame(this.transport.barBeatAtOrAfter(frame));
+      default:
+        return this.transport.beatFrame(this.transport.barBeatAtOrAfter(frame));
+    }
+  }
+
+  /** Moves a track to `target` at frame t, from whatever state it is in now. */
+  private perform(tr: Track, target: State, t: number): void {
+    const from = tr.state;
+    if (from === target) return;
+    if (from === State.Recording) {
+      if (!this.endRecording(tr, t, target === State.Stopped ? State.Stopped : State.Playing)) return;
+      if (target === State.Overdubbing) this.startOverdub(tr, t);
+      return;
+    }
+    if (from === State.Overdubbing) this.endOverdub(tr, t);
+    switch (target) {
+      case State.Recording:
+        this.startRecording(tr, t);
+        return;
+      case State.Overdubbing:
+        this.startOverdub(tr, t);
+        return;
+      case State.Playing:
+      case State.Stopped:
+        tr.state = target;
+        this.updateGains(tr, this.crossfadeFrames);
+        this.events.push(EventType.State, tr.number, t, target, this.loopFrames(tr));
+        return;
+    }
+  }
+
+  private startRecording(tr: Track, t: number): void {
+    // the longest recording is half the largest free range, so other tracks can still overdub
+    let capacity = Math.floor(this.arena.largestFree() / 4);
+    while (capacity < this.sampleRate && this.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
+    const at = capacity >= 1 ? this.arena.allocInLargest(capacity * 2) : -1;
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
+      return;
+    }
+    tr.recLoop = at;
+    tr.recCapacityFrames = capacity;
+    tr.recStart = t;
+    this.fadeToGhost(tr);
+    tr.state = State.Recording;
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.StartRecord, at, tr.recCapacityFrames, t);
+    this.events.push(EventType.State, tr.number, t, State.Recording, 0);
+  }
+
+  /** Ends the recording at t: the loop is [recStart, t). Returns false if it could not be kept. */
+  private endRecording(tr: Track, t: number, then: State): boolean {
+    const len = t - tr.recStart;
+    this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
+    this.truncateRedo(tr);
+    if (!this.pushLayer(tr, tr.recLoop, len, t)) {
+      this.arena.free(tr.recLoop, len * 2);
+      tr.recLoop = -1;
+      this.cancelWrites(tr);
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
+      this.restoreAfterCancel(tr, t);
+      return false;
+    }
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.EndRecord, tr.recLoop, len, 0);
+    tr.recLoop = -1;
+    this.setVoice(tr.main, tr.layerLoop[tr.layerIndex], len, t);
+    tr.state = then;
+    // the loop continues the input without a fade: the crossfade is already in the loop
+    this.updateGains(tr, 0);
+    if (this.masterTrack === 0) this.masterTrack = tr.number;
+    this.events.push(EventType.State, tr.number, t, then, len);
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex, tr.layerCount - tr.layerIndex - 1);
+    return true;
+  }
+
+  private startOverdub(tr: Track, t: number): void {
+    tr.state = State.Overdubbing;
+    this.updateGains(tr, this.crossfadeFrames);
+    // the pass's layer is made on the write side, once every earlier write has landed
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.StartOverdub, 0, 0, 0);
+    this.events.push(EventType.State, tr.number, t, State.Overdubbing, this.loopFrames(tr));
+  }
+
+  private endOverdub(tr: Track, t: number): void {
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.EndOverdub, 0, 0, 0);
+  }
+
+  private writeOp(tr: Track, kind: WriteOp, a: number, b: number, c: number, t: number): void {
+    const m = this.arena.memory;
+    switch (kind) {
+      case WriteOp.StartRecord:
+        tr.writeMode = WriteMode.Record;
+        tr.wLoop = a;
+        tr.wStart = c;
+        this.capturePreroll(tr, t);
+        return;
+      case WriteOp.EndRecord: {
+        tr.writeMode = WriteMode.None;
+        const n = Math.min(this.crossfadeFrames, Math.floor(b / 2));
+        if (n > 0) {
+          this.fillFade(n);
+          dsp.crossfadeInto(m, a + (b - n) * 2, tr.preroll + (this.crossfadeFrames - n) * 2, this.fadeTable, n);
+        }
+        return;
+      }
+      case WriteOp.StartOverdub: {
+        const i = tr.layerIndex;
+        const len = tr.layerLen[i];
+        const at = this.allocLayer(len * 2);
+        if (at < 0) {
+          this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Overdub);
+          tr.state = State.Playing;
+          this.events.push(EventType.State, tr.number, t, State.Playing, len);
+          return;
+        }
+        // allocLayer may have reclaimed old layers: re-read the current one
+        const src = tr.layerLoop[tr.layerIndex];
+        m.copyWithin(at, src, src + len * 2);
+        this.truncateRedo(tr);
+        this.pushLayer(tr, at, len, tr.layerAnchor[tr.layerIndex]);
+        tr.main.loop = at;
+        tr.writeMode = WriteMode.Overdub;
+        tr.wLoop = at;
+        tr.wLen = len;
+        tr.wAnchor = tr.layerAnchor[tr.layerIndex];
+        this.rampWrite(tr, 1);
+        this.events.push(EventType.Layers, tr.number, t, tr.layerIndex, 0);
+        return;
+      }
+      case WriteOp.EndOverdub:
+        if (tr.writeMode === WriteMode.Overdub) this.rampWrite(tr, 0);
+        return;
+    }
+  }
+
+  private rampWrite(tr: Track, target: number): void {
+    const x = this.crossfadeFrames;
+    tr.wTarget = target;
+    if (x === 0 || tr.w === target) {
+      tr.w = target;
+      tr.wRampLen = 0;
+      if (target === 0) tr.writeMode = WriteMode.None;
+      return;
+    }
+    tr.wFrom = tr.w;
+    tr.wStep = f((target - tr.w) / x);
+    tr.wRampLen = x;
+    tr.wRampPos = 0;
+  }
+
+  private capturePreroll(tr: Track, t: number): void {
+    const x = this.crossfadeFrames;
+    if (x === 0) return;
+    const m = this.arena.memory;
+    const o = t - this.frame; // frames of this block's input that precede t
+    const fromHistory = Math.max(0, x - o);
+    if (fromHistory > 0) m.copyWithin(tr.preroll, this.history + (x - fromHistory) * 2, this.history + x * 2);
+    const fromBlock = x - fromHistory;
+    if (fromBlock > 0) m.copyWithin(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * 2, this.inputBus + o * 2);
+  }
+
+  private fillFade(n: number): void {
+    const m = this.arena.memory;
+    for (let q = 0; q < n; q++) m[this.fadeTable + q] = 0.5 - 0.5 * Math.cos((Math.PI * (q + 1)) / (n + 1));
+  }
+
+  private undo(tr: Track, t: number): void {
+    this.cancelPending(tr);
+    if (tr.state === State.Recording) {
+      this.cancelWrites(tr);
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+      this.restoreAfterCancel(tr, t);
+      return;
+    }
+    const passOpen = tr.writeMode === WriteMode.Overdub;
+    const passWaiting = tr.hasOp(WriteOp.StartOverdub);
+    this.cancelWrites(tr);
+    if (tr.state === State.Overdubbing) tr.state = State.Playing;
+    if (passWaiting && !passOpen) {
+      // the pass had not begun writing: undoing it is just not doing it
+      this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
+      return;
+    }
+    if (tr.layerIndex < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToUndo, Cmd.Undo);
+      return;
+    }
+    this.selectLayer(tr, tr.layerIndex - 1, t);
+  }
+
+  private redo(tr: Track, t: number): void {
+    this.cancelPending(tr);
+    if (tr.state === State.Recording || tr.layerIndex + 1 >= tr.layerCount) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToRedo, Cmd.Redo);
+      return;
+    }
+    this.cancelWrites(tr);
+    if (tr.state === State.Overdubbing) tr.state = State.Playing;
+    this.selectLayer(tr, tr.layerIndex + 1, t);
+  }
+
+  /** Switches the playing layer with a crossfade (undo/redo); index -1 empties the track. */
+  private selectLayer(tr: Track, index: number, t: number): void {
+    this.fadeToGhost(tr);
+    tr.layerIndex = index;
+    if (index < 0) {
+      tr.state = State.Empty;
+      tr.main.active = false;
+      if (this.masterTrack === tr.number) this.pickMaster();
+    } else {
+      if (tr.state === State.Empty) tr.state = State.Playing;
+      this.setVoice(tr.main, tr.layerLoop[index], tr.layerLen[index], tr.layerAnchor[index]);
+      tr.main.gl = 0;
+      tr.main.gr = 0;
+      this.updateGains(tr, this.crossfadeFrames);
+      if (this.masterTrack === 0) this.masterTrack = tr.number;
+    }
+    this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, tr.layerCount - tr.layerIndex - 1);
+  }
+
+  /** After a cancelled recording: back to the previous loop, or empty. */
+  private restoreAfterCancel(tr: Track, t: number): void {
+    if (tr.hasLoop) {
+      tr.state = State.Playing;
+      this.setVoice(tr.main, tr.layerLoop[tr.layerIndex], tr.layerLen[tr.layerIndex], tr.layerAnchor[tr.layerIndex]);
+      tr.main.gl = 0;
+      tr.main.gr = 0;
+      this.updateGains(tr, this.crossfadeFrames);
+    } else {
+      tr.state = State.Empty;
+    }
+    this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
+  }
+
+  private clear(tr: Track, t: number): void {
+    this.cancelPending(tr);
+    this.cancelWrites(tr);
+    if (tr.state === State.Recording) {
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+    }
+    this.fadeToGhost(tr);
+    for (let i = 0; i < tr.layerCount; i++) {
+      // the ghost still fades out the current layer: it frees that one when done
+      if (tr.ghost.active && tr.layerLoop[i] === tr.ghost.loop) tr.ghost.ownedFloats = tr.layerLen[i] * 2;
+      else this.arena.free(tr.layerLoop[i], tr.layerLen[i] * 2);
+    }
+    tr.layerCount = 0;
+    tr.layerIndex = -1;
+    tr.state = State.Empty;
+    if (this.masterTrack === tr.number) this.pickMaster();
+    this.events.push(EventType.State, tr.number, t, State.Empty, 0);
+    this.events.push(EventType.Layers, tr.number, t, 0, 0);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private loopFrames(tr: Track): number {
+    return tr.hasLoop ? tr.layerLen[tr.layerIndex] : 0;
+  }
+
+  private anyLoopOrRecording(): boolean {
+    for (let i = 0; i < this.tracks.length; i++) {
+      if (this.tracks[i].hasLoop || this.tracks[i].state === State.Recording) return true;
+    }
+    return false;
+  }
+
+  /** The new master is the remaining loop recorded earliest (smallest anchor). */
+  private pickMaster(): void {
+    this.masterTrack = 0;
+    let best = Infinity;
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      if (tr.hasLoop && tr.layerAnchor[tr.layerIndex] < best) {
+        best = tr.layerAnchor[tr.layerIndex];
+        this.masterTrack = tr.number;
+      }
+    }
+  }
+
+  private setVoice(v: Voice, loop: number, len: number, anchor: number): void {
+    v.loop = loop;
+    v.len = len;
+    v.anchor = anchor;
+    v.active = true;
+  }
+
+  /** Hands the main voice to the ghost, fading out, so the main voice can start something new. */
+  private fadeToGhost(tr: Track): void {
+    if (!tr.main.active || tr.main.silent) {
+      tr.main.active = false;
+      return;
+    }
+    if (tr.ghost.active) this.retireGhost(tr);
+    tr.ghost.copyFrom(tr.main);
+    tr.ghost.setTarget(0, 0, this.crossfadeFrames);
+    if (tr.ghost.silent) tr.ghost.active = false;
+    tr.main.active = false;
+    tr.main.gl = 0;
+    tr.main.gr = 0;
+    tr.main.rampLen = 0;
+  }
+
+  private retireGhost(tr: Track): void {
+    if (tr.ghost.ownedFloats > 0) this.arena.free(tr.ghost.loop, tr.ghost.ownedFloats);
+    tr.ghost.ownedFloats = 0;
+    tr.ghost.active = false;
+  }
+
+  /** Gains follow state, volume, pan (equal power, unity at centre), mute and solo. */
+  private updateGains(tr: Track, fadeFrames: number): void {
+    let anySolo = false;
+    for (let i = 0; i < this.tracks.length; i++) anySolo = anySolo || this.tracks[i].soloed;
+    const audible =
+      (tr.state === State.Playing || tr.state === State.Overdubbing) && !tr.muted && (!anySolo || tr.soloed);
+    const g = audible ? tr.volume : 0;
+    tr.main.setTarget(f(g * panLeft(tr.pan)), f(g * panRight(tr.pan)), fadeFrames);
+  }
+
+  private cancelPending(tr: Track): void {
+    tr.pendCount = 0;
+  }
+
+  private cancelWrites(tr: Track): void {
+    tr.opCount = 0;
+    tr.writeMode = WriteMode.None;
+    tr.w = 0;
+    tr.wRampLen = 0;
+  }
+
+  /** Frees the layers above the current one (a new pass replaces what redo would bring back). */
+  private truncateRedo(tr: Track): void {
+    for (let i = tr.layerIndex + 1; i < tr.layerCount; i++) this.freeLayerRegion(tr, i);
+    tr.layerCount = tr.layerIndex + 1;
+  }
+
+  private pushLayer(tr: Track, loop: number, len: number, anchor: number): boolean {
+    if (tr.layerCount === MAX_LAYERS) {
+      // drop the oldest undo step of this track
+      this.freeLayerRegion(tr, 0);
+      tr.layerLoop.copyWithin(0, 1, tr.layerCount);
+      tr.layerLen.copyWithin(0, 1, tr.layerCount);
+      tr.layerAnchor.copyWithin(0, 1, tr.layerCount);
+      tr.layerCount--;
+      tr.layerIndex--;
+    }
+    const i = tr.layerCount++;
+    tr.layerLoop[i] = loop;
+    tr.layerLen[i] = len;
+    tr.layerAnchor[i] = anchor;
+    tr.layerIndex = i;
+    return true;
+  }
+
+  private freeLayerRegion(tr: Track, i: number): void {
+    if (tr.ghost.active && tr.ghost.loop === tr.layerLoop[i]) this.retireGhost(tr);
+    this.arena.free(tr.layerLoop[i], tr.layerLen[i] * 2);
+  }
+
+  /** Allocates a layer, dropping the oldest undo steps (redo steps first) while memory is short. */
+  private allocLayer(floats: number): number {
+    let at = this.arena.alloc(floats);
+    while (at < 0 && this.reclaimOne()) at = this.arena.alloc(floats);
+    return at;
+  }
+
+  /** Frees one undo or redo layer that nothing plays. Returns false when there is none. */
+  private reclaimOne(): boolean {
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      if (tr.layerCount > tr.layerIndex + 1 && tr.writeMode === WriteMode.None) {
+        this.freeLayerRegion(tr, tr.layerCount - 1);
+        tr.layerCount--;
+        return true;
+      }
+    }
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      if (tr.layerIndex > 0) {
+        this.freeLayerRegion(tr, 0);
+        tr.layerLoop.copyWithin(0, 1, tr.layerCount);
+        tr.layerLen.copyWithin(0, 1, tr.layerCount);
+        tr.layerAnchor.copyWithin(0, 1, tr.layerCount);
+        tr.layerCount--;
+        tr.layerIndex--;
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+const NO_OP = -1;
+const NO_LOOP = -2;
+
+/** What a pedal press does, given the state the track will be in when it lands (DESIGN.md §3, README). */
+function resolveTarget(cmd: Cmd, s: State): State | typeof NO_OP | typeof NO_LOOP {
+  switch (cmd) {
+    case Cmd.Record:
+      return s === State.Recording ? State.Playing : State.Recording;
+    case Cmd.Overdub:
+      if (s === State.Empty) return State.Recording;
+      return s === State.Overdubbing ? State.Playing : State.Overdubbing;
+    case Cmd.Play:
+      if (s === State.Empty) return NO_LOOP;
+      return s === State.Playing ? NO_OP : State.Playing;
+    case Cmd.Stop:
+      return s === State.Empty || s === State.Stopped ? NO_OP : State.Stopped;
+    case Cmd.Toggle:
+      if (s === State.Empty) return State.Recording;
+      return s === State.Playing ? State.Overdubbing : State.Playing;
+    default:
+      return NO_OP;
+  }
+}
+
+// Equal-power pan scaled to unity at the centre: L^2 + R^2 = 2 at every position, and a loop at pan 0
+// plays exactly as recorded.
+export function panLeft(pan: number): number {
+  return pan === 0 ? 1 : panLaw(Math.cos(((pan + 1) * Math.PI) / 4));
+}
+export function panRight(pan: number): number {
+  return pan === 0 ? 1 : panLaw(Math.sin(((pan + 1) * Math.PI) / 4));
+}
+function panLaw(x: number): number {
+  const g = x * Math.SQRT2;
+  return g < 1e-7 ? 0 : f(g);
+}
+
+function mod(a: number, n: number): number {
+  const r = a % n;
+  return r < 0 ? r + n : r;
+}

@@ -1,0 +1,56 @@
+import { InputError, booleanOf, numberIn } from './commands';
+import { DEFAULT_OPTIONS, EngineOptions, LIMITS, QUANTIZE_MODES, QuantizeMode } from './types';
+
+// Engine options from untrusted settings (a render script, a config node, the terminal), checked field
+// by field. Metronome samples are files: the caller reads them and passes the decoded audio.
+
+type Raw = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Builds engine options from `raw`; every field is optional. `prefix` goes before field names in errors. */
+export function engineOptions(raw: Raw, prefix = '', base: EngineOptions = DEFAULT_OPTIONS): EngineOptions {
+  const o: EngineOptions = { ...base, metronome: { ...base.metronome } };
+  const field = (k: string) => `${prefix}${k}`;
+  const num = (k: string, limits: readonly [number, number], integer = false): number | undefined =>
+    raw[k] === undefined ? undefined : numberIn(raw[k], field(k), limits, integer);
+
+  o.sampleRate = num('sampleRate', LIMITS.sampleRate, true) ?? o.sampleRate;
+  o.maxBlockFrames = num('blockSize', LIMITS.maxBlockFrames, true) ?? o.maxBlockFrames;
+  o.tracks = num('tracks', LIMITS.tracks, true) ?? o.tracks;
+  o.bpm = num('bpm', LIMITS.bpm) ?? o.bpm;
+  o.beatsPerBar = num('beatsPerBar', LIMITS.beatsPerBar, true) ?? o.beatsPerBar;
+  o.crossfadeFrames = num('crossfadeFrames', LIMITS.crossfadeFrames, true) ?? o.crossfadeFrames;
+  o.inputLatencyFrames = num('inputLatencyFrames', LIMITS.inputLatencyFrames, true) ?? o.inputLatencyFrames;
+  o.feedback = num('feedback', LIMITS.feedback) ?? o.feedback;
+  o.monitorVolume = num('monitorVolume', LIMITS.volume) ?? o.monitorVolume;
+  o.masterVolume = num('masterVolume', LIMITS.volume) ?? o.masterVolume;
+  o.memoryMiB = num('memoryMiB', LIMITS.memoryMiB, true) ?? o.memoryMiB;
+  if (raw.monitor !== undefined) o.monitor = booleanOf(raw.monitor, field('monitor'));
+  if (raw.quantize !== undefined) {
+    if (!(QUANTIZE_MODES as readonly unknown[]).includes(raw.quantize)) {
+      throw new InputError(field('quantize'), `${JSON.stringify(raw.quantize)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
+    }
+    o.quantize = raw.quantize as QuantizeMode;
+  }
+  if (raw.limiter !== undefined) {
+    if (raw.limiter !== 'clamp' && raw.limiter !== 'soft') {
+      throw new InputError(field('limiter'), `${JSON.stringify(raw.limiter)} is not a limiter; accepted: clamp, soft`);
+    }
+    o.limiter = raw.limiter;
+  }
+  if (raw.metronome !== undefined) {
+    const m = raw.metronome;
+    if (!isObject(m)) throw new InputError(field('metronome'), 'must be an object like {"enabled": true, "volume": 0.5, "sound": "builtin"}');
+    const mf = (k: string) => field(`metronome.${k}`);
+    if (m.enabled !== undefined) o.metronome.enabled = booleanOf(m.enabled, mf('enabled'));
+    if (m.volume !== undefined) o.metronome.volume = numberIn(m.volume, mf('volume'), LIMITS.volume);
+    if (m.countInBars !== undefined) o.metronome.countInBars = numberIn(m.countInBars, mf('countInBars'), LIMITS.countInBars, true);
+  }
+  if (o.crossfadeFrames > o.sampleRate) {
+    throw new InputError(field('crossfadeFrames'), `${o.crossfadeFrames} is longer than a second at ${o.sampleRate} Hz`);
+  }
+  return o;
+}

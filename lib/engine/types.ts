@@ -1,0 +1,142 @@
+// The engine's vocabulary: one table of names and codes. Codes are append-only, because sessions,
+// the IPC protocol and the event ring store them as numbers.
+
+export const TRACK_STATES = ['empty', 'recording', 'playing', 'overdubbing', 'stopped'] as const;
+export type TrackState = (typeof TRACK_STATES)[number];
+export const enum State {
+  Empty = 0,
+  Recording = 1,
+  Playing = 2,
+  Overdubbing = 3,
+  Stopped = 4,
+}
+
+// Track commands, then global ones. The string is what msgs, scripts and the CLI say.
+export const COMMANDS = [
+  'record', 'overdub', 'play', 'stop', 'toggle', 'clear', 'undo', 'redo', 'mute', 'unmute',
+  'volume', 'pan', 'solo', 'unsolo',
+  'bpm', 'beatsPerBar', 'quantize', 'metronome', 'metronomeVolume', 'monitor', 'monitorVolume',
+  'masterVolume', 'feedback',
+] as const;
+export type CommandName = (typeof COMMANDS)[number];
+export const enum Cmd {
+  Record = 0, Overdub, Play, Stop, Toggle, Clear, Undo, Redo, Mute, Unmute,
+  Volume, Pan, Solo, Unsolo,
+  Bpm, BeatsPerBar, Quantize, Metronome, MetronomeVolume, Monitor, MonitorVolume,
+  MasterVolume, Feedback,
+}
+/** Commands that act on one track (the rest are global). */
+export const TRACK_COMMAND_COUNT = Cmd.Unsolo + 1;
+
+export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;
+export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
+export const enum Quantize { Off = 0, Beat = 1, Bar = 2, Loop = 3 }
+
+/** Events leave the engine through a ring of fixed-size records (see EventRing). */
+export const enum EventType {
+  /** track, a = new State, b = loop length in frames */
+  State = 0,
+  /** track, a = the pending action (Cmd), frame = when it will take effect */
+  Pending = 1,
+  /** a = absolute beat index, b = beat in bar (0-based); frame = the frame it sounds at */
+  Beat = 2,
+  /** track, a = ErrorCode, b = the Cmd that was refused */
+  Error = 3,
+  /** a = new bpm * 1000 (rounded), b = beats per bar; frame = where the new tempo starts */
+  Tempo = 4,
+  /** a = undo depth (layers below current), b = redo depth */
+  Layers = 5,
+}
+
+export const enum ErrorCode {
+  /** play/overdub/undo... on a track with nothing to act on */
+  Empty = 0,
+  /** the memory budget is used up: the recording ended early / the pass was refused */
+  MemoryFull = 1,
+  /** the command queue was full: the command was dropped */
+  QueueFull = 2,
+  NothingToUndo = 3,
+  NothingToRedo = 4,
+}
+export const ERROR_TEXT: Record<number, string> = {
+  [ErrorCode.Empty]: 'the track is empty',
+  [ErrorCode.MemoryFull]: 'the memory budget is used up',
+  [ErrorCode.QueueFull]: 'too many commands at once: the command was dropped',
+  [ErrorCode.NothingToUndo]: 'nothing to undo',
+  [ErrorCode.NothingToRedo]: 'nothing to redo',
+};
+
+export interface MetronomeOptions {
+  enabled: boolean;
+  /** linear gain, 0..2 */
+  volume: number;
+  /** bars of click before the first recording starts (0 = none) */
+  countInBars: number;
+  /** a sample already at the engine rate, interleaved stereo; null = the built-in click */
+  sample: Float32Array | null;
+  /** a second sample for the downbeat; null = the accent is derived from `sample` (louder) */
+  accentSample: Float32Array | null;
+}
+
+export interface EngineOptions {
+  sampleRate: number;
+  /** the largest block process() will be asked for */
+  maxBlockFrames: number;
+  tracks: number;
+  bpm: number;
+  beatsPerBar: number;
+  quantize: QuantizeMode;
+  /** crossfade at record and overdub edges, and the length of every gain fade; 0 = none (sample-exact) */
+  crossfadeFrames: number;
+  /** measured round trip: loop position p holds input frame (recordStart + p + inputLatencyFrames) */
+  inputLatencyFrames: number;
+  /** old loop content is multiplied by this on each overdub pass */
+  feedback: number;
+  monitor: boolean;
+  monitorVolume: number;
+  masterVolume: number;
+  /** clamp: hard clip at +-1; soft: tanh-like limiter above 0.8 (never exceeds 1) */
+  limiter: 'clamp' | 'soft';
+  metronome: MetronomeOptions;
+  /** whether the click is added to `output` (live: yes so the player hears it; render: metronomeInMix) */
+  metronomeInOutput: boolean;
+  /** per-track stem buses (render --stems, mixdown export) */
+  stems: boolean;
+  /** loop memory in MiB: every loop and undo layer lives in one arena of this size */
+  memoryMiB: number;
+}
+
+export const DEFAULT_OPTIONS: EngineOptions = {
+  sampleRate: 48000,
+  maxBlockFrames: 1024,
+  tracks: 8,
+  bpm: 120,
+  beatsPerBar: 4,
+  quantize: 'bar',
+  crossfadeFrames: 128,
+  inputLatencyFrames: 0,
+  feedback: 1,
+  monitor: true,
+  monitorVolume: 1,
+  masterVolume: 1,
+  limiter: 'clamp',
+  metronome: { enabled: true, volume: 0.5, countInBars: 0, sample: null, accentSample: null },
+  metronomeInOutput: true,
+  stems: false,
+  memoryMiB: 256,
+};
+
+export const LIMITS = {
+  sampleRate: [8000, 192000],
+  maxBlockFrames: [16, 8192],
+  tracks: [1, 64],
+  bpm: [20, 400],
+  beatsPerBar: [1, 32],
+  crossfadeFrames: [0, 4096],
+  inputLatencyFrames: [0, 96000],
+  volume: [0, 2],
+  pan: [-1, 1],
+  feedback: [0, 1],
+  countInBars: [0, 8],
+  memoryMiB: [1, 3072],
+} as const;
