@@ -1,0 +1,278 @@
+// WAV import and export. wavefile parses and builds the RIFF structure; the samples are converted here,
+// because wavefile's per-sample codecs are slow (string building when reading floats, Math.log per
+// float written), and because it reads WAVE_FORMAT_EXTENSIBLE float data as integers.
+//
+// Sample rules (one scale, 2^(bits-1), both ways, so an int16 file re-exported as int16 is bit-identical):
+//   read  PCM int N-bit: v / 2^(N-1) (8-bit is unsigned: (v - 128) / 128); float as is, NaN/Inf -> 0
+//         (one NaN would poison every mix and overdub it touches).
+//   write int16: round(x * 32768) clamped to [-32768, 32767], NaN -> 0: -1.0 -> -32768, +1.0 -> 32767
+//         (one LSB short: the only asymmetry), never wraps.
+// A data chunk shorter than its header declares is an error (a cut-off copy or a crashed recorder);
+// a trailing partial frame, when the declared size is not a whole number of frames, is dropped.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { WaveFile } from 'wavefile';
+import { resample, resampledLength } from '../dsp/resample';
+
+export type WavSampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
+export type WavWriteFormat = 'float32' | 'int16';
+
+export interface WavAudio {
+  /** Interleaved stereo at the requested rate (a mono file is copied to both channels). */
+  data: Float32Array;
+  frames: number;
+  sourceRate: number;
+  sourceChannels: number;
+  sourceFormat: WavSampleFormat;
+}
+
+/** Any failure to read or write a WAV file. `message` is one line: "<file>: <what is wrong>[; <what is accepted>]". */
+export class WavError extends Error {
+  constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+    this.name = 'WavError';
+  }
+}
+
+const EXPECTED = 'expected a PCM (8/16/24/32-bit) or float (32/64-bit) WAV, mono or stereo';
+const MIN_RATE = 1000;
+const MAX_RATE = 768000;
+// Guards the allocation (2 GiB of stereo float32): a corrupt header must give a WavError, not a RangeError.
+const MAX_FRAMES = 2 ** 28;
+const EXTENSIBLE = 0xfffe;
+const CODEC_NAMES: Record<number, string> = {
+  2: 'Microsoft ADPCM', 6: 'A-law', 7: 'mu-law', 0x11: 'IMA ADPCM', 0x31: 'GSM 6.10', 0x50: 'MPEG', 0x55: 'MP3',
+};
+const BYTES_PER_SAMPLE: Record<WavSampleFormat, number> = { pcm8: 1, pcm16: 2, pcm24: 3, pcm32: 4, float32: 4, float64: 8 };
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'file not found', EISDIR: 'is a folder, not a file', EACCES: 'permission denied', EPERM: 'permission denied',
+};
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'cannot write: the folder does not exist', ENOTDIR: 'cannot write: part of the path is not a folder',
+  EISDIR: 'cannot write: a folder has that name', EACCES: 'cannot write: permission denied',
+  EPERM: 'cannot write: permission denied', ENOSPC: 'cannot write: disk full', EROFS: 'cannot write: read-only file system',
+};
+
+// The parts of wavefile's chunk objects used here (its typings declare them as `object`).
+interface FmtChunk { chunkSize: number; audioFormat: number; numChannels: number; sampleRate: number; blockAlign: number; bitsPerSample: number; subformat: number[] }
+interface DataChunk { chunkSize: number; samples: Uint8Array }
+
+/**
+ * Reads a PCM or float WAV, mono or stereo, as interleaved stereo float32 resampled to opts.sampleRate.
+ * Throws WavError for any problem with the file; RangeError only for a bad opts.sampleRate.
+ */
+export function readWav(file: string, opts: { sampleRate: number }): WavAudio {
+  if (!Number.isSafeInteger(opts.sampleRate) || opts.sampleRate <= 0) throw new RangeError(`readWav: sampleRate must be a positive integer, got ${opts.sampleRate}`);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
+  }
+  const { samples, channels, rate, format } = parse(file, bytes);
+  const frames = resampledLength(samples.length / channels, rate, opts.sampleRate);
+  if (frames > MAX_FRAMES) {
+    throw new WavError(file, `too long: ${Math.round(samples.length / channels / rate)} s; accepted: up to ${Math.floor(MAX_FRAMES / opts.sampleRate)} s at ${opts.sampleRate} Hz`);
+  }
+  const converted = resample(samples, channels, rate, opts.sampleRate);
+  return { data: channels === 2 ? converted : monoToStereo(converted), frames, sourceRate: rate, sourceChannels: channels, sourceFormat: format };
+}
+
+/** A complete WAV file (RIFF, little endian): float32 (format 3) or int16 PCM, 1 or 2 channels. */
+export function encodeWav(data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): Buffer {
+  if (channels !== 1 && channels !== 2) throw new RangeError(`encodeWav: channels must be 1 or 2, got ${channels}`);
+  if (data.length % channels !== 0) throw new RangeError(`encodeWav: ${data.length} samples is not a whole number of ${channels}-channel frames`);
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`encodeWav: sampleRate must be a positive integer, got ${sampleRate}`);
+  if (format !== 'float32' && format !== 'int16') throw new RangeError(`encodeWav: format must be "float32" or "int16", got ${String(format)}`);
+  const wav = new WaveFile();
+  wav.fromScratch(channels, sampleRate, format === 'float32' ? '32f' : '16', []);
+  (wav.data as DataChunk).samples = format === 'float32' ? packFloat32(data) : packInt16(data);
+  const bytes = wav.toBuffer();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Writes the WAV to a temp file in the same folder, fsyncs it and renames it over `file`, so `file` is
+ * either its old self or complete, never partial. On failure the temp file is removed and a WavError
+ * thrown (RangeError for bad arguments, before anything touches the disk).
+ */
+export async function writeWavAtomic(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): Promise<void> {
+  const bytes = encodeWav(data, channels, sampleRate, format);
+  const tmp = tempPath(file);
+  try {
+    const handle = await fs.promises.open(tmp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined); // report the original failure
+    throw new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+  }
+  await syncDir(path.dirname(file));
+}
+
+/** writeWavAtomic for callers that may block (the CLI). */
+export function writeWavAtomicSync(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): void {
+  const bytes = encodeWav(data, channels, sampleRate, format);
+  const tmp = tempPath(file);
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // report the original failure, not this one
+    }
+    throw new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+  }
+  syncDirSync(path.dirname(file));
+}
+
+/** Validates the header and returns the samples, interleaved, at the file's rate and channel count. */
+function parse(file: string, bytes: Buffer): { samples: Float32Array; channels: number; rate: number; format: WavSampleFormat } {
+  const fail = (problem: string, cause?: unknown): WavError => new WavError(file, problem, { cause });
+  if (bytes.length === 0) throw fail(`empty file; ${EXPECTED}`);
+  const container = bytes.toString('latin1', 0, 4);
+  if (container === 'RF64') throw fail(`RF64 (64-bit WAV) is not supported; ${EXPECTED}`);
+  if (bytes.length < 12 || (container !== 'RIFF' && container !== 'RIFX')) throw fail(`not a WAV file (no RIFF header); ${EXPECTED}`);
+  const riffType = bytes.toString('latin1', 8, 12);
+  if (riffType !== 'WAVE') throw fail(`not a WAV file (RIFF type ${JSON.stringify(riffType)}); ${EXPECTED}`);
+
+  const wav = new WaveFile();
+  try {
+    wav.fromBuffer(bytes);
+  } catch (err) {
+    throw fail(`broken WAV structure (${oneLine(err)}); ${EXPECTED}`, err);
+  }
+  const fmt = wav.fmt as FmtChunk;
+  const data = wav.data as DataChunk;
+  if (!(fmt.chunkSize >= 16)) throw fail('broken header: "fmt " chunk shorter than 16 bytes');
+  const code = fmt.audioFormat === EXTENSIBLE ? fmt.subformat[0] ?? EXTENSIBLE : fmt.audioFormat;
+  if (code !== 1 && code !== 3) throw fail(`unsupported encoding: ${CODEC_NAMES[code] ?? `format code ${code}`}; ${EXPECTED}`);
+  const channels = fmt.numChannels;
+  if (channels === 0) throw fail('broken header: 0 channels; accepted: mono or stereo');
+  if (channels > 2) throw fail(`unsupported format: ${channels} channels; accepted: mono or stereo`);
+  const rate = fmt.sampleRate;
+  if (rate === 0) throw fail(`broken header: sample rate 0; accepted: ${MIN_RATE} to ${MAX_RATE} Hz`);
+  if (rate < MIN_RATE || rate > MAX_RATE) throw fail(`unsupported sample rate: ${rate} Hz; accepted: ${MIN_RATE} to ${MAX_RATE} Hz`);
+  const bits = fmt.bitsPerSample;
+  const format = sampleFormat(code === 3, bits);
+  if (!format) throw fail(`unsupported format: ${code === 3 ? 'float' : 'PCM'} ${bits}-bit; ${EXPECTED}`);
+  const frameBytes = channels * BYTES_PER_SAMPLE[format];
+  if (fmt.blockAlign !== frameBytes) throw fail(`broken header: block align ${fmt.blockAlign}, expected ${frameBytes} for ${channels} channel(s) of ${bits}-bit`);
+  if (data.samples.length < data.chunkSize) {
+    throw fail(`truncated data chunk: the header declares ${data.chunkSize} bytes, the file holds ${data.samples.length}`);
+  }
+  const pcm = data.samples.subarray(0, data.chunkSize - (data.chunkSize % frameBytes));
+  return { samples: decode(pcm, format, container === 'RIFF'), channels, rate, format };
+}
+
+function sampleFormat(float: boolean, bits: number): WavSampleFormat | undefined {
+  if (float) return bits === 32 ? 'float32' : bits === 64 ? 'float64' : undefined;
+  return bits === 8 ? 'pcm8' : bits === 16 ? 'pcm16' : bits === 24 ? 'pcm24' : bits === 32 ? 'pcm32' : undefined;
+}
+
+function decode(pcm: Uint8Array, format: WavSampleFormat, littleEndian: boolean): Float32Array {
+  const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const out = new Float32Array(pcm.length / BYTES_PER_SAMPLE[format]);
+  const n = out.length;
+  switch (format) {
+    case 'pcm8':
+      for (let i = 0; i < n; i++) out[i] = (pcm[i] - 128) / 128;
+      break;
+    case 'pcm16':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, littleEndian) / 32768;
+      break;
+    case 'pcm24':
+      for (let i = 0, o = 0; i < n; i++, o += 3) {
+        const [low, high] = littleEndian ? [pcm[o], pcm[o + 2]] : [pcm[o + 2], pcm[o]];
+        out[i] = (((high << 24) >> 8) | (pcm[o + 1] << 8) | low) / 8388608;
+      }
+      break;
+    case 'pcm32':
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, littleEndian) / 2147483648;
+      break;
+    case 'float32':
+      for (let i = 0; i < n; i++) out[i] = finiteOrZero(view.getFloat32(4 * i, littleEndian));
+      break;
+    case 'float64':
+      for (let i = 0; i < n; i++) out[i] = finiteOrZero(view.getFloat64(8 * i, littleEndian));
+      break;
+  }
+  return out;
+}
+
+function finiteOrZero(x: number): number {
+  return Number.isFinite(x) ? x : 0;
+}
+
+function monoToStereo(mono: Float32Array): Float32Array {
+  const out = new Float32Array(mono.length * 2);
+  for (let i = 0; i < mono.length; i++) out[2 * i] = out[2 * i + 1] = mono[i];
+  return out;
+}
+
+function packFloat32(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  return out;
+}
+
+function packInt16(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    view.setInt16(2 * i, x !== x ? 0 : Math.max(-32768, Math.min(32767, Math.round(x * 32768))), true);
+  }
+  return out;
+}
+
+/** A hidden name beside `file` (same folder, so same file system: the rename is atomic). */
+function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Makes the rename itself durable; some systems (Windows) cannot open a folder, and lose nothing but that. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+}
+
+/** syncDir, blocking. */
+function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // best effort, see above
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function fsProblem(err: unknown, problems: Record<string, string>, verb: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return problems[code ?? ''] ?? `${verb} (${code ?? oneLine(err)})`;
+}
+
+function oneLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).replace(/\s+/g, ' ').trim();
+}
