@@ -3,13 +3,15 @@
 //
 // Contract shared with the WebAssembly kernels: every buffer is a range of one Float32 memory `m`,
 // addressed by float offsets; audio is interleaved stereo; lengths and positions are in frames.
-// Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
+// Offsets, lengths and positions are int32 (coerced on entry: a double-typed index costs a conversion
+// per access in V8, and Wasm takes i32). Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
 // product), so a SIMD f32x4 kernel doing the same operations produces the same bits.
 
 const f = Math.fround;
 
 /** m[dst .. dst+2n) = 0 */
 export function zero(m: Float32Array, dst: number, frames: number): void {
+  dst |= 0; frames |= 0;
   m.fill(0, dst, dst + frames * 2);
 }
 
@@ -17,6 +19,7 @@ export function zero(m: Float32Array, dst: number, frames: number): void {
 export function mixLoop(
   m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number,
 ): void {
+  bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0;
   let b = bus;
   let left = frames;
   while (left > 0) {
@@ -42,6 +45,7 @@ export function mixLoopRamp(
   m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number,
   startL: number, startR: number, stepL: number, stepR: number, k0: number,
 ): void {
+  bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0; k0 |= 0;
   let b = bus;
   let k = k0 + 1;
   let left = frames;
@@ -64,14 +68,28 @@ export function mixLoopRamp(
 
 /** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
 export function addScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
+  dst |= 0; src |= 0; frames |= 0;
   const end = dst + frames * 2;
   for (let d = dst, s = src; d < end; d++, s++) m[d] += f(m[s] * g);
 }
 
-/** dst = src * g over n frames. */
-export function copyScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
+/** dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into m[meter..+1]. */
+export function monitorIn(m: Float32Array, dst: number, src: number, frames: number, g: number, meter: number): void {
+  dst |= 0; src |= 0; frames |= 0; meter |= 0;
+  let pl = m[meter];
+  let pr = m[meter + 1];
   const end = dst + frames * 2;
-  for (let d = dst, s = src; d < end; d++, s++) m[d] = f(m[s] * g);
+  for (let d = dst, s = src; d < end; d += 2, s += 2) {
+    const l = m[s];
+    const r = m[s + 1];
+    // + 0 turns the -0 of a negative sample times a gain of 0 into +0: silence is all-zero bits
+    m[d] = f(l * g) + 0;
+    m[d + 1] = f(r * g) + 0;
+    pl = Math.max(pl, Math.abs(l));
+    pr = Math.max(pr, Math.abs(r));
+  }
+  m[meter] = pl;
+  m[meter + 1] = pr;
 }
 
 /**
@@ -82,6 +100,7 @@ export function overdub(
   m: Float32Array, loop: number, len: number, pos: number, input: number, frames: number,
   feedback: number, w0: number, dw: number, k0: number,
 ): void {
+  loop |= 0; len |= 0; pos |= 0; input |= 0; frames |= 0; k0 |= 0;
   const loss = f(1 - feedback);
   let i = input;
   let k = k0 + 1;
@@ -110,6 +129,7 @@ export function overdub(
  * fade(q) = 0.5 - 0.5 * cos(pi * (q + 1) / (n + 1)) read from the table at `fade` (n values).
  */
 export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fade: number, frames: number): void {
+  dst |= 0; preroll |= 0; fade |= 0; frames |= 0;
   for (let q = 0; q < frames; q++) {
     const fi = m[fade + q];
     const fo = f(1 - fi);
@@ -120,28 +140,43 @@ export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fad
   }
 }
 
-/** Master gain and limiter, in place. clamp: hard clip at +-1. soft: above `knee` a rational curve that approaches 1. */
-export function masterOut(m: Float32Array, buf: number, frames: number, gain: number, soft: boolean): void {
+/**
+ * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
+ * what is there). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
+ */
+export function masterOut(m: Float32Array, buf: number, frames: number, gain: number, soft: boolean, meter: number): void {
+  buf |= 0; frames |= 0; meter |= 0;
   const knee = f(0.8);
   const room = f(1 - knee);
+  let pl = m[meter];
+  let pr = m[meter + 1];
   const end = buf + frames * 2;
-  for (let i = buf; i < end; i++) {
-    let v = f(m[i] * gain);
-    if (soft) {
-      const a = v < 0 ? -v : v;
-      if (a > knee) {
-        const d = f(f(a - knee) / room);
-        const y = f(knee + f(room * f(d / f(1 + d))));
-        v = v < 0 ? -y : y;
-      }
-    } else if (v > 1) v = 1;
-    else if (v < -1) v = -1;
-    m[i] = v;
+  for (let i = buf; i < end; i += 2) {
+    const l = limit(f(m[i] * gain), soft, knee, room);
+    const r = limit(f(m[i + 1] * gain), soft, knee, room);
+    m[i] = l;
+    m[i + 1] = r;
+    pl = Math.max(pl, Math.abs(l));
+    pr = Math.max(pr, Math.abs(r));
   }
+  m[meter] = pl;
+  m[meter + 1] = pr;
+}
+
+function limit(v: number, soft: boolean, knee: number, room: number): number {
+  if (soft) {
+    const a = Math.abs(v);
+    if (a <= knee) return v;
+    const d = f(f(a - knee) / room);
+    const y = f(knee + f(room * f(d / f(1 + d))));
+    return v < 0 ? -y : y;
+  }
+  return v > 1 ? 1 : v < -1 ? -1 : v;
 }
 
 /** Float to int16 at the device boundary: scale by 32767, clamp, truncate toward zero; NaN -> 0. */
 export function toInt16(m: Float32Array, src: number, frames: number, out: Int16Array): void {
+  src |= 0; frames |= 0;
   const n = frames * 2;
   for (let i = 0; i < n; i++) {
     let v = f(m[src + i] * 32767);
@@ -153,21 +188,7 @@ export function toInt16(m: Float32Array, src: number, frames: number, out: Int16
 
 /** int16 from the device into the arena as float: x / 32768. */
 export function fromInt16(input: Int16Array, m: Float32Array, dst: number, frames: number): void {
+  dst |= 0; frames |= 0;
   const n = frames * 2;
   for (let i = 0; i < n; i++) m[dst + i] = f(input[i] / 32768);
-}
-
-/** Peak |x| per channel over n frames, written to m[out], m[out+1] (max with what is already there). */
-export function peak(m: Float32Array, src: number, frames: number, out: number): void {
-  let l = m[out];
-  let r = m[out + 1];
-  const end = src + frames * 2;
-  for (let i = src; i < end; i += 2) {
-    const a = m[i] < 0 ? -m[i] : m[i];
-    const b = m[i + 1] < 0 ? -m[i + 1] : m[i + 1];
-    if (a > l) l = a;
-    if (b > r) r = b;
-  }
-  m[out] = l;
-  m[out + 1] = r;
 }

@@ -99,6 +99,7 @@ export class Engine {
   private clickFrames = 0;
   private clickPos = 0;
   private clickGain = 0;
+  private clickInBlock = false;
   /** the click sounds until this frame even when the metronome is off (count-in) */
   private countInUntil = -1;
   // Tempo or bar changes wait for their beat.
@@ -266,9 +267,13 @@ export class Engine {
     const m = this.arena.memory;
     const start = this.frame;
     const end = start + frames;
-    if (this.monitor) dsp.copyScaled(m, this.mixBus, this.inputBus, frames, this.monitorVolume);
-    else dsp.zero(m, this.mixBus, frames);
-    dsp.zero(m, this.clickBus, frames);
+    m[this.meters] = 0;
+    m[this.meters + 1] = 0;
+    m[this.meters + 2] = 0;
+    m[this.meters + 3] = 0;
+    dsp.monitorIn(m, this.mixBus, this.inputBus, frames, this.monitor ? this.monitorVolume : 0, this.meters);
+    // the click bus is only touched (and mixed) in blocks where a click sounds
+    this.clickInBlock = false;
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) dsp.zero(m, this.tracks[i].stem, frames);
 
     let t = start;
@@ -283,14 +288,9 @@ export class Engine {
       const s = this.tracks[i].stem;
       if (s >= 0) dsp.addScaled(m, this.mixBus, s, frames, 1);
     }
-    if (this.metronomeInOutput) dsp.addScaled(m, this.mixBus, this.clickBus, frames, 1);
-    m[this.meters] = 0;
-    m[this.meters + 1] = 0;
-    m[this.meters + 2] = 0;
-    m[this.meters + 3] = 0;
-    dsp.peak(m, this.inputBus, frames, this.meters);
-    dsp.masterOut(m, this.mixBus, frames, this.masterVolume, this.softLimit);
-    dsp.peak(m, this.mixBus, frames, this.meters + 2);
+    if (!this.clickInBlock) dsp.zero(m, this.clickBus, frames);
+    else if (this.metronomeInOutput) dsp.addScaled(m, this.mixBus, this.clickBus, frames, 1);
+    dsp.masterOut(m, this.mixBus, frames, this.masterVolume, this.softLimit, this.meters + 2);
     this.keepHistory(frames);
     this.frame = end;
   }
@@ -443,7 +443,10 @@ export class Engine {
     const n = Math.min(b - a, this.clickFrames - this.clickPos);
     if (n <= 0) return;
     if (this.clickGain !== 0) {
-      dsp.addScaled(this.arena.memory, this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
+      const m = this.arena.memory;
+      if (!this.clickInBlock) dsp.zero(m, this.clickBus, this.maxBlockFrames);
+      this.clickInBlock = true;
+      dsp.addScaled(m, this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
     }
     this.clickPos += n;
   }

@@ -1,0 +1,118 @@
+import { Engine } from '../lib/engine/engine';
+import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
+import { toInt16 } from '../lib/dsp/kernels';
+
+// `npm run bench -- --json`: one JSON line per case (DESIGN.md §8). Timings are reported, never asserted.
+//   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
+//           through Engine.process (the live host's render path): median microseconds per block
+//   render  offline render of 8 playing loops: times faster than real time
+//   heap    heap growth over 100,000 blocks with 16 playing loops, after warm-up
+
+const json = process.argv.includes('--json');
+const only = process.argv.find((a) => a.startsWith('--case='))?.slice(7);
+
+function emit(row: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${text}\n`);
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An engine with `tracks` playing loops, gains 1/(N+1) like the peers, no metronome, no fades. */
+function loopedEngine(tracks: number, blockFrames: number, sampleRate = 44100): Engine {
+  const options: EngineOptions = {
+    ...DEFAULT_OPTIONS,
+    sampleRate,
+    maxBlockFrames: blockFrames,
+    tracks,
+    quantize: 'off',
+    crossfadeFrames: 0,
+    monitor: true,
+    monitorVolume: 1 / (tracks + 1),
+    metronome: { ...DEFAULT_OPTIONS.metronome, enabled: false },
+    memoryMiB: 32 + tracks * 4,
+  };
+  const engine = new Engine(options);
+  const r = seeded(tracks);
+  for (let i = 0; i < tracks; i++) {
+    const frames = Math.floor(44100 * 0.5 * (2 + (i % 7)));
+    const loop = new Float32Array(frames * 2);
+    for (let k = 0; k < loop.length; k++) loop[k] = r() * 2 - 1;
+    if (!engine.loadLoop(i + 1, loop, 0)) throw new Error('bench loops do not fit in memory');
+    engine.command(Cmd.Volume, i + 1, 0, 1 / (tracks + 1));
+  }
+  const input = engine.inputView();
+  for (let k = 0; k < blockFrames * 2; k++) input[k] = r() * 2 - 1;
+  return engine;
+}
+
+function mixCase(tracks: number, frames: number, calls: number): void {
+  const engine = loopedEngine(tracks, frames);
+  const out = new Int16Array(frames * 2);
+  const times = new Float64Array(calls);
+  for (let c = 0; c < 2000; c++) {
+    engine.process(frames);
+    toInt16(engine.memory, engine.mixBus, frames, out);
+  }
+  for (let c = 0; c < calls; c++) {
+    const t0 = process.hrtime.bigint();
+    engine.process(frames);
+    toInt16(engine.memory, engine.mixBus, frames, out);
+    times[c] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  times.sort();
+  const median = times[calls >> 1];
+  emit({ case: 'mix', tracks, frames, median_us: Number(median.toFixed(3)) }, `mix ${tracks} tracks x ${frames} frames: ${median.toFixed(2)} us/block`);
+}
+
+function renderCase(): void {
+  const sampleRate = 48000;
+  const block = 256;
+  const engine = loopedEngine(8, block, sampleRate);
+  const seconds = 120;
+  const blocks = Math.ceil((seconds * sampleRate) / block);
+  const out = new Float32Array(block * 2);
+  const t0 = process.hrtime.bigint();
+  for (let b = 0; b < blocks; b++) {
+    engine.process(block);
+    out.set(engine.outputView());
+  }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const x = seconds / wall;
+  emit({ case: 'render', tracks: 8, seconds, times_realtime: Math.round(x) }, `render 8 loops: ${Math.round(x)}x real time`);
+}
+
+function heapCase(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const engine = loopedEngine(16, 256, 48000);
+  const out = new Int16Array(512);
+  const step = (n: number) => {
+    for (let b = 0; b < n; b++) {
+      engine.process(256);
+      toInt16(engine.memory, engine.mixBus, 256, out);
+    }
+  };
+  step(5000);
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  step(100000);
+  const after = process.memoryUsage().heapUsed;
+  emit(
+    { case: 'heap', tracks: 16, blocks: 100000, heap_growth_bytes: after - before, gc_forced: gc !== undefined },
+    `heap over 100000 blocks of 16 loops: ${after - before} bytes`,
+  );
+}
+
+const wanted = (name: string) => only === undefined || only === name;
+if (wanted('mix')) {
+  for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) mixCase(tracks, frames, 3000);
+}
+if (wanted('render')) renderCase();
+if (wanted('heap')) heapCase();
