@@ -15,9 +15,10 @@ export async function main(args: string[]): Promise<number> {
     switch (command) {
       case 'render': {
         if (rest.length !== 1) throw new InputError('render', 'expects one argument: the script file (loopstation render script.json)');
-        const result = await renderFile(rest[0]);
-        const seconds = result.mix.length / 2;
-        process.stdout.write(`rendered ${seconds} frames\n`);
+        const { script, stems } = await renderFile(rest[0]);
+        const seconds = (script.frames / script.options.sampleRate).toFixed(2);
+        const stemNote = stems.length > 0 ? ` and ${stems.length} stem(s) in ${script.stemsDir}` : '';
+        process.stdout.write(`wrote ${script.mixPath} (${seconds} s, ${script.options.sampleRate} Hz, ${script.format})${stemNote}\n`);
         return 0;
       }
       case undefined:

@@ -34,7 +34,8 @@ export interface RenderScript {
 
 export interface RenderResult {
   mix: Float32Array;
-  stems: Float32Array[];
+  /** one stem per track the script uses */
+  stems: { track: number; data: Float32Array }[];
   /** every event the engine emitted, in order */
   log: { type: number; track: number; frame: number; a: number; b: number }[];
 }
@@ -136,7 +137,8 @@ export function render(s: RenderScript): RenderResult {
   const engine = new Engine(s.options);
   const block = s.options.maxBlockFrames;
   const mix = new Float32Array(s.frames * 2);
-  const stems = s.stemsDir === null ? [] : engine.tracks.map(() => new Float32Array(s.frames * 2));
+  const used = [...new Set(s.events.filter((e) => e.track > 0).map((e) => e.track))].sort((a, b) => a - b);
+  const stems = s.stemsDir === null ? [] : used.map((track) => ({ track, data: new Float32Array(s.frames * 2) }));
   const log: RenderResult['log'] = [];
   const input = engine.inputView();
   const output = engine.outputView();
@@ -152,22 +154,22 @@ export function render(s: RenderScript): RenderResult {
     if (at * 2 < s.input.length) input.set(s.input.subarray(at * 2, Math.min(end * 2, s.input.length)));
     engine.process(n);
     mix.set(output.subarray(0, n * 2), at * 2);
-    for (let t = 0; t < stems.length; t++) stems[t].set(engine.stemView(t + 1).subarray(0, n * 2), at * 2);
+    for (const stem of stems) stem.data.set(engine.stemView(stem.track).subarray(0, n * 2), at * 2);
     engine.events.drain((e) => log.push({ ...e }));
   }
   return { mix, stems, log };
 }
 
 /** Renders a script file and writes its outputs (each WAV complete or not at all). */
-export async function renderFile(scriptPath: string): Promise<RenderResult> {
+export async function renderFile(scriptPath: string): Promise<RenderResult & { script: RenderScript }> {
   const script = loadScript(scriptPath);
   const result = render(script);
   await writeWavAtomic(script.mixPath, result.mix, 2, script.options.sampleRate, script.format);
   if (script.stemsDir !== null) {
     fs.mkdirSync(script.stemsDir, { recursive: true });
-    for (let t = 0; t < result.stems.length; t++) {
-      await writeWavAtomic(path.join(script.stemsDir, `track${t + 1}.wav`), result.stems[t], 2, script.options.sampleRate, script.format);
+    for (const stem of result.stems) {
+      await writeWavAtomic(path.join(script.stemsDir, `track${stem.track}.wav`), stem.data, 2, script.options.sampleRate, script.format);
     }
   }
-  return result;
+  return { ...result, script };
 }

@@ -1,0 +1,164 @@
+import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { encodeWav, readWav } from '../../lib/session/wav';
+import { rawWav, tempDir } from '../fixtures/wav';
+import { noise } from '../engine/harness';
+
+// The `loopstation render` contract (DESIGN.md §4), through the real bin in a child process.
+
+const BIN = path.join(__dirname, '../../../bin/loopstation.js');
+const RATE = 48000;
+
+function loopstation(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('loopstation render', function () {
+  this.timeout(30000);
+  const tmp = tempDir('loopstation-render-');
+  const input = noise(RATE * 4, 42, 0.4);
+  before(() => {
+    fs.writeFileSync(tmp.file('in.wav'), encodeWav(input, 2, RATE, 'float32'));
+  });
+  after(() => tmp.remove());
+
+  const script = (o: Record<string, unknown>, name = 'script.json'): string => {
+    fs.writeFileSync(tmp.file(name), JSON.stringify(o));
+    return name;
+  };
+  const base = {
+    sampleRate: RATE, blockSize: 256, quantize: 'off', crossfadeFrames: 0, monitor: false,
+    metronome: { enabled: false }, input: 'in.wav', durationSeconds: 3,
+    events: [
+      { frame: 1000, track: 1, command: 'record' },
+      { frame: 49000, track: 1, command: 'play' },
+    ],
+    outputs: { mix: 'out.wav' },
+  };
+
+  it('renders a loop that sits exactly where DESIGN.md says: position (t - end) mod length, sample by sample', () => {
+    const r = loopstation(['render', script(base)], tmp.dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = readWav(tmp.file('out.wav'), { sampleRate: RATE });
+    assert.equal(out.frames, RATE * 3);
+    assert.equal(out.sourceFormat, 'float32');
+    for (let t = 0; t < out.frames; t++) {
+      const want = t < 49000 ? [0, 0] : [input[(1000 + ((t - 49000) % 48000)) * 2], input[(1000 + ((t - 49000) % 48000)) * 2 + 1]];
+      if (out.data[t * 2] !== want[0] || out.data[t * 2 + 1] !== want[1]) assert.fail(`frame ${t}: ${out.data[t * 2]} != ${want[0]}`);
+    }
+  });
+
+  it('resolves paths against the script folder, not the working directory', () => {
+    const r = loopstation(['render', tmp.file(script({ ...base, outputs: { mix: 'elsewhere.wav' } }))], '/');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(tmp.file('elsewhere.wav')));
+  });
+
+  it('writes int16 clamped and one stem per track used, and the mix is the stems plus the input', () => {
+    const loud = { ...base, monitor: true, events: [...base.events, { at: 2, track: 1, command: 'volume', value: 2 }], outputs: { mix: 'loud.wav', stems: 'stems', format: 'int16' } };
+    const r = loopstation(['render', script(loud)], tmp.dir);
+    assert.equal(r.code, 0, r.stderr);
+    const mix = readWav(tmp.file('loud.wav'), { sampleRate: RATE });
+    assert.equal(mix.sourceFormat, 'pcm16');
+    assert.deepEqual(fs.readdirSync(tmp.file('stems')), ['track1.wav']);
+    let clipped = 0;
+    for (let i = RATE * 2 * 2; i < mix.data.length; i++) {
+      assert.ok(Math.abs(mix.data[i]) <= 1);
+      if (Math.abs(mix.data[i]) >= 32767 / 32768) clipped++;
+    }
+    assert.ok(clipped > 100, 'some samples are at full scale and none wrapped');
+  });
+
+  it('is deterministic to the bit across runs and block sizes', () => {
+    const rich = { ...base, quantize: 'beat', crossfadeFrames: 128, monitor: true, metronome: { enabled: true, volume: 0.3 },
+      events: [...base.events, { at: 1.5, track: 2, command: 'record' }, { at: 2.2, track: 2, command: 'play' }, { at: 2.5, track: 1, command: 'overdub' }] };
+    loopstation(['render', script({ ...rich, outputs: { mix: 'a.wav' } })], tmp.dir);
+    loopstation(['render', script({ ...rich, outputs: { mix: 'b.wav' } })], tmp.dir);
+    loopstation(['render', script({ ...rich, blockSize: 1000, outputs: { mix: 'c.wav' } })], tmp.dir);
+    const a = fs.readFileSync(tmp.file('a.wav'));
+    assert.ok(a.equals(fs.readFileSync(tmp.file('b.wav'))));
+    assert.ok(a.equals(fs.readFileSync(tmp.file('c.wav'))));
+  });
+
+  it('resamples a mono 44.1 kHz input and an int16 metronome sample', () => {
+    const mono = new Float32Array(44100).map((_, i) => 0.3 * Math.sin(i / 10));
+    fs.writeFileSync(tmp.file('mono.wav'), encodeWav(mono, 1, 44100, 'int16'));
+    fs.writeFileSync(tmp.file('tick.wav'), encodeWav(new Float32Array(100).fill(0.5), 1, 22050, 'int16'));
+    const r = loopstation(['render', script({ ...base, input: 'mono.wav', metronome: { enabled: true, sound: 'tick.wav' }, outputs: { mix: 'm.wav' } })], tmp.dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = readWav(tmp.file('m.wav'), { sampleRate: RATE });
+    assert.ok(out.data[RATE] !== 0 && out.data[0] !== 0);
+  });
+
+  describe('bad input: non-zero exit, one line naming the field, no stack, no output file', () => {
+    const broken = () => {
+      fs.writeFileSync(tmp.file('noise.wav'), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) & 255)));
+      fs.writeFileSync(tmp.file('short.wav'), rawWav({ channels: 2, sampleRate: RATE, bitsPerSample: 16, data: new Uint8Array(400), declaredDataBytes: 40000 }));
+    };
+    const cases: [string, unknown, RegExp][] = [
+      ['a script that is not JSON', '{"bpm": 120,', /script: .*not valid JSON/],
+      ['a script that is an array', [1, 2], /script: must be a JSON object/],
+      ['an unknown field', { ...base, bmp: 120 }, /^loopstation render: bmp: unknown field/],
+      ['bpm 0', { ...base, bpm: 0 }, /bpm: 0 is out of range; accepted: a number from 20 to 400/],
+      ['bpm "fast"', { ...base, bpm: 'fast' }, /bpm: "fast" is not a number/],
+      ['a negative bpm', { ...base, bpm: -120 }, /bpm: -120 is out of range/],
+      ['sampleRate 1000', { ...base, sampleRate: 1000 }, /sampleRate: 1000 is out of range/],
+      ['blockSize 0', { ...base, blockSize: 0 }, /blockSize: 0 is out of range/],
+      ['crossfadeFrames 1.5', { ...base, crossfadeFrames: 1.5 }, /crossfadeFrames: 1.5 is out of range; accepted: an integer/],
+      ['quantize "bars"', { ...base, quantize: 'bars' }, /quantize: "bars" is not a quantize mode; accepted: off, beat, bar, loop/],
+      ['metronome not an object', { ...base, metronome: true }, /metronome: must be an object/],
+      ['no events', { ...base, events: undefined }, /events: missing or not an array/],
+      ['an unknown command', { ...base, events: [{ at: 1, track: 1, command: 'rec' }] }, /events\[0\]\.command: unknown command "rec"; accepted: record, overdub/],
+      ['track 0', { ...base, events: [{ at: 1, track: 0, command: 'record' }] }, /events\[0\]\.track: 0 is out of range; accepted: an integer from 1 to 8/],
+      ['track 99', { ...base, events: [{ at: 1, track: 99, command: 'play' }] }, /events\[0\]\.track: 99 is out of range/],
+      ['a track command without a track', { ...base, events: [{ at: 1, command: 'play' }] }, /events\[0\]\.track: missing/],
+      ['an event with neither at nor frame', { ...base, events: [{ track: 1, command: 'play' }] }, /events\[0\]\.at: give exactly one of/],
+      ['an event with both at and frame', { ...base, events: [{ at: 1, frame: 3, track: 1, command: 'play' }] }, /events\[0\]\.at: give exactly one/],
+      ['a negative time', { ...base, events: [{ at: -1, track: 1, command: 'play' }] }, /events\[0\]\.at: -1 is out of range/],
+      ['an event after the end', { ...base, events: [{ at: 99, track: 1, command: 'play' }] }, /events\[0\]\.at: 99 is out of range/],
+      ['a volume of 3', { ...base, events: [{ at: 1, track: 1, command: 'volume', value: 3 }] }, /events\[0\]\.value: 3 is out of range; accepted: a number from 0 to 2/],
+      ['durationSeconds missing', { ...base, durationSeconds: undefined }, /durationSeconds: missing/],
+      ['durationSeconds negative', { ...base, durationSeconds: -5 }, /durationSeconds: -5 is out of range/],
+      ['no outputs', { ...base, outputs: undefined }, /outputs: missing/],
+      ['no outputs.mix', { ...base, outputs: { stems: 'x' } }, /outputs\.mix: missing/],
+      ['format mp3', { ...base, outputs: { mix: 'out.wav', format: 'mp3' } }, /outputs\.format: "mp3"; accepted: float32, int16/],
+      ['a mix folder that does not exist', { ...base, outputs: { mix: 'no/such/out.wav' } }, /outputs\.mix: the folder .* does not exist/],
+      ['a missing input file', { ...base, input: 'missing.wav' }, /input: .*missing\.wav/],
+      ['an input that is not a WAV', { ...base, input: 'noise.wav' }, /input: .*noise\.wav/],
+      ['a truncated input WAV', { ...base, input: 'short.wav' }, /input: .*short\.wav.*trunc/i],
+      ['a broken metronome sample', { ...base, metronome: { enabled: true, sound: 'noise.wav' } }, /metronome\.sound: .*noise\.wav/],
+    ];
+    before(broken);
+    for (const [what, body, message] of cases) {
+      it(what, () => {
+        const name = `bad-${what.replace(/\W+/g, '-')}.json`;
+        const outName = `bad-out-${name}.wav`;
+        const text = typeof body === 'string' ? body : JSON.stringify(body, (k, v) => (k === 'mix' && v === 'out.wav' ? outName : v));
+        fs.writeFileSync(tmp.file(name), text);
+        const r = loopstation(['render', name], tmp.dir);
+        assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+        const lines = r.stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+        assert.match(lines[0], message);
+        assert.doesNotMatch(r.stderr, /\n\s+at /);
+        assert.ok(!fs.existsSync(tmp.file(outName)), 'no output file');
+        assert.deepEqual(fs.readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+      });
+    }
+    it('a failed render leaves an existing output file untouched', () => {
+      fs.writeFileSync(tmp.file('keep.wav'), 'previous take');
+      const r = loopstation(['render', script({ ...base, bpm: 0, outputs: { mix: 'keep.wav' } })], tmp.dir);
+      assert.equal(r.code, 2);
+      assert.equal(fs.readFileSync(tmp.file('keep.wav'), 'utf8'), 'previous take');
+    });
+    it('no arguments and an unknown subcommand give usage errors', () => {
+      assert.equal(loopstation([], tmp.dir).code, 1);
+      const r = loopstation(['rendr'], tmp.dir);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command "rendr"/);
+    });
+  });
+});
