@@ -25,66 +25,69 @@ export function makeTestBlock(n: number, framesPerBuffer: number): Buffer {
   return buf;
 }
 
-/** A run of captured frames that all came back with the same latency. */
+/** A run of captured frames in which the counter advances by one per frame. */
 export interface Segment {
   /** First captured frame of the run. */
   at: number;
   frames: number;
-  /** Captured frame minus the engine frame that was played: the round trip, in frames. */
+  /** Captured frame minus the played frame (the latest one the counter allows): the round trip. */
   latency: number;
 }
 
 export interface LoopbackAnalysis {
   capturedFrames: number;
-  /** Captured frame where the signal first appears (-1: never). */
+  /** Captured frame where a non-zero counter first appears (-1: never). */
   firstSignalAt: number;
-  /** Round trip measured from the clicks (captured frame minus played frame), -1 if none was found. */
+  /** Round trip measured from the clicks: the latency most clicks agree on (-1: no click came back). */
   clickLatency: number;
   clicksFound: number;
-  /** Clicks whose latency differs from the first click's. */
+  /** Clicks at another latency than clickLatency: something was dropped, repeated or stale. */
   clicksMisplaced: number;
-  /** Runs of constant latency after the signal starts: exactly 1 for a clean stream. */
+  /** Counter runs: exactly one, starting at clickLatency, for a clean stream. */
   segments: Segment[];
-  /** Frames of silence (or garbage) after the signal started: dropouts. */
+  /** Zero frames after the signal first appeared: dropouts. */
   lostFrames: number;
 }
 
 /** Finds the signal in a capture of interleaved stereo int16. */
 export function analyseLoopback(capture: Buffer): LoopbackAnalysis {
   const frames = capture.length >> 2;
-  const left = (i: number) => capture.readUInt16LE(i * 4);
-  const right = (i: number) => capture.readInt16LE(i * 4 + 2);
   const segments: Segment[] = [];
+  const clickLatencies = new Map<number, number>();
   let firstSignalAt = -1;
   let lostFrames = 0;
-  let clickLatency = -1;
-  let clicksFound = 0;
-  let clicksMisplaced = 0;
-  let current: Segment | undefined;
+  let previous = 0;
   for (let i = 0; i < frames; i++) {
-    const v = left(i);
+    const v = capture.readUInt16LE(i * 4);
     if (v === 0) {
       if (firstSignalAt >= 0) lostFrames++;
-      current = undefined;
-      continue;
+    } else {
+      if (firstSignalAt < 0) firstSignalAt = i;
+      const current = segments.at(-1);
+      if (current && previous !== 0 && v === (previous % COUNTER_PERIOD) + 1) current.frames++;
+      else segments.push({ at: i, frames: 1, latency: i - (v - 1 + COUNTER_PERIOD * Math.floor((i - (v - 1)) / COUNTER_PERIOD)) });
+      const click = capture.readInt16LE(i * 4 + 2);
+      if (click !== 0) {
+        const latency = i - (click - CLICK_BASE) * CLICK_SPACING;
+        clickLatencies.set(latency, (clickLatencies.get(latency) ?? 0) + 1);
+      }
     }
-    if (firstSignalAt < 0) firstSignalAt = i;
-    // Unwrap the counter: the played frame k with this value nearest the last latency, or at first
-    // the latest k that could have been played by now.
-    const last = current ?? segments.at(-1);
-    const k = last
-      ? v - 1 + COUNTER_PERIOD * Math.round((i - last.latency - (v - 1)) / COUNTER_PERIOD)
-      : v - 1 + COUNTER_PERIOD * Math.floor((i - (v - 1)) / COUNTER_PERIOD);
-    const latency = i - k;
-    if (current && current.latency === latency) current.frames++;
-    else segments.push((current = { at: i, frames: 1, latency }));
-    const click = right(i);
-    if (click !== 0) {
-      const clickLat = i - (click - CLICK_BASE) * CLICK_SPACING;
-      clicksFound++;
-      if (clickLatency < 0) clickLatency = clickLat;
-      else if (clickLat !== clickLatency) clicksMisplaced++;
-    }
+    previous = v;
   }
-  return { capturedFrames: frames, firstSignalAt, clickLatency, clicksFound, clicksMisplaced, segments, lostFrames };
+  let clickLatency = -1;
+  let clicksFound = 0;
+  let best = 0;
+  for (const [latency, count] of clickLatencies) {
+    clicksFound += count;
+    if (count > best) [best, clickLatency] = [count, latency];
+  }
+  return {
+    capturedFrames: frames,
+    firstSignalAt,
+    clickLatency,
+    clicksFound,
+    clicksMisplaced: clicksFound - best,
+    segments,
+    lostFrames,
+  };
 }

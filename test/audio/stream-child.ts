@@ -34,14 +34,19 @@ export interface PlayResult {
   audioMs: number;
   close: CloseResult;
 }
+export interface DevicesResult {
+  devices: AudioDevice[];
+  /** Must stay false: the stub replaces it. */
+  segfaultHandlerLoaded: boolean;
+}
 export interface CaptureResult {
   device: AudioDevice;
   firstDataMs: number;
   elapsedMs: number;
   audioMs: number;
-  bytes: number;
+  /** Distinct chunk sizes seen: one block each. */
   chunkBytes: number[];
-  nonZeroSamples: number;
+  analysis: LoopbackAnalysis;
   close: CloseResult;
 }
 export interface LoopbackResult {
@@ -72,32 +77,28 @@ async function play(job: Extract<ChildJob, { job: 'play' }>): Promise<PlayResult
 
 async function capture(job: Extract<ChildJob, { job: 'capture' }>): Promise<CaptureResult> {
   const input = openInput({ ...job });
-  const chunkBytes: number[] = [];
-  let nonZeroSamples = 0;
+  const captured: Buffer[] = [];
   let firstDataMs = -1;
   const start = performance.now();
   const done = once<void>((resolve) =>
     input.on('data', (chunk) => {
-      if (chunkBytes.length === 0) firstDataMs = performance.now() - start;
-      if (chunkBytes.length >= job.blocks) return;
-      chunkBytes.push(chunk.length);
-      for (let i = 0; i + 1 < chunk.length; i += 2) if (chunk.readInt16LE(i) !== 0) nonZeroSamples++;
-      if (chunkBytes.length === job.blocks) resolve();
+      if (captured.length === 0) firstDataMs = performance.now() - start;
+      if (captured.length >= job.blocks) return;
+      captured.push(chunk);
+      if (captured.length === job.blocks) resolve();
     }),
   );
   await input.start();
   await done;
   const elapsedMs = performance.now() - start;
   const close = await input.close();
-  const bytes = chunkBytes.reduce((a, b) => a + b, 0);
   return {
     device: input.inputDevice!,
     firstDataMs,
     elapsedMs,
     audioMs: (job.blocks * job.framesPerBuffer * 1000) / job.sampleRate,
-    bytes,
-    chunkBytes: [...new Set(chunkBytes)],
-    nonZeroSamples,
+    chunkBytes: [...new Set(captured.map((c) => c.length))],
+    analysis: analyseLoopback(Buffer.concat(captured)),
     close,
   };
 }
@@ -143,7 +144,10 @@ async function loopback(job: Extract<ChildJob, { job: 'loopback' }>): Promise<Lo
 async function run(job: ChildJob): Promise<unknown> {
   switch (job.job) {
     case 'devices':
-      return listDevices();
+      return {
+        devices: listDevices(),
+        segfaultHandlerLoaded: Object.keys(require.cache).some((p) => p.includes('segfault-handler')),
+      } satisfies DevicesResult;
     case 'play':
       return play(job);
     case 'capture':
