@@ -667,7 +667,7 @@ export class Engine {
     this.updateGains(tr, 0);
     if (this.masterTrack === 0) this.masterTrack = tr.number;
     this.events.push(EventType.State, tr.number, t, then, len);
-    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex, tr.layerCount - tr.layerIndex - 1);
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
     return true;
   }
 
@@ -722,7 +722,7 @@ export class Engine {
         tr.wLen = len;
         tr.wAnchor = tr.layerAnchor[tr.layerIndex];
         this.rampWrite(tr, 1);
-        this.events.push(EventType.Layers, tr.number, t, tr.layerIndex, 0);
+        this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
         return;
       }
       case WriteOp.EndOverdub:

@@ -44,7 +44,7 @@ export const enum EventType {
   Error = 3,
   /** a = new bpm * 1000 (rounded), b = beats per bar; frame = where the new tempo starts */
   Tempo = 4,
-  /** a = undo depth (layers below current), b = redo depth */
+  /** a = passes undo can step back through (current layer index + 1), b = passes redo can bring back */
   Layers = 5,
 }
 
