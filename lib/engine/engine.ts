@@ -1,7 +1,7 @@
 import { Arena } from './arena';
 import { synthClick } from './click';
 import { EventRing } from './events';
-import { Track, Voice, WriteMode, WriteOp, MAX_LAYERS, MAX_PENDING } from './track';
+import { Track, Voice, WriteMode, WriteOp, WriteProgress, MAX_LAYERS, MAX_PENDING } from './track';
 import { Transport } from './transport';
 import {
   Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, TRACK_COMMAND_COUNT,
@@ -91,6 +91,8 @@ export class Engine {
 
   /** 1-based number of the master track, 0 when no loop exists */
   masterTrack = 0;
+  /** the id the next layer gets (Track.layerId): ids are never reused within an engine's life */
+  private nextLayerId = 1;
 
   // Metronome voice and beat cursor.
   private nextBeat = 0;
@@ -238,6 +240,31 @@ export class Engine {
     if (!t.hasLoop) return null;
     const at = t.layerLoop[t.layerIndex];
     return this.arena.memory.slice(at, at + t.layerLen[t.layerIndex] * 2);
+  }
+
+  /**
+   * What the write side of a track has written so far in the pass in progress, so a session writer can
+   * stream it to disk between blocks (lib/session/capture.ts). Control side; fills and returns `out`,
+   * allocating nothing. Frame k of the pass (0 <= k < framesWritten) sits at loop position
+   * (startPos + k) mod len (a recording: position k, len 0) in the region at arena offset `loop`.
+   */
+  writeProgress(track: number, out: WriteProgress): WriteProgress {
+    const t = this.tracks[track - 1];
+    out.mode = t.writeMode;
+    out.began = t.wBegin;
+    if (t.writeMode === WriteMode.None) {
+      out.loop = -1;
+      out.len = 0;
+      out.startPos = 0;
+      out.framesWritten = 0;
+    } else {
+      const record = t.writeMode === WriteMode.Record;
+      out.loop = t.wLoop;
+      out.len = record ? 0 : t.wLen;
+      out.startPos = record ? 0 : mod(t.wBegin - this.inputLatencyFrames - t.wAnchor, t.wLen);
+      out.framesWritten = this.frame - t.wBegin;
+    }
+    return out;
   }
 
   trackInfo(track: number): TrackInfo {
@@ -690,6 +717,7 @@ export class Engine {
         tr.writeMode = WriteMode.Record;
         tr.wLoop = a;
         tr.wStart = c;
+        tr.wBegin = t;
         this.capturePreroll(tr, t);
         return;
       case WriteOp.EndRecord: {
@@ -721,6 +749,7 @@ export class Engine {
         tr.wLoop = at;
         tr.wLen = len;
         tr.wAnchor = tr.layerAnchor[tr.layerIndex];
+        tr.wBegin = t;
         this.rampWrite(tr, 1);
         this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
         return;
@@ -942,6 +971,7 @@ export class Engine {
       tr.layerLoop.copyWithin(0, 1, tr.layerCount);
       tr.layerLen.copyWithin(0, 1, tr.layerCount);
       tr.layerAnchor.copyWithin(0, 1, tr.layerCount);
+      tr.layerId.copyWithin(0, 1, tr.layerCount);
       tr.layerCount--;
       tr.layerIndex--;
     }
@@ -949,6 +979,7 @@ export class Engine {
     tr.layerLoop[i] = loop;
     tr.layerLen[i] = len;
     tr.layerAnchor[i] = anchor;
+    tr.layerId[i] = this.nextLayerId++;
     tr.layerIndex = i;
     return true;
   }
@@ -982,6 +1013,7 @@ export class Engine {
         tr.layerLoop.copyWithin(0, 1, tr.layerCount);
         tr.layerLen.copyWithin(0, 1, tr.layerCount);
         tr.layerAnchor.copyWithin(0, 1, tr.layerCount);
+        tr.layerId.copyWithin(0, 1, tr.layerCount);
         tr.layerCount--;
         tr.layerIndex--;
         return true;

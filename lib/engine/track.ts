@@ -82,6 +82,21 @@ export class Voice {
 export const enum WriteMode { None = 0, Record = 1, Overdub = 2 }
 export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3 }
 
+/** The write side's progress in the pass in progress (Engine.writeProgress). */
+export interface WriteProgress {
+  mode: WriteMode;
+  /** arena offset of the region being written, -1 when none */
+  loop: number;
+  /** loop length in frames for an overdub; 0 for a recording (it grows from position 0) */
+  len: number;
+  /** loop position of the pass's first written frame */
+  startPos: number;
+  /** frames written since the pass began */
+  framesWritten: number;
+  /** the engine frame at which the pass began writing: with the track, it names the pass */
+  began: number;
+}
+
 export const MAX_LAYERS = 1024;
 export const MAX_PENDING = 4;
 const MAX_WRITE_OPS = 8;
@@ -95,6 +110,8 @@ export class Track {
   readonly layerLoop = new Float64Array(MAX_LAYERS);
   readonly layerLen = new Float64Array(MAX_LAYERS);
   readonly layerAnchor = new Float64Array(MAX_LAYERS);
+  /** unique within the engine's life: a saver tells a new pass from an old one in a reused region */
+  readonly layerId = new Float64Array(MAX_LAYERS);
   layerCount = 0;
   /** the layer playing now; -1 when empty */
   layerIndex = -1;
@@ -121,6 +138,8 @@ export class Track {
   wLen = 0;
   wAnchor = 0;
   wStart = 0;
+  /** the frame at which the write side began the pass in progress */
+  wBegin = 0;
   /** input weight of the overdub write (0..1), ramped at the overdub edges */
   w = 0;
   wTarget = 0;
