@@ -1,6 +1,5 @@
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
-import { toInt16 } from '../lib/dsp/kernels';
 
 // `npm run bench -- --json`: one JSON line per case (DESIGN.md §8). Timings are reported, never asserted.
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
@@ -55,16 +54,15 @@ function loopedEngine(tracks: number, blockFrames: number, sampleRate = 44100): 
 
 function mixCase(tracks: number, frames: number, calls: number): void {
   const engine = loopedEngine(tracks, frames);
-  const out = new Int16Array(frames * 2);
   const times = new Float64Array(calls);
   for (let c = 0; c < 2000; c++) {
     engine.process(frames);
-    toInt16(engine.memory, engine.mixBus, frames, out);
+    engine.encodeOutput(frames);
   }
   for (let c = 0; c < calls; c++) {
     const t0 = process.hrtime.bigint();
     engine.process(frames);
-    toInt16(engine.memory, engine.mixBus, frames, out);
+    engine.encodeOutput(frames);
     times[c] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   times.sort();
@@ -92,11 +90,10 @@ function renderCase(): void {
 function heapCase(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   const engine = loopedEngine(16, 256, 48000);
-  const out = new Int16Array(512);
   const step = (n: number) => {
     for (let b = 0; b < n; b++) {
       engine.process(256);
-      toInt16(engine.memory, engine.mixBus, 256, out);
+      engine.encodeOutput(256);
     }
   };
   step(5000);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Build: TypeScript -> CommonJS in dist/, then copy what Node-RED loads beside the compiled nodes
-// (editor .html, locales, icons), since Node-RED looks for them next to the node's .js file.
+// Build: TypeScript -> CommonJS in dist/, AssemblyScript -> dist/lib/dsp/kernels.wasm, then copy what
+// Node-RED loads beside the compiled nodes (editor .html, locales, icons), since Node-RED looks for them
+// next to the node's .js file.
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -8,6 +9,21 @@ const path = require('path');
 
 const root = path.join(__dirname, '..');
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+
+// The DSP kernels in WebAssembly SIMD (lib/dsp/assembly, excluded from tsconfig.json), beside the
+// compiled lib/dsp/index.js that loads them. The module imports the engine's arena as env.memory and
+// has no runtime, heap or abort import (--runtime stub, --use abort=).
+execFileSync(
+  process.execPath,
+  [
+    require.resolve('assemblyscript/bin/asc.js'),
+    path.join(root, 'lib/dsp/assembly/kernels.ts'),
+    '--outFile', path.join(root, 'dist/lib/dsp/kernels.wasm'),
+    '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
+    '--enable', 'simd', '--importMemory', '--noExportMemory',
+  ],
+  { stdio: 'inherit', cwd: root },
+);
 
 const copyDir = (from, to, filter) => {
   if (!fs.existsSync(from)) return;

@@ -1,11 +1,17 @@
-// The per-block DSP kernels, in plain JavaScript. Called only from Engine.process() (the real-time
-// side); none of them allocates.
+// The per-block DSP kernels in plain JavaScript: the fallback where WebAssembly SIMD is missing, and the
+// reference the AssemblyScript kernels (lib/dsp/assembly/kernels.ts) are checked against, bit for bit
+// (test/dsp/kernels.test.ts). Called only from Engine.process() (the real-time side), through the
+// bindings of lib/dsp/index.ts; none of them allocates.
 //
-// Contract shared with the WebAssembly kernels: every buffer is a range of one Float32 memory `m`,
-// addressed by float offsets; audio is interleaved stereo; lengths and positions are in frames.
+// Contract shared with the WebAssembly kernels: every buffer is a range of one Float32 memory `m` (the
+// arena), addressed by float offsets; audio is interleaved stereo; lengths and positions are in frames.
+// The Wasm twin takes the same arguments without the memory views (its memory is the arena).
 // Offsets, lengths and positions are int32 (coerced on entry: a double-typed index costs a conversion
-// per access in V8, and Wasm takes i32). Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
-// product), so a SIMD f32x4 kernel doing the same operations produces the same bits.
+// per access in V8, and Wasm takes i32); gains are float32 (rounded on entry, as a Wasm f32 parameter
+// is). Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
+// product), so a SIMD f32x4 kernel doing the same operations produces the same bits. Peaks use
+// `p < |x| ? |x| : p` (f32x4.pmax): exact in any order, so lane-wise maxima give the same bits, and a
+// NaN sample never reaches a meter.
 
 const f = Math.fround;
 
@@ -20,6 +26,7 @@ export function mixLoop(
   m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number,
 ): void {
   bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0;
+  gl = f(gl); gr = f(gr);
   let b = bus;
   let left = frames;
   while (left > 0) {
@@ -46,6 +53,7 @@ export function mixLoopRamp(
   startL: number, startR: number, stepL: number, stepR: number, k0: number,
 ): void {
   bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0; k0 |= 0;
+  startL = f(startL); startR = f(startR); stepL = f(stepL); stepR = f(stepR);
   let b = bus;
   let k = k0 + 1;
   let left = frames;
@@ -69,6 +77,7 @@ export function mixLoopRamp(
 /** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
 export function addScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
   dst |= 0; src |= 0; frames |= 0;
+  g = f(g);
   const end = dst + frames * 2;
   for (let d = dst, s = src; d < end; d++, s++) m[d] += f(m[s] * g);
 }
@@ -76,6 +85,7 @@ export function addScaled(m: Float32Array, dst: number, src: number, frames: num
 /** dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into m[meter..+1]. */
 export function monitorIn(m: Float32Array, dst: number, src: number, frames: number, g: number, meter: number): void {
   dst |= 0; src |= 0; frames |= 0; meter |= 0;
+  g = f(g);
   let pl = m[meter];
   let pr = m[meter + 1];
   const end = dst + frames * 2;
@@ -85,11 +95,17 @@ export function monitorIn(m: Float32Array, dst: number, src: number, frames: num
     // + 0 turns the -0 of a negative sample times a gain of 0 into +0: silence is all-zero bits
     m[d] = f(l * g) + 0;
     m[d + 1] = f(r * g) + 0;
-    pl = Math.max(pl, Math.abs(l));
-    pr = Math.max(pr, Math.abs(r));
+    pl = peak(pl, l);
+    pr = peak(pr, r);
   }
   m[meter] = pl;
   m[meter + 1] = pr;
+}
+
+/** The running peak of |x| (f32x4.pmax of the Wasm twin). */
+function peak(p: number, x: number): number {
+  const a = Math.abs(x);
+  return p < a ? a : p;
 }
 
 /**
@@ -101,6 +117,7 @@ export function overdub(
   feedback: number, w0: number, dw: number, k0: number,
 ): void {
   loop |= 0; len |= 0; pos |= 0; input |= 0; frames |= 0; k0 |= 0;
+  feedback = f(feedback); w0 = f(w0); dw = f(dw);
   const loss = f(1 - feedback);
   let i = input;
   let k = k0 + 1;
@@ -146,6 +163,7 @@ export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fad
  */
 export function masterOut(m: Float32Array, buf: number, frames: number, gain: number, soft: boolean, meter: number): void {
   buf |= 0; frames |= 0; meter |= 0;
+  gain = f(gain);
   const knee = f(0.8);
   const room = f(1 - knee);
   let pl = m[meter];
@@ -156,8 +174,8 @@ export function masterOut(m: Float32Array, buf: number, frames: number, gain: nu
     const r = limit(f(m[i + 1] * gain), soft, knee, room);
     m[i] = l;
     m[i + 1] = r;
-    pl = Math.max(pl, Math.abs(l));
-    pr = Math.max(pr, Math.abs(r));
+    pl = peak(pl, l);
+    pr = peak(pr, r);
   }
   m[meter] = pl;
   m[meter + 1] = pr;
@@ -174,21 +192,27 @@ function limit(v: number, soft: boolean, knee: number, room: number): number {
   return v > 1 ? 1 : v < -1 ? -1 : v;
 }
 
-/** Float to int16 at the device boundary: scale by 32767, clamp, truncate toward zero; NaN -> 0. */
-export function toInt16(m: Float32Array, src: number, frames: number, out: Int16Array): void {
-  src |= 0; frames |= 0;
+/**
+ * Float to int16 at the device boundary: scale by 32767, clamp, truncate toward zero; NaN -> 0.
+ * Writes 2n int16 into the arena at float offset dst (n floats hold them); m16 is an Int16Array over
+ * the same bytes as m (int16 index = float index * 2).
+ */
+export function toInt16(m: Float32Array, m16: Int16Array, src: number, frames: number, dst: number): void {
+  src |= 0; frames |= 0; dst |= 0;
   const n = frames * 2;
+  const o = dst * 2;
   for (let i = 0; i < n; i++) {
     let v = f(m[src + i] * 32767);
     if (v > 32767) v = 32767;
     else if (v < -32768) v = -32768;
-    out[i] = v | 0;
+    m16[o + i] = v | 0;
   }
 }
 
-/** int16 from the device into the arena as float: x / 32768. */
-export function fromInt16(input: Int16Array, m: Float32Array, dst: number, frames: number): void {
-  dst |= 0; frames |= 0;
+/** int16 from the device (2n of them at float offset src, read through m16 as in toInt16) into the arena as float: x / 32768. */
+export function fromInt16(m: Float32Array, m16: Int16Array, src: number, dst: number, frames: number): void {
+  src |= 0; dst |= 0; frames |= 0;
   const n = frames * 2;
-  for (let i = 0; i < n; i++) m[dst + i] = f(input[i] / 32768);
+  const o = src * 2;
+  for (let i = 0; i < n; i++) m[dst + i] = f(m16[o + i] / 32768);
 }

@@ -1,22 +1,29 @@
 // One Float32 arena for every loop, undo layer and bus, so the DSP kernels see one linear memory
-// (a WebAssembly.Memory later) addressed by offsets, never by JS objects.
+// addressed by offsets, never by JS objects. The arena is a WebAssembly.Memory, so the Wasm kernels
+// (lib/dsp) read and write loops where they live; where WebAssembly is missing, a plain ArrayBuffer.
 //
-// The arena is sized once to the memory budget. Linux commits the pages of a large zero-filled
-// ArrayBuffer lazily, so an untouched budget costs no resident memory.
+// The arena is sized once to the memory budget and never grows: `memory` (and every view the engine
+// makes of it at construction) stays valid for the arena's life, so process() never re-makes a view.
+// Linux commits the pages of a large zero-filled buffer lazily, so an untouched budget costs no
+// resident memory.
 //
 // Regions are counted in float32 elements. The free list lives in preallocated typed arrays, so
 // alloc/free called from inside process() (a record or overdub taking effect) allocate nothing.
 
 const MAX_FREE_RANGES = 4096;
+const WASM_PAGE_BYTES = 65536;
 
 export class Arena {
   readonly memory: Float32Array;
+  /** the WebAssembly.Memory under `memory`, or null when WebAssembly could not provide one */
+  readonly wasmMemory: WebAssembly.Memory | null;
   private readonly freeStart = new Float64Array(MAX_FREE_RANGES);
   private readonly freeSize = new Float64Array(MAX_FREE_RANGES);
   private freeCount = 1;
 
-  constructor(floats: number, buffer?: ArrayBuffer) {
-    this.memory = buffer ? new Float32Array(buffer, 0, floats) : new Float32Array(floats);
+  constructor(floats: number) {
+    this.wasmMemory = wasmMemory(floats * 4);
+    this.memory = new Float32Array(this.wasmMemory ? this.wasmMemory.buffer : new ArrayBuffer(floats * 4), 0, floats);
     this.freeStart[0] = 0;
     this.freeSize[0] = floats;
   }
@@ -101,5 +108,16 @@ export class Arena {
     this.freeStart.copyWithin(i, i + 1, this.freeCount);
     this.freeSize.copyWithin(i, i + 1, this.freeCount);
     this.freeCount--;
+  }
+}
+
+/** A fixed-size Wasm memory of at least `bytes`, or null (no WebAssembly, or more than it can map). */
+function wasmMemory(bytes: number): WebAssembly.Memory | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    return null;
   }
 }

@@ -6,7 +6,7 @@ import { Transport } from './transport';
 import {
   Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, TRACK_COMMAND_COUNT,
 } from './types';
-import * as dsp from '../dsp/kernels';
+import { bindKernels, DspBackend, Kernels } from '../dsp';
 
 // The looper engine: pure, deterministic, no I/O, no timers. The live host and `loopstation render`
 // drive the same class: write a block of input into inputView(), call process(frames), read
@@ -45,6 +45,8 @@ export class Engine {
   readonly sampleRate: number;
   readonly maxBlockFrames: number;
   readonly arena: Arena;
+  /** the DSP kernels, bound to the arena once: WebAssembly SIMD, or the bit-identical JS fallback */
+  private readonly dsp: Kernels;
   readonly transport: Transport;
   readonly events = new EventRing(EVENT_CAPACITY);
   readonly tracks: Track[] = [];
@@ -78,9 +80,14 @@ export class Engine {
   private readonly accentClickFrames: number;
   private readonly normalClick: number;
   private readonly normalClickFrames: number;
+  /** int16 interleaved stereo device blocks (maxBlockFrames frames each), see pcmInView/pcmOutView */
+  private readonly pcmIn: number;
+  private readonly pcmOut: number;
 
   private inputView_: Float32Array;
   private outputView_: Float32Array;
+  private pcmInView_: Int16Array;
+  private pcmOutView_: Int16Array;
 
   // Command queue, sorted by frame (stable), preallocated.
   private readonly qFrame = new Float64Array(QUEUE_CAPACITY);
@@ -112,7 +119,8 @@ export class Engine {
   private pendingBarBeat = 0;
   private pendingBeatsPerBar = 0;
 
-  constructor(options: EngineOptions) {
+  /** dsp: 'wasm', 'js' or 'auto' (default: $LOOPSTATION_DSP, else auto), see lib/dsp/index.ts */
+  constructor(options: EngineOptions, dsp?: DspBackend | 'auto') {
     this.sampleRate = options.sampleRate;
     this.maxBlockFrames = options.maxBlockFrames;
     this.transport = new Transport(options.sampleRate, options.bpm, options.beatsPerBar);
@@ -130,6 +138,7 @@ export class Engine {
     this.metronomeInOutput = options.metronomeInOutput;
 
     this.arena = new Arena(Math.floor((options.memoryMiB * 1024 * 1024) / 4));
+    this.dsp = bindKernels(this.arena.memory, this.arena.wasmMemory, dsp);
     const block = this.maxBlockFrames * 2;
     const xf = Math.max(1, this.crossfadeFrames) * 2;
     const reserve = (floats: number): number => {
@@ -143,6 +152,8 @@ export class Engine {
     this.history = reserve(xf);
     this.fadeTable = reserve(xf);
     this.meters = reserve(4);
+    this.pcmIn = reserve(this.maxBlockFrames);
+    this.pcmOut = reserve(this.maxBlockFrames);
     const accent = options.metronome.accentSample ?? options.metronome.sample ?? synthClick(this.sampleRate, true);
     const normal = options.metronome.sample ?? synthClick(this.sampleRate, false);
     this.accentClick = reserve(accent.length);
@@ -156,11 +167,19 @@ export class Engine {
     }
     this.inputView_ = this.arena.memory.subarray(this.inputBus, this.inputBus + block);
     this.outputView_ = this.arena.memory.subarray(this.mixBus, this.mixBus + block);
+    const bytes = this.arena.memory.buffer;
+    this.pcmInView_ = new Int16Array(bytes, this.pcmIn * 4, block);
+    this.pcmOutView_ = new Int16Array(bytes, this.pcmOut * 4, block);
     this.nextBeatFrame = this.transport.beatFrame(0);
   }
 
   get memory(): Float32Array {
     return this.arena.memory;
+  }
+
+  /** Which DSP kernels run: 'wasm' (WebAssembly SIMD) or 'js'. */
+  get dspBackend(): DspBackend {
+    return this.dsp.backend;
   }
 
   /** Where the host writes a block of interleaved stereo input (valid until the arena is replaced). */
@@ -171,6 +190,16 @@ export class Engine {
   /** Where process() leaves the block's interleaved stereo output. */
   outputView(): Float32Array {
     return this.outputView_;
+  }
+
+  /** Where the host writes a block of int16 interleaved stereo device input, then calls decodeInput(). */
+  pcmInView(): Int16Array {
+    return this.pcmInView_;
+  }
+
+  /** Where encodeOutput() leaves the block's int16 interleaved stereo output for the device. */
+  pcmOutView(): Int16Array {
+    return this.pcmOutView_;
   }
 
   /** A track's stem of the last block (tracks' playback only), when the engine was built with stems. */
@@ -288,9 +317,25 @@ export class Engine {
 
   // ---------------------------------------------------------------- real-time side
 
+  /** pcmInView() -> inputView() as float (x / 32768), before process(). Allocates nothing. */
+  decodeInput(frames: number): void {
+    this.checkFrames('decodeInput', frames);
+    this.dsp.fromInt16(this.pcmIn, this.inputBus, frames);
+  }
+
+  /** outputView() -> pcmOutView() as int16 (x * 32767, clamped, NaN -> 0), after process(). Allocates nothing. */
+  encodeOutput(frames: number): void {
+    this.checkFrames('encodeOutput', frames);
+    this.dsp.toInt16(this.mixBus, frames, this.pcmOut);
+  }
+
+  private checkFrames(what: string, frames: number): void {
+    if (!(frames >= 1 && frames <= this.maxBlockFrames)) throw new RangeError(`${what}(${frames}): frames must be 1..${this.maxBlockFrames}`);
+  }
+
   /** Renders `frames` (<= maxBlockFrames) from inputView() into outputView(). Allocates nothing. */
   process(frames: number): void {
-    if (!(frames >= 1 && frames <= this.maxBlockFrames)) throw new RangeError(`process(${frames}): frames must be 1..${this.maxBlockFrames}`);
+    this.checkFrames('process', frames);
     const m = this.arena.memory;
     const start = this.frame;
     const end = start + frames;
@@ -298,10 +343,10 @@ export class Engine {
     m[this.meters + 1] = 0;
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
-    dsp.monitorIn(m, this.mixBus, this.inputBus, frames, this.monitor ? this.monitorVolume : 0, this.meters);
+    this.dsp.monitorIn(this.mixBus, this.inputBus, frames, this.monitor ? this.monitorVolume : 0, this.meters);
     // the click bus is only touched (and mixed) in blocks where a click sounds
     this.clickInBlock = false;
-    for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) dsp.zero(m, this.tracks[i].stem, frames);
+    for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
 
     let t = start;
     while (t < end) {
@@ -313,11 +358,11 @@ export class Engine {
 
     for (let i = 0; i < this.tracks.length; i++) {
       const s = this.tracks[i].stem;
-      if (s >= 0) dsp.addScaled(m, this.mixBus, s, frames, 1);
+      if (s >= 0) this.dsp.addScaled(this.mixBus, s, frames, 1);
     }
-    if (!this.clickInBlock) dsp.zero(m, this.clickBus, frames);
-    else if (this.metronomeInOutput) dsp.addScaled(m, this.mixBus, this.clickBus, frames, 1);
-    dsp.masterOut(m, this.mixBus, frames, this.masterVolume, this.softLimit, this.meters + 2);
+    if (!this.clickInBlock) this.dsp.zero(this.clickBus, frames);
+    else if (this.metronomeInOutput) this.dsp.addScaled(this.mixBus, this.clickBus, frames, 1);
+    this.dsp.masterOut(this.mixBus, frames, this.masterVolume, this.softLimit, this.meters + 2);
     this.keepHistory(frames);
     this.frame = end;
   }
@@ -411,26 +456,24 @@ export class Engine {
 
   private renderVoice(v: Voice, bus: number, t: number, n: number): void {
     if (!v.active || v.silent) return;
-    const m = this.arena.memory;
     let pos = mod(t - v.anchor, v.len);
     let done = 0;
     if (v.rampLen > 0) {
       const r = Math.min(n, v.rampLen - v.rampPos);
-      dsp.mixLoopRamp(m, bus, r, v.loop, v.len, pos, v.startL, v.startR, v.stepL, v.stepR, v.rampPos);
+      this.dsp.mixLoopRamp(bus, r, v.loop, v.len, pos, v.startL, v.startR, v.stepL, v.stepR, v.rampPos);
       v.advanceRamp(r);
       done = r;
       pos = (pos + r) % v.len;
     }
-    if (done < n && !v.silent) dsp.mixLoop(m, bus + done * 2, n - done, v.loop, v.len, pos, v.gl, v.gr);
+    if (done < n && !v.silent) this.dsp.mixLoop(bus + done * 2, n - done, v.loop, v.len, pos, v.gl, v.gr);
   }
 
   private renderOverdub(tr: Track, a: number, o: number, n: number): void {
-    const m = this.arena.memory;
     let pos = mod(a - this.inputLatencyFrames - tr.wAnchor, tr.wLen);
     let done = 0;
     if (tr.wRampLen > 0) {
       const r = Math.min(n, tr.wRampLen - tr.wRampPos);
-      dsp.overdub(m, tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
       tr.wRampPos += r;
       done = r;
       pos = (pos + r) % tr.wLen;
@@ -444,7 +487,7 @@ export class Engine {
       }
       if (tr.writeMode === WriteMode.None) return;
     }
-    if (done < n) dsp.overdub(m, tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
+    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
   }
 
   private renderMetronome(a: number, b: number, blockStart: number): void {
@@ -470,10 +513,9 @@ export class Engine {
     const n = Math.min(b - a, this.clickFrames - this.clickPos);
     if (n <= 0) return;
     if (this.clickGain !== 0) {
-      const m = this.arena.memory;
-      if (!this.clickInBlock) dsp.zero(m, this.clickBus, this.maxBlockFrames);
+      if (!this.clickInBlock) this.dsp.zero(this.clickBus, this.maxBlockFrames);
       this.clickInBlock = true;
-      dsp.addScaled(m, this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
+      this.dsp.addScaled(this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
     }
     this.clickPos += n;
   }
@@ -725,7 +767,7 @@ export class Engine {
         const n = Math.min(this.crossfadeFrames, Math.floor(b / 2));
         if (n > 0) {
           this.fillFade(n);
-          dsp.crossfadeInto(m, a + (b - n) * 2, tr.preroll + (this.crossfadeFrames - n) * 2, this.fadeTable, n);
+          this.dsp.crossfadeInto(a + (b - n) * 2, tr.preroll + (this.crossfadeFrames - n) * 2, this.fadeTable, n);
         }
         return;
       }

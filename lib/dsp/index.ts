@@ -1,0 +1,121 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import * as js from './kernels';
+
+// Chooses the DSP kernels for an arena: the WebAssembly SIMD build of lib/dsp/assembly/kernels.ts
+// (dist/lib/dsp/kernels.wasm) where this runtime validates it, else the JS kernels of ./kernels.ts,
+// which give the same bits. LOOPSTATION_DSP=js|wasm|auto (or the `choice` argument) forces one; a
+// forced `wasm` that cannot run throws instead of quietly falling back.
+//
+// Control side: bindKernels() runs once, in the Engine constructor; it compiles the module on first
+// use and instantiates it on the arena's memory. The Kernels it returns are called from process()
+// (the real-time side) with no dispatch per call and allocate nothing.
+
+export type DspBackend = 'js' | 'wasm';
+
+/** The per-block kernels bound to one arena: the functions of ./kernels.ts minus their memory arguments. */
+export interface Kernels {
+  readonly backend: DspBackend;
+  zero(dst: number, frames: number): void;
+  mixLoop(bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number): void;
+  mixLoopRamp(
+    bus: number, frames: number, loop: number, len: number, pos: number,
+    startL: number, startR: number, stepL: number, stepR: number, k0: number,
+  ): void;
+  addScaled(dst: number, src: number, frames: number, g: number): void;
+  monitorIn(dst: number, src: number, frames: number, g: number, meter: number): void;
+  overdub(
+    loop: number, len: number, pos: number, input: number, frames: number,
+    feedback: number, w0: number, dw: number, k0: number,
+  ): void;
+  crossfadeInto(dst: number, preroll: number, fade: number, frames: number): void;
+  masterOut(buf: number, frames: number, gain: number, soft: boolean, meter: number): void;
+  /** 2n int16 at float offset dst (see ./kernels.ts) */
+  toInt16(src: number, frames: number, dst: number): void;
+  fromInt16(src: number, dst: number, frames: number): void;
+}
+
+const WASM_FILE = join(__dirname, 'kernels.wasm');
+
+/** The compiled kernel module, or why there is none; compiled once per process, on first use. */
+let compiled: WebAssembly.Module | string | undefined;
+
+function kernelModule(): WebAssembly.Module | string {
+  if (compiled === undefined) {
+    try {
+      const bytes = readFileSync(WASM_FILE);
+      // the module uses f32x4 throughout: validating it is the SIMD feature test
+      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : 'this runtime has no WebAssembly SIMD';
+    } catch (err) {
+      compiled = typeof WebAssembly !== 'object' ? 'this runtime has no WebAssembly' : `${WASM_FILE}: ${(err as Error).message}`;
+    }
+  }
+  return compiled;
+}
+
+/** Why the Wasm kernels cannot run on this arena, or null when they can. */
+function wasmUnavailable(memory: Float32Array, wasmMemory: WebAssembly.Memory | null): string | null {
+  const mod = kernelModule();
+  if (typeof mod === 'string') return mod;
+  if (wasmMemory === null || memory.buffer !== wasmMemory.buffer || memory.byteOffset !== 0) {
+    return 'the arena is not a WebAssembly.Memory';
+  }
+  return null;
+}
+
+/**
+ * Binds the kernels to an arena (`memory`, a view from byte 0 of `wasmMemory` when that is not null).
+ * choice: 'wasm', 'js' or 'auto' (default: $LOOPSTATION_DSP, else auto = wasm when it can run).
+ * Throws a RangeError for an unknown choice, or when 'wasm' is forced and cannot run.
+ */
+export function bindKernels(
+  memory: Float32Array, wasmMemory: WebAssembly.Memory | null, choice = process.env.LOOPSTATION_DSP || 'auto',
+): Kernels {
+  if (choice !== 'auto' && choice !== 'js' && choice !== 'wasm') {
+    throw new RangeError(`LOOPSTATION_DSP must be js, wasm or auto, not "${choice}"`);
+  }
+  if (choice === 'js') return bindJs(memory);
+  const why = wasmUnavailable(memory, wasmMemory);
+  if (why === null) return bindWasm(kernelModule() as WebAssembly.Module, wasmMemory as WebAssembly.Memory);
+  if (choice === 'wasm') throw new RangeError(`LOOPSTATION_DSP=wasm: ${why}`);
+  return bindJs(memory);
+}
+
+// Both bindings build objects of the same shape (same keys, same order), so the engine's call sites
+// stay monomorphic whichever backend runs.
+
+function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Omit<Kernels, 'backend'>;
+  return {
+    backend: 'wasm',
+    zero: k.zero,
+    mixLoop: k.mixLoop,
+    mixLoopRamp: k.mixLoopRamp,
+    addScaled: k.addScaled,
+    monitorIn: k.monitorIn,
+    overdub: k.overdub,
+    crossfadeInto: k.crossfadeInto,
+    masterOut: k.masterOut,
+    toInt16: k.toInt16,
+    fromInt16: k.fromInt16,
+  };
+}
+
+function bindJs(m: Float32Array): Kernels {
+  const m16 = new Int16Array(m.buffer, m.byteOffset, m.length * 2);
+  return {
+    backend: 'js',
+    zero: (dst, frames) => js.zero(m, dst, frames),
+    mixLoop: (bus, frames, loop, len, pos, gl, gr) => js.mixLoop(m, bus, frames, loop, len, pos, gl, gr),
+    mixLoopRamp: (bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0) =>
+      js.mixLoopRamp(m, bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0),
+    addScaled: (dst, src, frames, g) => js.addScaled(m, dst, src, frames, g),
+    monitorIn: (dst, src, frames, g, meter) => js.monitorIn(m, dst, src, frames, g, meter),
+    overdub: (loop, len, pos, input, frames, feedback, w0, dw, k0) =>
+      js.overdub(m, loop, len, pos, input, frames, feedback, w0, dw, k0),
+    crossfadeInto: (dst, preroll, fade, frames) => js.crossfadeInto(m, dst, preroll, fade, frames),
+    masterOut: (buf, frames, gain, soft, meter) => js.masterOut(m, buf, frames, gain, soft, meter),
+    toInt16: (src, frames, dst) => js.toInt16(m, m16, src, frames, dst),
+    fromInt16: (src, dst, frames) => js.fromInt16(m, m16, src, dst, frames),
+  };
+}
