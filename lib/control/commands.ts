@@ -1,0 +1,41 @@
+import { InputError, parseCommand } from '../engine/commands';
+import { CommandName } from '../engine/types';
+import { HostRequest } from '../io/protocol';
+
+// Node msgs to engine commands, through the engine's own validation (parseCommand), with its field
+// names ("track", "value") renamed to where the value was in the msg ("msg.payload", "msg.topic").
+
+export type CommandRequest = Extract<HostRequest, { type: 'command' }>;
+
+export function commandRequest(
+  name: CommandName,
+  /** validated here: a msg may carry it as a string */
+  track: unknown,
+  value: unknown,
+  tracks: number,
+  fields: { track?: string; value?: string } = {},
+): CommandRequest {
+  try {
+    const c = parseCommand({ command: name, track, value }, tracks);
+    return { type: 'command', command: c.name, track: c.track, value: c.value };
+  } catch (err) {
+    const renamed = err instanceof InputError ? fields[err.field as 'track' | 'value'] : undefined;
+    throw renamed ? new InputError(renamed, (err as InputError).problem) : err;
+  }
+}
+
+/** A value for an error text: short, and never the whole of a huge string or array. */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (Buffer.isBuffer(v)) return `a buffer of ${v.length} bytes`;
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** A command word: trimmed and lower-cased (dashboards and MQTT send "Record", " play\n"). */
+export function wordOf(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= 64 ? v.trim().toLowerCase() : undefined;
+}

@@ -1,0 +1,88 @@
+import { DeviceList, EngineClientFactory, defaultClientFactory } from '../io/client';
+import { AdminRoute, NodeType, Permission } from './constants';
+import { EngineConnection } from './engine-connection';
+import { ConfigError, NodeError } from './errors';
+import { DEFAULT_HOST_CONFIG, hostConfigOf } from './host-config';
+import { DoneFn, NodeAPI, NodeDef, Request, Response } from './red';
+import { EngineConfigNode, translator } from './wiring';
+
+// The loopstation-engine config node: its settings become a HostConfig and an EngineConnection that
+// the user nodes share; and the admin routes the editor uses (device list, calibration).
+
+/** RED.settings.loopstationClientFactory replaces how hosts are made (tests, embedders); default: defaultClientFactory. */
+export function clientFactoryOf(RED: Pick<NodeAPI, 'settings'>): EngineClientFactory {
+  const custom = RED.settings.loopstationClientFactory;
+  return typeof custom === 'function' ? (custom as EngineClientFactory) : defaultClientFactory;
+}
+
+export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeDef, live: Set<EngineConfigNode>): void {
+  const text = translator(RED);
+  node.connection = undefined;
+  node.hostConfig = undefined;
+  node.settingsError = undefined;
+  try {
+    node.hostConfig = hostConfigOf(def);
+    node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED), {
+      log: (level, message) => (level === 'error' ? node.error(message) : node.warn(message)),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    node.settingsError = err.message;
+    node.error(text(err.key, err.params, err.message));
+  }
+  live.add(node);
+  node.on('close', (_removed: boolean, done: DoneFn) => {
+    live.delete(node);
+    // a config node closes on a full deploy or when its settings change: its host goes with it
+    const closing = node.connection?.close() ?? Promise.resolve();
+    closing.then(() => done(), () => done());
+  });
+}
+
+const LIST_TIMEOUT_MS = 10000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Lists devices through a running host, or a short-lived one when none runs. */
+export async function listDevices(live: Iterable<EngineConfigNode>, factory: EngineClientFactory): Promise<DeviceList> {
+  for (const node of live) {
+    if (node.connection?.ready) return (await node.connection.request({ type: 'devices' })) as DeviceList;
+  }
+  const probe = factory({ ...DEFAULT_HOST_CONFIG, memoryMiB: 1 });
+  try {
+    await probe.start();
+    return (await probe.request({ type: 'devices' })) as DeviceList;
+  } finally {
+    await probe.stop();
+  }
+}
+
+export function registerAdminRoutes(RED: NodeAPI, live: Set<EngineConfigNode>): void {
+  RED.httpAdmin.get(AdminRoute.Devices, RED.auth.needsPermission(Permission.Read), (_req: Request, res: Response) => {
+    // the editor's dropdown falls back to free text, so this always answers 200 with what it has
+    withTimeout(listDevices(live, clientFactoryOf(RED)), LIST_TIMEOUT_MS, 'listing the audio devices').then(
+      (list) => res.json({ devices: list.devices }),
+      (err: Error) => res.json({ devices: [], error: err.message }),
+    );
+  });
+
+  RED.httpAdmin.post(AdminRoute.Calibrate, RED.auth.needsPermission(Permission.Write), (req: Request, res: Response) => {
+    const text = translator(RED);
+    const node = RED.nodes.getNode(req.params.id) as EngineConfigNode | null;
+    if (!node || node.type !== NodeType.Engine || !node.connection) {
+      const e = new NodeError(`${NodeType.Engine}.errors.calibrate-undeployed`, {}, 'deploy the engine (and a node that uses it) first: calibration runs in the deployed engine');
+      res.status(404).json({ error: text(e.key, e.params, e.message) });
+      return;
+    }
+    node.connection.request({ type: 'calibrate' }).then(
+      (result) => res.json(result),
+      (err: Error) => res.status(409).json({ error: err.message }),
+    );
+  });
+}

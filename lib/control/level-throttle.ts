@@ -1,0 +1,33 @@
+// Level msgs at a rate a flow can use: the host reports peaks every few tens of ms; a node passes on
+// the highest peak since its last msg, at most `ratePerSecond` times a second. Paced by the events
+// themselves, so no timer is left behind.
+
+export interface Levels {
+  left: number;
+  right: number;
+}
+
+export class LevelThrottle {
+  private readonly intervalMs: number;
+  private lastSentAt = -Infinity;
+  private left = 0;
+  private right = 0;
+
+  /** ratePerSecond 0 turns level msgs off. */
+  constructor(readonly ratePerSecond: number) {
+    this.intervalMs = ratePerSecond > 0 ? 1000 / ratePerSecond : Infinity;
+  }
+
+  /** Adds a peak pair; returns the peaks held since the last msg when one is due at `now` (ms). */
+  add(left: number, right: number, now: number): Levels | undefined {
+    if (this.intervalMs === Infinity) return undefined;
+    if (left > this.left) this.left = left;
+    if (right > this.right) this.right = right;
+    if (now - this.lastSentAt < this.intervalMs) return undefined;
+    const levels = { left: this.left, right: this.right };
+    this.lastSentAt = now;
+    this.left = 0;
+    this.right = 0;
+    return levels;
+  }
+}

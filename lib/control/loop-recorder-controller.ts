@@ -1,0 +1,179 @@
+import { InputError } from '../engine/commands';
+import { CommandName, TrackState } from '../engine/types';
+import { HostStatus } from '../io/client';
+import { HostEvent } from '../io/protocol';
+import { commandRequest, describeValue, wordOf } from './commands';
+import { ConfigError } from './errors';
+import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
+import { optionalBoolean, requiredNumber } from './settings';
+import { NodeType } from './constants';
+import { Controller, ControllerContext } from './wiring';
+import { EngineStatus, StatusColor, StatusShape } from './status';
+
+// One track of the looper: commands and button levels in, its state out on every change.
+
+export const RECORDER_COMMANDS = ['record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute'] as const;
+export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
+
+/** What each button gesture does (DESIGN.md §5). */
+export const GESTURE_ACTIONS: Record<Gesture, RecorderCommand> = { tap: 'toggle', doubleTap: 'stop', hold: 'clear' };
+
+const ACCEPTED = `${RECORDER_COMMANDS.join(', ')}, or a button level: 1/true (pressed), 0/false (released)`;
+
+export interface RecorderSettings {
+  track: number;
+  gestures: GestureTimes;
+  /** a button wired to ground with a pull-up reads 0 when pressed */
+  pressedLevel: 0 | 1;
+}
+
+export function recorderSettings(def: Record<string, unknown>, tracks: number): RecorderSettings {
+  if (def.track === undefined || def.track === '') throw new ConfigError('track', `missing; accepted: an integer from 1 to ${tracks}`);
+  return {
+    track: requiredNumber(def, 'track', [1, tracks], 1, true),
+    gestures: {
+      doubleTapMs: requiredNumber(def, 'doubleTapMs', [50, 2000], DEFAULT_GESTURE_TIMES.doubleTapMs, true),
+      holdMs: requiredNumber(def, 'holdMs', [200, 10000], DEFAULT_GESTURE_TIMES.holdMs, true),
+    },
+    pressedLevel: optionalBoolean(def, 'pressedLevel') === false ? 0 : 1,
+  };
+}
+
+export type RecorderInput = { kind: 'command'; command: RecorderCommand } | { kind: 'level'; level: 0 | 1 };
+
+/** msg.payload to a command or a button level. */
+export function parseRecorderPayload(payload: unknown): RecorderInput {
+  if (payload === 1 || payload === true || payload === '1') return { kind: 'level', level: 1 };
+  if (payload === 0 || payload === false || payload === '0') return { kind: 'level', level: 0 };
+  const word = wordOf(payload);
+  if (word !== undefined && (RECORDER_COMMANDS as readonly string[]).includes(word)) return { kind: 'command', command: word as RecorderCommand };
+  const what = typeof payload === 'string' ? `${describeValue(payload)} is not a loop recorder command` : `${describeValue(payload)} is not a command or a button level`;
+  throw new InputError('msg.payload', `${what}; accepted: ${ACCEPTED}`);
+}
+
+const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> = {
+  empty: { fill: StatusColor.Grey, shape: StatusShape.Ring },
+  recording: { fill: StatusColor.Red, shape: StatusShape.Dot },
+  playing: { fill: StatusColor.Green, shape: StatusShape.Dot },
+  overdubbing: { fill: StatusColor.Yellow, shape: StatusShape.Dot },
+  stopped: { fill: StatusColor.Grey, shape: StatusShape.Dot },
+};
+
+type StateEvent = Extract<HostEvent, { type: 'state' }>;
+type PendingEvent = Extract<HostEvent, { type: 'pending' }>;
+type HostErrorEvent = Extract<HostEvent, { type: 'error' }>;
+
+const KEYS = `${NodeType.LoopRecorder}`;
+
+export class LoopRecorderController implements Controller {
+  readonly settings: RecorderSettings;
+  private readonly gestures: GestureDetector;
+  private cancelHoldTimer: (() => void) | undefined;
+  private state: TrackState = 'empty';
+  private frames = 0;
+  private bars = 0;
+  private muted = false;
+  /** the frame of the last state event, so an older status reply does not overwrite it */
+  private stateFrame = -1;
+
+  constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
+    this.settings = recorderSettings(def, ctx.config.tracks);
+    this.gestures = new GestureDetector(this.settings.gestures);
+    ctx.listen<StateEvent>('state', (e) => e.track === this.settings.track && this.onState(e));
+    ctx.listen<PendingEvent>('pending', (e) => e.track === this.settings.track && this.onPending(e));
+    ctx.listen<HostErrorEvent>('hostError', (e) => e.track === this.settings.track && this.onHostError(e));
+  }
+
+  input(msg: { payload?: unknown }): void {
+    const input = parseRecorderPayload(msg.payload);
+    if (input.kind === 'command') this.command(input.command);
+    else this.level(input.level === this.settings.pressedLevel);
+  }
+
+  engineStatus(status: EngineStatus): void {
+    if (status === 'running' || status === 'no-device') void this.refresh();
+  }
+
+  close(): void {
+    this.cancelHoldTimer?.();
+  }
+
+  private command(name: RecorderCommand): void {
+    this.ctx.send(commandRequest(name as CommandName, this.settings.track, undefined, this.ctx.config.tracks));
+    // mute is not a track state, so the host reports no event for it: it applies at once
+    if (name === 'mute' || name === 'unmute') {
+      this.muted = name === 'mute';
+      this.showState();
+    }
+  }
+
+  private level(pressed: boolean): void {
+    const now = this.ctx.now();
+    this.run(this.gestures.level(pressed, now));
+    this.cancelHoldTimer?.();
+    this.cancelHoldTimer = undefined;
+    const due = this.gestures.nextDeadline();
+    if (due !== undefined) {
+      this.cancelHoldTimer = this.ctx.timeout(() => {
+        this.cancelHoldTimer = undefined;
+        this.run(this.gestures.poll(this.ctx.now()));
+      }, Math.max(0, due - now));
+    }
+  }
+
+  private run(gestures: Gesture[]): void {
+    for (const g of gestures) this.command(GESTURE_ACTIONS[g]);
+  }
+
+  private onState(e: StateEvent): void {
+    this.state = e.state;
+    this.frames = e.frames;
+    this.bars = e.bars;
+    this.stateFrame = e.frame;
+    this.showState();
+    this.ctx.output({
+      payload: e.state,
+      track: e.track,
+      frames: e.frames,
+      seconds: e.seconds,
+      bars: e.bars,
+      frame: e.frame,
+    });
+  }
+
+  private onPending(e: PendingEvent): void {
+    const state = this.ctx.text(`${KEYS}.state.${e.state}`, {}, e.state);
+    this.ctx.status.setOwn({
+      fill: StatusColor.Blue,
+      shape: StatusShape.Ring,
+      text: this.ctx.text(`${KEYS}.status.pending`, { state }, `→ ${state}`),
+    });
+  }
+
+  private onHostError(e: HostErrorEvent): void {
+    this.ctx.warn(this.ctx.text(`${KEYS}.errors.refused`, { track: e.track, message: e.message }, `track ${e.track}: ${e.message}`));
+    this.ctx.status.fail(e.message);
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const status = (await this.ctx.request({ type: 'status' })) as HostStatus;
+      const t = status.tracks.find((x) => x.track === this.settings.track);
+      if (!t || status.frame < this.stateFrame) return;
+      this.state = t.state;
+      this.frames = t.frames;
+      this.bars = t.bars;
+      this.muted = t.muted;
+      this.showState();
+    } catch {
+      // the host went away while answering: its next start refreshes again
+    }
+  }
+
+  private showState(): void {
+    const parts = [this.ctx.text(`${KEYS}.state.${this.state}`, {}, this.state)];
+    if (this.frames > 0) parts.push(this.ctx.text(`${KEYS}.status.bars`, { bars: this.bars }, `${this.bars} bars`));
+    if (this.muted) parts.push(this.ctx.text(`${KEYS}.status.muted`, {}, 'muted'));
+    this.ctx.status.setOwn({ ...STATE_LOOK[this.state], text: parts.join(' · ') });
+  }
+}

@@ -1,0 +1,74 @@
+import { InputError, booleanOf } from '../engine/commands';
+import { CommandName, LIMITS } from '../engine/types';
+import { HostEvent } from '../io/protocol';
+import { CommandRequest, commandRequest, describeValue } from './commands';
+import { NodeType } from './constants';
+import { LevelThrottle } from './level-throttle';
+import { levelMsg, levelRate } from './levels';
+import { StatusColor, StatusShape } from './status';
+import { Controller, ControllerContext } from './wiring';
+
+// Per-track volume, pan, mute and solo, master and monitor volume, addressed by msg.topic like a
+// mixing desk's channel strips ("track/2/volume"); the master output's levels out.
+
+const TRACK_CONTROLS = ['volume', 'pan', 'mute', 'solo'] as const;
+const GLOBAL_CONTROLS: Record<string, CommandName> = {
+  'master/volume': 'masterVolume',
+  'monitor/volume': 'monitorVolume',
+  'metronome/volume': 'metronomeVolume',
+};
+
+const accepted = (tracks: number) =>
+  `track/<1-${tracks}>/volume (0 to ${LIMITS.volume[1]}), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), ` +
+  `track/<n>/solo (true/false), ${Object.keys(GLOBAL_CONTROLS).join(', ')} (0 to ${LIMITS.volume[1]})`;
+
+const TRACK_TOPIC = /^track\/([^/]*)\/([^/]*)$/;
+
+export function parseMixerMsg(topic: unknown, payload: unknown, tracks: number): CommandRequest {
+  const fields = { track: 'msg.topic (track)', value: 'msg.payload' };
+  if (typeof topic === 'string' && topic.length <= 64) {
+    const global = GLOBAL_CONTROLS[topic];
+    if (global) return commandRequest(global, 0, payload, tracks, fields);
+    const m = TRACK_TOPIC.exec(topic);
+    if (m && (TRACK_CONTROLS as readonly string[]).includes(m[2])) {
+      const track = m[1];
+      switch (m[2]) {
+        case 'volume':
+          return commandRequest('volume', track, payload, tracks, fields);
+        case 'pan':
+          return commandRequest('pan', track, payload, tracks, fields);
+        case 'mute':
+          return commandRequest(booleanOf(payload, 'msg.payload') ? 'mute' : 'unmute', track, undefined, tracks, fields);
+        default:
+          return commandRequest(booleanOf(payload, 'msg.payload') ? 'solo' : 'unsolo', track, undefined, tracks, fields);
+      }
+    }
+  }
+  throw new InputError('msg.topic', `${describeValue(topic)} is not a mixer control; accepted: ${accepted(tracks)}`);
+}
+
+type LevelsEvent = Extract<HostEvent, { type: 'levels' }>;
+
+export class MixerController implements Controller {
+  private readonly throttle: LevelThrottle;
+
+  constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
+    this.throttle = new LevelThrottle(levelRate(def));
+    ctx.listen<LevelsEvent>('levels', (e) => {
+      const levels = this.throttle.add(e.output[0], e.output[1], ctx.now());
+      if (levels) ctx.output(levelMsg('output', levels));
+    });
+  }
+
+  input(msg: { topic?: unknown; payload?: unknown }): void {
+    const req = parseMixerMsg(msg.topic, msg.payload, this.ctx.config.tracks);
+    this.ctx.send(req);
+    const control = String(msg.topic);
+    const value = req.command === 'mute' || req.command === 'solo' ? 'on' : req.command === 'unmute' || req.command === 'unsolo' ? 'off' : String(req.value);
+    this.ctx.status.setOwn({
+      fill: StatusColor.Green,
+      shape: StatusShape.Dot,
+      text: this.ctx.text(`${NodeType.Mixer}.status.set`, { control, value }, `${control}: ${value}`),
+    });
+  }
+}
