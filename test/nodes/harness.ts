@@ -1,0 +1,141 @@
+import { strict as assert } from 'assert';
+import { EventEmitter } from 'events';
+import { EngineClient, EngineClientFactory } from '../../lib/io/client';
+import { InProcessClient } from '../../lib/io/in-process-client';
+import { HostConfig } from '../../lib/io/protocol';
+import { NodeType } from '../../lib/control/constants';
+
+// Shared by the node tests: the test helper (typed), flow builders, and a client factory that counts
+// the clients it made and how many still run.
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+export interface TestNode extends EventEmitter {
+  id: string;
+  type: string;
+  receive(msg: object): void;
+}
+export interface AgentRequest extends PromiseLike<{ status: number; body: Record<string, unknown> }> {
+  send(body?: object): AgentRequest;
+}
+export interface LogCall {
+  args: [{ level: number; id: string; type: string; msg: unknown }];
+}
+export interface Helper {
+  init(nodeRedPath: string, settings?: object): void;
+  settings(s: object): object;
+  load(nodes: unknown[], flow: object[], credentials?: object): Promise<void>;
+  setFlows(flow: object[], type: 'full' | 'flows' | 'nodes'): Promise<void>;
+  unload(): Promise<void>;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  getNode(id: string): TestNode;
+  request(): { get(path: string): AgentRequest; post(path: string): AgentRequest };
+  log(): { args: LogCall['args'][]; FATAL: number; ERROR: number; WARN: number };
+}
+export const helper: Helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+export const ALL_NODES = [
+  require('../../nodes/loopstation-engine'),
+  require('../../nodes/loopstation-audio-in'),
+  require('../../nodes/loopstation-metronome'),
+  require('../../nodes/loopstation-loop-recorder'),
+  require('../../nodes/loopstation-mixer'),
+  require('../../nodes/loopstation-audio-out'),
+];
+
+/** A small, fast engine: no quantize, no crossfade, little memory, the null backend chosen on purpose. */
+export function engineDef(overrides: object = {}): Record<string, unknown> {
+  return {
+    id: 'engine',
+    type: NodeType.Engine,
+    name: 'test engine',
+    backend: 'null',
+    sampleRate: 48000,
+    blockSize: 256,
+    tracks: 4,
+    bpm: 120,
+    beatsPerBar: 4,
+    quantize: 'off',
+    crossfadeFrames: 0,
+    memoryMiB: 4,
+    ...overrides,
+  };
+}
+
+/** A node wired to a helper sink with id `${id}-out`. */
+export function userNode(id: string, type: string, props: object = {}): Record<string, unknown>[] {
+  return [
+    { id, type, engine: 'engine', wires: [[`${id}-out`]], ...props },
+    { id: `${id}-out`, type: 'helper' },
+  ];
+}
+
+/** Makes InProcessClients and keeps count, so tests can assert that none leak. */
+export class CountingFactory {
+  made = 0;
+  running = 0;
+  readonly clients: EngineClient[] = [];
+  readonly create: EngineClientFactory = (config: HostConfig) => {
+    const client = new InProcessClient(config);
+    this.made++;
+    this.clients.push(client);
+    const start = client.start.bind(client);
+    client.start = () => {
+      this.running++;
+      return start();
+    };
+    client.once('exit', () => this.running--);
+    return client;
+  };
+}
+
+/** Resolves with the next msg at a helper node that satisfies `accept`, or rejects after ms. */
+export function nextMsg<T = Record<string, unknown>>(node: TestNode, accept: (msg: T) => boolean = () => true, ms = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`no matching msg at ${node.id} within ${ms} ms`));
+    }, ms);
+    const onInput = (msg: T) => {
+      if (!accept(msg)) return;
+      clearTimeout(timer);
+      node.removeListener('input', onInput);
+      resolve(msg);
+    };
+    node.on('input', onInput);
+  });
+}
+
+/** Resolves when `node` calls done(err) for its next msg, with that error's message. */
+export function nextError(node: TestNode, ms = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no error from ${node.id} within ${ms} ms`)), ms);
+    node.once('call:error', (call: { args: unknown[] }) => {
+      clearTimeout(timer);
+      const e = call.args[0];
+      resolve(e instanceof Error ? e.message : String(e));
+    });
+  });
+}
+
+/** Resolves with the next status of `node` that satisfies accept. */
+export function nextStatus(node: TestNode, accept: (s: { fill?: string; shape?: string; text?: string }) => boolean, ms = 3000): Promise<{ fill?: string; shape?: string; text?: string }> {
+  return new Promise((resolve, reject) => {
+    const onStatus = (call: { args: [{ fill?: string; shape?: string; text?: string }] }) => {
+      if (!accept(call.args[0])) return;
+      clearTimeout(timer);
+      node.removeListener('call:status', onStatus);
+      resolve(call.args[0]);
+    };
+    const timer = setTimeout(() => {
+      node.removeListener('call:status', onStatus);
+      reject(new Error(`no matching status at ${node.id} within ${ms} ms`));
+    }, ms);
+    node.on('call:status', onStatus);
+  });
+}
+
+export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export { assert };
