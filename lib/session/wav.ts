@@ -11,10 +11,10 @@
 // a trailing partial frame, when the declared size is not a whole number of frames, is dropped.
 
 import * as fs from 'fs';
-import * as path from 'path';
-import { randomBytes } from 'crypto';
+import * as os from 'os';
 import { WaveFile } from 'wavefile';
 import { resample, resampledLength } from '../dsp/resample';
+import { writeFileAtomic, writeFileAtomicSync } from './durable';
 
 export type WavSampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
 export type WavWriteFormat = 'float32' | 'int16';
@@ -42,6 +42,7 @@ const MAX_RATE = 768000;
 // Guards the allocation (2 GiB of stereo float32): a corrupt header must give a WavError, not a RangeError.
 const MAX_FRAMES = 2 ** 28;
 const EXTENSIBLE = 0xfffe;
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 const CODEC_NAMES: Record<number, string> = {
   2: 'Microsoft ADPCM', 6: 'A-law', 7: 'mu-law', 0x11: 'IMA ADPCM', 0x31: 'GSM 6.10', 0x50: 'MPEG', 0x55: 'MP3',
 };
@@ -71,6 +72,23 @@ export function readWav(file: string, opts: { sampleRate: number }): WavAudio {
   } catch (err) {
     throw new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
   }
+  return decodeWav(file, bytes, opts);
+}
+
+/** readWav without blocking on the disk: the file is read on the threadpool, then decoded. */
+export async function readWavAsync(file: string, opts: { sampleRate: number }): Promise<WavAudio> {
+  if (!Number.isSafeInteger(opts.sampleRate) || opts.sampleRate <= 0) throw new RangeError(`readWav: sampleRate must be a positive integer, got ${opts.sampleRate}`);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (err) {
+    throw new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
+  }
+  return decodeWav(file, bytes, opts);
+}
+
+/** The decoding half of readWav, for bytes already in memory; `file` only names them in errors. */
+export function decodeWav(file: string, bytes: Buffer, opts: { sampleRate: number }): WavAudio {
   const { samples, channels, rate, format } = parse(file, bytes);
   const frames = resampledLength(samples.length / channels, rate, opts.sampleRate);
   if (frames > MAX_FRAMES) {
@@ -88,9 +106,41 @@ export function encodeWav(data: Float32Array, channels: number, sampleRate: numb
   if (format !== 'float32' && format !== 'int16') throw new RangeError(`encodeWav: format must be "float32" or "int16", got ${String(format)}`);
   const wav = new WaveFile();
   wav.fromScratch(channels, sampleRate, format === 'float32' ? '32f' : '16', []);
-  (wav.data as DataChunk).samples = format === 'float32' ? packFloat32(data) : packInt16(data);
+  (wav.data as DataChunk).samples = format === 'float32' ? float32Bytes(data) : packInt16(data);
   const bytes = wav.toBuffer();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The header encodeWav writes before `frames` frames, for writers that stream the samples after it
+ * (session layers, written in pieces between audio blocks). The samples that follow are float32Bytes().
+ */
+export function wavHeader(frames: number, channels: number, sampleRate: number, format: WavWriteFormat): Buffer {
+  const header = encodeWav(new Float32Array(0), channels, sampleRate, format);
+  const dataBytes = frames * channels * (format === 'float32' ? 4 : 2);
+  if (header.length !== 44 || header.toString('latin1', 36, 40) !== 'data') throw new Error('wavHeader: unexpected header layout from wavefile');
+  if (dataBytes > 0xffffffff - 36) throw new RangeError(`wavHeader: ${frames} frames do not fit in a WAV file`);
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
+}
+
+/** Little-endian float32 bytes as samples, NaN/Inf -> 0: one copy on little-endian machines (session layers, captures). */
+export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(Math.floor(bytes.length / 4));
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 4));
+    for (let i = 0; i < out.length; i++) if (out[i] - out[i] !== 0) out[i] = 0;
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = finiteOrZero(view.getFloat32(4 * i, true));
+  }
+  return out;
+}
+
+/** float32 samples as WAV data bytes (little endian): a view, no copy, on little-endian machines. */
+export function float32Bytes(data: Float32Array): Uint8Array {
+  return LITTLE_ENDIAN ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : packFloat32(data);
 }
 
 /**
@@ -100,45 +150,26 @@ export function encodeWav(data: Float32Array, channels: number, sampleRate: numb
  */
 export async function writeWavAtomic(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): Promise<void> {
   const bytes = encodeWav(data, channels, sampleRate, format);
-  const tmp = tempPath(file);
   try {
-    const handle = await fs.promises.open(tmp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(tmp, file);
+    await writeFileAtomic(file, bytes);
   } catch (err) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined); // report the original failure
-    throw new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+    throw writeError(file, err);
   }
-  await syncDir(path.dirname(file));
 }
 
 /** writeWavAtomic for callers that may block (the CLI). */
 export function writeWavAtomicSync(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): void {
   const bytes = encodeWav(data, channels, sampleRate, format);
-  const tmp = tempPath(file);
   try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, bytes);
   } catch (err) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      // report the original failure, not this one
-    }
-    throw new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+    throw writeError(file, err);
   }
-  syncDirSync(path.dirname(file));
+}
+
+/** A failed write of `file` as a WavError ("disk full", "permission denied", ...). */
+export function writeError(file: string, err: unknown): WavError {
+  return new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
 }
 
 /** Validates the header and returns the samples, interleaved, at the file's rate and channel count. */
@@ -206,7 +237,8 @@ function decode(pcm: Uint8Array, format: WavSampleFormat, littleEndian: boolean)
       for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, littleEndian) / 2147483648;
       break;
     case 'float32':
-      for (let i = 0; i < n; i++) out[i] = finiteOrZero(view.getFloat32(4 * i, littleEndian));
+      if (littleEndian) return float32FromBytes(pcm);
+      for (let i = 0; i < n; i++) out[i] = finiteOrZero(view.getFloat32(4 * i, false));
       break;
     case 'float64':
       for (let i = 0; i < n; i++) out[i] = finiteOrZero(view.getFloat64(8 * i, littleEndian));
@@ -240,32 +272,6 @@ function packInt16(data: Float32Array): Uint8Array {
     view.setInt16(2 * i, x !== x ? 0 : Math.max(-32768, Math.min(32767, Math.round(x * 32768))), true);
   }
   return out;
-}
-
-/** A hidden name beside `file` (same folder, so same file system: the rename is atomic). */
-function tempPath(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Makes the rename itself durable; some systems (Windows) cannot open a folder, and lose nothing but that. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.promises.open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
-}
-
-/** syncDir, blocking. */
-function syncDirSync(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort, see above
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 function fsProblem(err: unknown, problems: Record<string, string>, verb: string): string {
