@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from 'perf_hooks';
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 
@@ -5,7 +6,15 @@ import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
 //           through Engine.process (the live host's render path): median microseconds per block
 //   render  offline render of 8 playing loops: times faster than real time
-//   heap    heap growth over 100,000 blocks with 16 playing loops, after warm-up
+//   heap    100,000 blocks with 16 playing loops after warm-up: heap growth, what a full GC leaves of
+//           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
+};
 
 const json = process.argv.includes('--json');
 const only = process.argv.find((a) => a.startsWith('--case='))?.slice(7);
@@ -87,8 +96,13 @@ function renderCase(): void {
   emit({ case: 'render', tracks: 8, seconds, times_realtime: Math.round(x) }, `render 8 loops: ${Math.round(x)}x real time`);
 }
 
-function heapCase(): void {
+/** Yields to the event loop, where perf_hooks delivers the 'gc' entries of what ran before. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function heapCase(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the heap case needs node --expose-gc (npm run bench adds it)');
+  const blocks = 100000;
   const engine = loopedEngine(16, 256, 48000);
   const step = (n: number) => {
     for (let b = 0; b < n; b++) {
@@ -97,13 +111,25 @@ function heapCase(): void {
     }
   };
   step(5000);
-  gc?.();
+  gc();
+  await turn();
+  const gcs: string[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push(GC_KINDS[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other');
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const before = process.memoryUsage().heapUsed;
-  step(100000);
+  step(blocks);
   const after = process.memoryUsage().heapUsed;
+  await turn();
+  await turn();
+  observer.disconnect();
+  gc();
+  const retained = process.memoryUsage().heapUsed - before;
   emit(
-    { case: 'heap', tracks: 16, blocks: 100000, heap_growth_bytes: after - before, gc_forced: gc !== undefined },
-    `heap over 100000 blocks of 16 loops: ${after - before} bytes`,
+    { case: 'heap', tracks: 16, blocks, heap_growth_bytes: after - before, heap_retained_bytes: retained, gc_runs: gcs.length, gc_kinds: gcs },
+    `heap over ${blocks} blocks of 16 loops: ${after - before} bytes grown, ${retained} retained after a full GC, ` +
+      `${gcs.length} GC runs${gcs.length ? ` (${gcs.join(', ')})` : ''}`,
   );
 }
 
@@ -112,4 +138,4 @@ if (wanted('mix')) {
   for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) mixCase(tracks, frames, 3000);
 }
 if (wanted('render')) renderCase();
-if (wanted('heap')) heapCase();
+if (wanted('heap')) void heapCase();

@@ -13,6 +13,13 @@ import * as js from './kernels';
 
 export type DspBackend = 'js' | 'wasm';
 
+/**
+ * Floats 0..KERNEL_ARGS_FLOATS-1 of every arena are the Wasm kernels' float arguments (the Arena keeps
+ * them out of its free list): the binding stores gains there and passes only int32s, which V8 never
+ * boxes, even at a megamorphic call site (see lib/dsp/assembly/kernels.ts).
+ */
+export const KERNEL_ARGS_FLOATS = 4;
+
 /** The per-block kernels bound to one arena: the functions of ./kernels.ts minus their memory arguments. */
 export interface Kernels {
   readonly backend: DspBackend;
@@ -64,7 +71,8 @@ function wasmUnavailable(memory: Float32Array, wasmMemory: WebAssembly.Memory | 
 }
 
 /**
- * Binds the kernels to an arena (`memory`, a view from byte 0 of `wasmMemory` when that is not null).
+ * Binds the kernels to an arena (`memory`, a view from byte 0 of `wasmMemory` when that is not null,
+ * whose first KERNEL_ARGS_FLOATS floats nothing else uses).
  * choice: 'wasm', 'js' or 'auto' (default: $LOOPSTATION_DSP, else auto = wasm when it can run).
  * Throws a RangeError for an unknown choice, or when 'wasm' is forced and cannot run.
  */
@@ -76,26 +84,65 @@ export function bindKernels(
   }
   if (choice === 'js') return bindJs(memory);
   const why = wasmUnavailable(memory, wasmMemory);
-  if (why === null) return bindWasm(kernelModule() as WebAssembly.Module, wasmMemory as WebAssembly.Memory);
+  if (why === null) return bindWasm(kernelModule() as WebAssembly.Module, wasmMemory as WebAssembly.Memory, memory);
   if (choice === 'wasm') throw new RangeError(`LOOPSTATION_DSP=wasm: ${why}`);
   return bindJs(memory);
 }
 
-// Both bindings build objects of the same shape (same keys, same order), so the engine's call sites
-// stay monomorphic whichever backend runs.
+// Both bindings build objects of the same shape (same keys, same order), so the engine's property
+// loads stay monomorphic whichever backend runs.
 
-function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
-  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Omit<Kernels, 'backend'>;
+/** The exports of kernels.wasm: the Kernels signatures with the float arguments moved to the argument block. */
+interface WasmExports {
+  zero(dst: number, frames: number): void;
+  mixLoop(bus: number, frames: number, loop: number, len: number, pos: number): void;
+  mixLoopRamp(bus: number, frames: number, loop: number, len: number, pos: number, k0: number): void;
+  addScaled(dst: number, src: number, frames: number): void;
+  monitorIn(dst: number, src: number, frames: number, meter: number): void;
+  overdub(loop: number, len: number, pos: number, input: number, frames: number, k0: number): void;
+  crossfadeInto(dst: number, preroll: number, fade: number, frames: number): void;
+  masterOut(buf: number, frames: number, soft: boolean, meter: number): void;
+  toInt16(src: number, frames: number, dst: number): void;
+  fromInt16(src: number, dst: number, frames: number): void;
+}
+
+function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory, m: Float32Array): Kernels {
+  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as WasmExports;
+  // a Float32Array store rounds to float32 exactly as a Wasm f32 parameter (or the JS kernels' fround) does
   return {
     backend: 'wasm',
     zero: k.zero,
-    mixLoop: k.mixLoop,
-    mixLoopRamp: k.mixLoopRamp,
-    addScaled: k.addScaled,
-    monitorIn: k.monitorIn,
-    overdub: k.overdub,
+    mixLoop: (bus, frames, loop, len, pos, gl, gr) => {
+      m[0] = gl;
+      m[1] = gr;
+      k.mixLoop(bus, frames, loop, len, pos);
+    },
+    mixLoopRamp: (bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0) => {
+      m[0] = startL;
+      m[1] = startR;
+      m[2] = stepL;
+      m[3] = stepR;
+      k.mixLoopRamp(bus, frames, loop, len, pos, k0);
+    },
+    addScaled: (dst, src, frames, g) => {
+      m[0] = g;
+      k.addScaled(dst, src, frames);
+    },
+    monitorIn: (dst, src, frames, g, meter) => {
+      m[0] = g;
+      k.monitorIn(dst, src, frames, meter);
+    },
+    overdub: (loop, len, pos, input, frames, feedback, w0, dw, k0) => {
+      m[0] = feedback;
+      m[1] = w0;
+      m[2] = dw;
+      k.overdub(loop, len, pos, input, frames, k0);
+    },
     crossfadeInto: k.crossfadeInto,
-    masterOut: k.masterOut,
+    masterOut: (buf, frames, gain, soft, meter) => {
+      m[0] = gain;
+      k.masterOut(buf, frames, soft, meter);
+    },
     toInt16: k.toInt16,
     fromInt16: k.fromInt16,
   };

@@ -7,8 +7,11 @@
 // Linux commits the pages of a large zero-filled buffer lazily, so an untouched budget costs no
 // resident memory.
 //
+// Floats 0..KERNEL_ARGS_FLOATS-1 are the DSP kernels' argument block (lib/dsp/index.ts), never allocated.
 // Regions are counted in float32 elements. The free list lives in preallocated typed arrays, so
 // alloc/free called from inside process() (a record or overdub taking effect) allocate nothing.
+
+import { KERNEL_ARGS_FLOATS } from '../dsp';
 
 const MAX_FREE_RANGES = 4096;
 const WASM_PAGE_BYTES = 65536;
@@ -24,8 +27,8 @@ export class Arena {
   constructor(floats: number) {
     this.wasmMemory = wasmMemory(floats * 4);
     this.memory = new Float32Array(this.wasmMemory ? this.wasmMemory.buffer : new ArrayBuffer(floats * 4), 0, floats);
-    this.freeStart[0] = 0;
-    this.freeSize[0] = floats;
+    this.freeStart[0] = KERNEL_ARGS_FLOATS;
+    this.freeSize[0] = floats - KERNEL_ARGS_FLOATS;
   }
 
   get size(): number {

@@ -1,17 +1,18 @@
 import { strict as assert } from 'assert';
-import { bindKernels, DspBackend, Kernels } from '../../lib/dsp';
+import { bindKernels, DspBackend, Kernels, KERNEL_ARGS_FLOATS } from '../../lib/dsp';
 import { Arena } from '../../lib/engine/arena';
 import { Engine } from '../../lib/engine/engine';
 import { DEFAULT_OPTIONS } from '../../lib/engine/types';
 import { noise, plain, rng, run, Step } from '../engine/harness';
 
 // Every kernel both ways, WebAssembly SIMD and JS, on the same memory contents and arguments, compared
-// bit by bit over the whole arena (so a write outside the kernel's range shows up too). The Wasm side
-// is forced: where it cannot run, these tests fail rather than compare JS with itself.
+// bit by bit over the whole arena but its kernel argument block (so a write outside the kernel's range
+// shows up too). The Wasm side is forced: where it cannot run, these tests fail rather than compare JS
+// with itself.
 
 const FLOATS = 1 << 16;
 // Regions (float offsets) far enough apart that no kernel call below reaches the next one.
-const BUS = 0;
+const BUS = KERNEL_ARGS_FLOATS;
 const SRC = 8192;
 const LOOP = 16384;
 const TABLE = 32768;
@@ -40,7 +41,7 @@ class Twin {
     call(this.kwasm);
     const a = new Uint32Array(this.js.memory.buffer, 0, FLOATS);
     const b = new Uint32Array(this.wasm.memory.buffer, 0, FLOATS);
-    for (let i = 0; i < FLOATS; i++) {
+    for (let i = KERNEL_ARGS_FLOATS; i < FLOATS; i++) {
       if (a[i] !== b[i]) {
         assert.fail(`${label}: float ${i} differs: js ${this.js.memory[i]} (0x${a[i].toString(16)}), wasm ${this.wasm.memory[i]} (0x${b[i].toString(16)})`);
       }

@@ -1,7 +1,7 @@
 // The per-block DSP kernels in AssemblyScript, compiled by `npm run build` (scripts/build.js) to
 // dist/lib/dsp/kernels.wasm with f32x4 SIMD. They are the twins of lib/dsp/kernels.ts: the same
-// arguments (minus `m`, which is this module's imported linear memory, the engine's arena), the same
-// float32 operations in the same order, one rounding each and no fused multiply-add, so both give the
+// arguments (minus `m`, which is this module's imported linear memory, the engine's arena; the float
+// ones through the argument block, below), the same float32 operations in the same order, one rounding each and no fused multiply-add, so both give the
 // same bits; test/dsp/kernels.test.ts checks that sample by sample.
 //
 // Called only from Engine.process() (the real-time side), through lib/dsp/index.ts. Nothing here
@@ -10,11 +10,23 @@
 // Addresses: arguments are float offsets into the arena (int32); a float offset x is byte x * 4.
 // Audio is interleaved stereo, so one v128 holds two frames [L0, R0, L1, R1]; a run with an odd number
 // of frames finishes its last frame with scalar f32 arithmetic, which rounds exactly like a lane.
+//
+// Float arguments (gains, feedback, weights) are not Wasm parameters: the caller stores them in the
+// arena's argument block (floats 0..3, KERNEL_ARGS in lib/dsp/index.ts) and they are read from there,
+// in the order the JS signature lists them. Every parameter is then an int32, which V8 passes without
+// allocating even where its call to the export is megamorphic (a second engine, so a second instance,
+// in the process); a double argument would be boxed into a new HeapNumber on every such call.
 
 /** byte address of float offset x */
 // @ts-ignore: decorator
 @inline function at(x: i32): usize {
   return <usize>x << 2;
+}
+
+/** float argument i, from the argument block at the start of the arena */
+// @ts-ignore: decorator
+@inline function arg(i: i32): f32 {
+  return load<f32>(<usize>i << 2);
 }
 
 /** m[dst .. dst+2n) = 0 */
@@ -23,7 +35,9 @@ export function zero(dst: i32, frames: i32): void {
 }
 
 /** bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps many times. */
-export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32, gl: f32, gr: f32): void {
+export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32): void {
+  const gl = arg(0);
+  const gr = arg(1);
   const g = f32x4(gl, gr, gl, gr);
   let b = at(bus);
   let left = frames;
@@ -50,10 +64,11 @@ export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32, gl
  * Like mixLoop with a linear gain ramp: frame k (0-based) of this call gets gain
  * start + step * (k0 + k + 1), where k0 is how many ramp frames earlier calls already rendered.
  */
-export function mixLoopRamp(
-  bus: i32, frames: i32, loop: i32, len: i32, pos: i32,
-  startL: f32, startR: f32, stepL: f32, stepR: f32, k0: i32,
-): void {
+export function mixLoopRamp(bus: i32, frames: i32, loop: i32, len: i32, pos: i32, k0: i32): void {
+  const startL = arg(0);
+  const startR = arg(1);
+  const stepL = arg(2);
+  const stepR = arg(3);
   const start = f32x4(startL, startR, startL, startR);
   const step = f32x4(stepL, stepR, stepL, stepR);
   let k = k0 + 1;
@@ -85,7 +100,8 @@ export function mixLoopRamp(
 }
 
 /** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
-export function addScaled(dst: i32, src: i32, frames: i32, g: f32): void {
+export function addScaled(dst: i32, src: i32, frames: i32): void {
+  const g = arg(0);
   const gv = f32x4.splat(g);
   let d = at(dst);
   let s = at(src);
@@ -124,7 +140,8 @@ export function addScaled(dst: i32, src: i32, frames: i32, g: f32): void {
 }
 
 /** dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into m[meter..+1]. */
-export function monitorIn(dst: i32, src: i32, frames: i32, g: f32, meter: i32): void {
+export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
+  const g = arg(0);
   const gv = f32x4.splat(g);
   const zero = f32x4.splat(0);
   const mp = at(meter);
@@ -155,9 +172,10 @@ export function monitorIn(dst: i32, src: i32, frames: i32, g: f32, meter: i32): 
  * Overdub: loop[p] = loop[p] * (1 - w * (1 - feedback)) + input * w for each frame, p wrapping at len.
  * w ramps linearly: frame k gets w = w0 + dw * (k0 + k + 1), or w0 throughout when dw is 0.
  */
-export function overdub(
-  loop: i32, len: i32, pos: i32, input: i32, frames: i32, feedback: f32, w0: f32, dw: f32, k0: i32,
-): void {
+export function overdub(loop: i32, len: i32, pos: i32, input: i32, frames: i32, k0: i32): void {
+  const feedback = arg(0);
+  const w0 = arg(1);
+  const dw = arg(2);
   const loss: f32 = 1 - feedback;
   const one = f32x4.splat(1);
   const lossv = f32x4.splat(loss);
@@ -259,7 +277,8 @@ const ROOM: f32 = 1 - KNEE;
  * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
  * what is there). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
  */
-export function masterOut(buf: i32, frames: i32, gain: f32, soft: bool, meter: i32): void {
+export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
+  const gain = arg(0);
   const gv = f32x4.splat(gain);
   const mp = at(meter);
   let p = v128.load64_splat(mp);
