@@ -143,7 +143,7 @@ export class MetronomeController implements Controller {
   private show(): void {
     const params = { bpm: this.bpm, beatsPerBar: this.beatsPerBar };
     const key = this.enabled ? 'status.on' : 'status.off';
-    const english = `${this.bpm} bpm · ${this.beatsPerBar}/4${this.enabled ? '' : ' · off'}`;
+    const english = `${this.bpm} bpm · ${this.beatsPerBar}/4${this.enabled ? '' : ' · click off'}`;
     this.ctx.status.setOwn({
       fill: this.enabled ? StatusColor.Green : StatusColor.Grey,
       shape: StatusShape.Dot,

@@ -1,9 +1,11 @@
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
-import { EngineClient, EngineClientFactory } from '../../lib/io/client';
+import { EngineClientFactory, HostStatus } from '../../lib/io/client';
 import { InProcessClient } from '../../lib/io/in-process-client';
-import { HostConfig } from '../../lib/io/protocol';
+import { HostConfig, HostRequest } from '../../lib/io/protocol';
 import { NodeType } from '../../lib/control/constants';
+import { EngineConnection } from '../../lib/control/engine-connection';
+import { EngineConfigNode } from '../../lib/control/wiring';
 
 // Shared by the node tests: the test helper (typed), flow builders, and a client factory that counts
 // the clients it made and how many still run.
@@ -71,23 +73,67 @@ export function userNode(id: string, type: string, props: object = {}): Record<s
   ];
 }
 
-/** Makes InProcessClients and keeps count, so tests can assert that none leak. */
+/**
+ * Makes InProcessClients and keeps count, so tests can assert that none leak, and records every
+ * request the nodes send. `adapt` may replace a client's methods (a host that never starts, a failing
+ * device list...).
+ */
 export class CountingFactory {
   made = 0;
   running = 0;
-  readonly clients: EngineClient[] = [];
+  readonly clients: InProcessClient[] = [];
+  readonly sent: HostRequest[] = [];
+
+  constructor(private readonly adapt: (client: InProcessClient) => void = () => undefined) {}
+
   readonly create: EngineClientFactory = (config: HostConfig) => {
     const client = new InProcessClient(config);
     this.made++;
+    this.running++;
     this.clients.push(client);
-    const start = client.start.bind(client);
-    client.start = () => {
-      this.running++;
-      return start();
-    };
     client.once('exit', () => this.running--);
+    const send = client.send.bind(client);
+    client.send = (req) => {
+      this.sent.push(req);
+      send(req);
+    };
+    this.adapt(client);
     return client;
   };
+
+  get last(): InProcessClient {
+    return this.clients[this.clients.length - 1];
+  }
+
+  commands(): { command: string; track: number; value?: unknown }[] {
+    return this.sent.filter((r): r is Extract<HostRequest, { type: 'command' }> => r.type === 'command').map(({ command, track, value }) => ({ command, track, value }));
+  }
+}
+
+/** Loads `flow` with every loopstation node and a fresh CountingFactory as the client factory. */
+export async function loadWithFactory(flow: object[], factory = new CountingFactory()): Promise<CountingFactory> {
+  helper.settings({ loopstationClientFactory: factory.create });
+  await helper.load(ALL_NODES, flow);
+  return factory;
+}
+
+/** The engine config node's connection. */
+export function connectionOf(id = 'engine'): EngineConnection {
+  const node = helper.getNode(id) as unknown as EngineConfigNode;
+  assert.ok(node?.connection, `engine ${id} has no connection`);
+  return node.connection;
+}
+
+/** Resolves once the engine reports running (or no device). */
+export async function engineUp(id = 'engine'): Promise<EngineConnection> {
+  const connection = connectionOf(id);
+  for (let i = 0; i < 200 && connection.status !== 'running' && connection.status !== 'no-device'; i++) await wait(5);
+  assert.ok(connection.status === 'running' || connection.status === 'no-device', `engine status ${connection.status}`);
+  return connection;
+}
+
+export async function hostStatus(id = 'engine'): Promise<HostStatus> {
+  return (await connectionOf(id).request({ type: 'status' })) as HostStatus;
 }
 
 /** Resolves with the next msg at a helper node that satisfies `accept`, or rejects after ms. */
