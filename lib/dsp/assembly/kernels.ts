@@ -44,7 +44,20 @@ export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32): v
   while (left > 0) {
     const run = min(left, len - pos);
     let s = at(loop + pos * 2);
-    const pairs = b + (<usize>(run >> 1) << 4);
+    const quads = b + (<usize>(run >> 3) << 6);
+    while (b < quads) {
+      const x0 = f32x4.add(v128.load(b), f32x4.mul(v128.load(s), g));
+      const x1 = f32x4.add(v128.load(b, 16), f32x4.mul(v128.load(s, 16), g));
+      const x2 = f32x4.add(v128.load(b, 32), f32x4.mul(v128.load(s, 32), g));
+      const x3 = f32x4.add(v128.load(b, 48), f32x4.mul(v128.load(s, 48), g));
+      v128.store(b, x0);
+      v128.store(b, x1, 16);
+      v128.store(b, x2, 32);
+      v128.store(b, x3, 48);
+      b += 64;
+      s += 64;
+    }
+    const pairs = b + (<usize>((run >> 1) & 3) << 4);
     while (b < pairs) {
       v128.store(b, f32x4.add(v128.load(b), f32x4.mul(v128.load(s), g)));
       b += 16;
@@ -146,18 +159,28 @@ export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
   const zero = f32x4.splat(0);
   const mp = at(meter);
   let p = v128.load64_splat(mp);
+  let q = p;
   let d = at(dst);
   let s = at(src);
-  const pairs = d + (<usize>(frames >> 1) << 4);
-  while (d < pairs) {
+  const quads = d + (<usize>(frames >> 2) << 5);
+  while (d < quads) {
     const x = v128.load(s);
-    // + 0 turns the -0 of a negative sample times a gain of 0 into +0: silence is all-zero bits
+    const y = v128.load(s, 16);
+    v128.store(d, f32x4.add(f32x4.mul(x, gv), zero));
+    v128.store(d, f32x4.add(f32x4.mul(y, gv), zero), 16);
+    p = peak(p, x);
+    q = peak(q, y);
+    d += 32;
+    s += 32;
+  }
+  if (frames & 2) {
+    const x = v128.load(s);
     v128.store(d, f32x4.add(f32x4.mul(x, gv), zero));
     p = peak(p, x);
     d += 16;
     s += 16;
   }
-  storePeaks(mp, p);
+  storePeaks(mp, f32x4.pmax(p, q));
   if (frames & 1) {
     const l = load<f32>(s);
     const r = load<f32>(s, 4);
@@ -282,24 +305,37 @@ export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
   const gv = f32x4.splat(gain);
   const mp = at(meter);
   let p = v128.load64_splat(mp);
+  let q = p;
   let b = at(buf);
-  const pairs = b + (<usize>(frames >> 1) << 4);
+  const quads = b + (<usize>(frames >> 2) << 5);
   if (soft) {
-    while (b < pairs) {
+    while (b < quads) {
       const v = softLimit(f32x4.mul(v128.load(b), gv));
+      const w = softLimit(f32x4.mul(v128.load(b, 16), gv));
       v128.store(b, v);
+      v128.store(b, w, 16);
       p = peak(p, v);
-      b += 16;
+      q = peak(q, w);
+      b += 32;
     }
   } else {
-    while (b < pairs) {
+    while (b < quads) {
       const v = clamp(f32x4.mul(v128.load(b), gv));
+      const w = clamp(f32x4.mul(v128.load(b, 16), gv));
       v128.store(b, v);
+      v128.store(b, w, 16);
       p = peak(p, v);
-      b += 16;
+      q = peak(q, w);
+      b += 32;
     }
   }
-  storePeaks(mp, p);
+  if (frames & 2) {
+    const v = soft ? softLimit(f32x4.mul(v128.load(b), gv)) : clamp(f32x4.mul(v128.load(b), gv));
+    v128.store(b, v);
+    p = peak(p, v);
+    b += 16;
+  }
+  storePeaks(mp, f32x4.pmax(p, q));
   if (frames & 1) {
     const l = limit1(load<f32>(b) * gain, soft);
     const r = limit1(load<f32>(b, 4) * gain, soft);
