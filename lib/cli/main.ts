@@ -1,11 +1,13 @@
 import { InputError } from '../engine/commands';
 import { renderFile } from './render';
+import { SESSION_USAGE, sessionCommand } from './session';
 
 // The `loopstation` command. Errors a user can fix are one line on stderr and a non-zero exit, never a stack trace.
 
 const USAGE = `usage: loopstation <command>
 
   render <script.json>   render a script offline to WAV (see README: "loopstation render")
+  session <command>      list, save, load, delete, export, import named sessions (loopstation session --help)
   help                   this text
 `;
 
@@ -21,6 +23,13 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(`wrote ${script.mixPath} (${seconds} s, ${script.options.sampleRate} Hz, ${script.format})${stemNote}\n`);
         return 0;
       }
+      case 'session':
+        if (rest.length === 0 || ['help', '--help', '-h'].includes(rest[0])) {
+          process.stdout.write(SESSION_USAGE);
+          return rest.length === 0 ? 1 : 0;
+        }
+        await sessionCommand(rest, (line) => process.stdout.write(`${line}\n`));
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -28,7 +37,7 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, help`);
+        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, help`);
     }
   } catch (e) {
     if (e instanceof InputError || (e as Error).name === 'WavError') {

@@ -4,6 +4,7 @@ import { Engine } from '../engine/engine';
 import { InputError, numberIn, parseCommand, ParsedCommand } from '../engine/commands';
 import { engineOptions, isObject } from '../engine/options';
 import { EngineOptions } from '../engine/types';
+import { writeStems } from '../session/export';
 import { readWav, writeWavAtomic, WavError } from '../session/wav';
 
 // `loopstation render <script.json>`: the engine's offline contract (DESIGN.md §4). The same Engine as
@@ -165,11 +166,6 @@ export async function renderFile(scriptPath: string): Promise<RenderResult & { s
   const script = loadScript(scriptPath);
   const result = render(script);
   await writeWavAtomic(script.mixPath, result.mix, 2, script.options.sampleRate, script.format);
-  if (script.stemsDir !== null) {
-    fs.mkdirSync(script.stemsDir, { recursive: true });
-    for (const stem of result.stems) {
-      await writeWavAtomic(path.join(script.stemsDir, `track${stem.track}.wav`), stem.data, 2, script.options.sampleRate, script.format);
-    }
-  }
+  if (script.stemsDir !== null) await writeStems(script.stemsDir, result.stems, script.options.sampleRate, script.format);
   return { ...result, script };
 }

@@ -109,7 +109,8 @@ export function clearAll(engine: Engine): void {
   for (const tr of engine.tracks) engine.command(Cmd.Clear, tr.number, engine.frame);
 }
 
-function setMixer(engine: Engine, t: TrackEntry): void {
+/** A track's mixer, set directly: loadLoop() then computes the gains from it without a fade. Control side. */
+export function setMixer(engine: Engine, t: Pick<TrackEntry, 'track' | 'volume' | 'pan' | 'muted' | 'soloed'>): void {
   const tr = engine.tracks[t.track - 1];
   tr.volume = t.volume;
   tr.pan = t.pan;

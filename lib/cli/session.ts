@@ -1,0 +1,112 @@
+import * as path from 'path';
+import { InputError, numberIn } from '../engine/commands';
+import { MAX_EXPORT_LOOPS, mixSourceFromSession, renderMixdown, writeMixdown } from '../session/export';
+import { SessionLibrary, SessionSummary } from '../session/library';
+
+// `loopstation session ...`: named sessions in a session folder, offline (with the engine host stopped,
+// or on a copy of its folder). The live host does the same through SessionLibrary from msgs.
+
+export const SESSION_USAGE = `usage: loopstation session <command> --dir <session folder> ...
+
+  list [--json]                          the saved sessions (and the autosave)
+  save <name>                            the autosave (the live session) becomes session <name>
+  load <name>                            session <name> becomes the autosave: the host restores it on its next start
+  delete <name>                          removes session <name>
+  export <name> [--out <folder>] [--loops N] [--format float32|int16]
+                                         mix.wav and stems/trackN.wav of the session's loops ("autosave" too)
+  import <name> <file.wav> --track N [--sample-rate R] [--bpm B]
+                                         adds a WAV as a new loop of track N (creates the session if needed)
+`;
+
+const FLAGS: Record<string, { positional: number; options: string[] }> = {
+  list: { positional: 0, options: ['json'] },
+  save: { positional: 1, options: [] },
+  load: { positional: 1, options: [] },
+  delete: { positional: 1, options: [] },
+  export: { positional: 1, options: ['out', 'loops', 'format'] },
+  import: { positional: 2, options: ['track', 'sample-rate', 'bpm'] },
+};
+const SWITCHES = ['json'];
+
+/** Runs a session subcommand; writes one line per result to `out`. Throws InputError for bad arguments. */
+export async function sessionCommand(args: string[], out: (line: string) => void): Promise<void> {
+  const [sub, ...rest] = args;
+  const spec = FLAGS[sub ?? ''];
+  if (!spec) throw new InputError('session', `unknown subcommand ${JSON.stringify(sub ?? '')}; accepted: ${Object.keys(FLAGS).join(', ')}`);
+  const { positional, options } = parseArgs(rest, ['dir', ...spec.options]);
+  if (positional.length !== spec.positional) {
+    throw new InputError(`session ${sub}`, `expects ${spec.positional} argument(s), got ${positional.length}; see loopstation session --help`);
+  }
+  if (options.dir === undefined) throw new InputError('--dir', 'missing; accepted: the session folder (the engine config node\'s folder)');
+  const library = new SessionLibrary(path.resolve(options.dir));
+  const [name, file] = positional;
+  switch (sub) {
+    case 'list': {
+      const auto = await library.autosaveSummary();
+      const all = [...(auto ? [auto] : []), ...(await library.list())];
+      if (options.json !== undefined) out(JSON.stringify(all));
+      else if (all.length === 0) out(`no sessions in ${library.root}`);
+      else for (const s of all) out(describe(s));
+      return;
+    }
+    case 'save':
+      out(`saved ${describe(await library.save(name, library.autosaveDir))}`);
+      return;
+    case 'load':
+      await library.loadIntoAutosave(name);
+      out(`${name} is now the autosave in ${library.autosaveDir}; the engine host restores it when it next starts`);
+      return;
+    case 'delete':
+      await library.delete(name);
+      out(`deleted ${name}`);
+      return;
+    case 'export': {
+      const loops = options.loops === undefined ? 1 : numberIn(options.loops, '--loops', [1, MAX_EXPORT_LOOPS], true);
+      const format = options.format ?? 'float32';
+      if (format !== 'float32' && format !== 'int16') throw new InputError('--format', `${JSON.stringify(format)}; accepted: float32, int16`);
+      const dir = path.resolve(options.out ?? `${name}-export`);
+      const { source, problems } = await mixSourceFromSession(library.dirOf(name));
+      for (const p of problems) out(`warning: ${p}`);
+      const mixdown = renderMixdown(source, loops);
+      const files = await writeMixdown(mixdown, { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems'), format });
+      out(`wrote ${files.length} file(s) in ${dir} (${(mixdown.frames / mixdown.sampleRate).toFixed(2)} s, ${mixdown.sampleRate} Hz, ${format})`);
+      return;
+    }
+    case 'import': {
+      if (options.track === undefined) throw new InputError('--track', 'missing; accepted: the track number to import into');
+      const r = await library.importWav(name, path.resolve(file), options.track, {
+        sampleRate: options['sample-rate'] === undefined ? undefined : Number(options['sample-rate']),
+        bpm: options.bpm === undefined ? undefined : Number(options.bpm),
+      });
+      out(`imported ${file} into ${name}, track ${options.track}: ${(r.frames / r.sampleRate).toFixed(2)} s at ${r.sampleRate} Hz (from ${r.sourceRate} Hz)`);
+      return;
+    }
+  }
+}
+
+/** `--key value` options (and `--switch` flags) among positional arguments. */
+function parseArgs(args: string[], accepted: string[]): { positional: string[]; options: Record<string, string | undefined> } {
+  const positional: string[] = [];
+  const options: Record<string, string | undefined> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const key = a.slice(2);
+    if (!accepted.includes(key)) throw new InputError(a, `unknown option; accepted: ${accepted.map((k) => `--${k}`).join(', ')}`);
+    if (SWITCHES.includes(key)) options[key] = '';
+    else {
+      if (i + 1 >= args.length) throw new InputError(a, 'needs a value');
+      options[key] = args[++i];
+    }
+  }
+  return { positional, options };
+}
+
+function describe(s: SessionSummary): string {
+  if (s.problem) return `${s.name}: damaged: ${s.problem}`;
+  const mib = (s.bytes / 2 ** 20).toFixed(1);
+  return `${s.name}: ${s.tracks} track(s), ${s.layers} layer(s), ${s.seconds.toFixed(2)} s, ${s.bpm} bpm, ${s.sampleRate} Hz, ${mib} MiB, saved ${s.savedAt || '?'}`;
+}
