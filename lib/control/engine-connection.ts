@@ -81,8 +81,10 @@ export class EngineConnection extends EventEmitter {
 
   register(user: EngineUser): void {
     this.users.set(user.id, user);
-    user.engineStatus(this.status_);
+    const before = this.status_;
     if (!this.closed && !this.client && !this.restartTimer) this.startWhenStopped();
+    // a status change has reached every user already, this one included
+    if (this.status_ === before) user.engineStatus(before);
   }
 
   /** removed: the user was deleted or disabled, not just redeployed. Resolves once the host is down, if it had to go. */

@@ -9,7 +9,7 @@ export interface Levels {
 
 export class LevelThrottle {
   private readonly intervalMs: number;
-  private lastSentAt = -Infinity;
+  private nextDueAt = -Infinity;
   private left = 0;
   private right = 0;
 
@@ -23,9 +23,11 @@ export class LevelThrottle {
     if (this.intervalMs === Infinity) return undefined;
     if (left > this.left) this.left = left;
     if (right > this.right) this.right = right;
-    if (now - this.lastSentAt < this.intervalMs) return undefined;
+    if (now < this.nextDueAt) return undefined;
     const levels = { left: this.left, right: this.right };
-    this.lastSentAt = now;
+    // due times advance by the interval, not from `now`, so reports that arrive a little early still
+    // give the full rate; after a pause it restarts from now rather than catch up in a burst
+    this.nextDueAt = Math.max(this.nextDueAt + this.intervalMs, now);
     this.left = 0;
     this.right = 0;
     return levels;

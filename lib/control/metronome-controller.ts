@@ -105,14 +105,17 @@ export class MetronomeController implements Controller {
   }
 
   engineStatus(status: EngineStatus): void {
-    if (status !== 'running' && status !== 'no-device') return;
-    // a (re)started host begins from the engine's settings: apply this node's on top
+    if (status === 'running' || status === 'no-device') void this.startUp();
+  }
+
+  /** A (re)started host begins from the engine's settings: read them, then apply this node's on top. */
+  private async startUp(): Promise<void> {
+    await this.refresh();
     try {
       this.apply(this.settings);
     } catch {
       // the host went away again: its next start applies them
     }
-    void this.refresh();
   }
 
   private apply(change: MetronomeChange): void {

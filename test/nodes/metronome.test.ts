@@ -1,0 +1,132 @@
+import { NodeType } from '../../lib/control/constants';
+import { assert, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, userNode, wait } from './harness';
+
+// The metronome node: beat msgs when the beat sounds, tempo/bar/volume/on-off/tap in.
+
+type BeatMsg = { payload: number; beat: number; bar: number; downbeat: boolean; frame: number };
+
+describe('nodes: metronome', function () {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  async function setUp(engine: object = {}, props: object = {}) {
+    const factory = await loadWithFactory([engineDef({ bpm: 400, ...engine }), ...userNode('met', NodeType.Metronome, props)]);
+    await engineUp();
+    return { factory, met: helper.getNode('met'), out: helper.getNode('met-out') };
+  }
+
+  function collectBeats(out: ReturnType<typeof helper.getNode>, count: number): Promise<{ msg: BeatMsg; at: number }[]> {
+    return new Promise((resolve) => {
+      const beats: { msg: BeatMsg; at: number }[] = [];
+      const onInput = (msg: BeatMsg) => {
+        beats.push({ msg, at: performance.now() });
+        if (beats.length === count) {
+          out.removeListener('input', onInput);
+          resolve(beats);
+        }
+      };
+      out.on('input', onInput);
+    });
+  }
+
+  it('sends one msg per beat: beat in bar from 1, downbeat, beat and bar counters, frame', async () => {
+    const { out } = await setUp();
+    const beats = (await collectBeats(out, 6)).map((b) => b.msg);
+    const first = beats[0].beat;
+    beats.forEach((m, i) => {
+      const k = first + i;
+      assert.equal(m.beat, k);
+      assert.equal(m.payload, (k % 4) + 1);
+      assert.equal(m.downbeat, k % 4 === 0);
+      assert.equal(m.bar, Math.floor(k / 4));
+      assert.equal(m.frame, Math.round((k * 60 * 48000) / 400));
+    });
+  });
+
+  it('sends each beat when it sounds: msgs keep the beats\' spacing in real time, without drift', async () => {
+    const { out } = await setUp();
+    const beats = await collectBeats(out, 8);
+    const t0 = beats[0].at - (beats[0].msg.frame / 48000) * 1000;
+    for (const { msg, at } of beats) {
+      const due = t0 + (msg.frame / 48000) * 1000;
+      // a block (5.3 ms) of output buffer plus timer jitter, and no drift over the run
+      assert.ok(Math.abs(at - due) < 25, `beat ${msg.beat} came ${(at - due).toFixed(1)} ms off its time`);
+    }
+    const spanMs = beats[7].at - beats[0].at;
+    assert.ok(Math.abs(spanMs - 7 * 150) < 30, `7 beats at 400 bpm took ${spanMs.toFixed(0)} ms`);
+  });
+
+  it('a number sets the tempo from the next beat, and the status follows', async () => {
+    const { met, out, factory } = await setUp();
+    const status = nextStatus(met, (s) => s.text === '200 bpm · 4/4');
+    met.receive({ payload: 200 });
+    assert.deepEqual(await status, { fill: 'green', shape: 'dot', text: '200 bpm · 4/4' });
+    const [a, b] = (await collectBeats(out, 2)).map((x) => x.msg);
+    assert.equal(b.frame - a.frame, 14400);
+    assert.deepEqual(factory.commands(), [{ command: 'bpm', track: 0, value: 200 }]);
+  });
+
+  it('a numeric string is a tempo too', async () => {
+    const { met, factory } = await setUp();
+    met.receive({ payload: ' 90.5 ' });
+    await nextStatus(met, (s) => s.text === '90.5 bpm · 4/4');
+    assert.deepEqual(factory.commands(), [{ command: 'bpm', track: 0, value: 90.5 }]);
+  });
+
+  it('stop and start turn the click off and on (beats go on)', async () => {
+    const { met, out, factory } = await setUp();
+    const off = nextStatus(met, (s) => /click off/.test(s.text ?? ''));
+    met.receive({ payload: 'stop' });
+    assert.deepEqual(await off, { fill: 'grey', shape: 'dot', text: '400 bpm · 4/4 · click off' });
+    await nextMsg(out);
+    await wait(20);
+    assert.equal((await hostStatus()).metronome, false);
+    met.receive({ payload: 'start' });
+    await nextStatus(met, (s) => s.text === '400 bpm · 4/4');
+    met.receive({ payload: false });
+    met.receive({ payload: true });
+    assert.deepEqual(
+      factory.commands().map((c) => c.value),
+      [0, 1, 0, 1],
+    );
+  });
+
+  it('an object sets any of bpm, beatsPerBar, volume, enabled', async () => {
+    const { met, out, factory } = await setUp();
+    met.receive({ payload: { bpm: 300, beatsPerBar: 3, volume: 0.25, enabled: true } });
+    await nextStatus(met, (s) => s.text === '300 bpm · 3/4');
+    assert.deepEqual(factory.commands(), [
+      { command: 'bpm', track: 0, value: 300 },
+      { command: 'beatsPerBar', track: 0, value: 3 },
+      { command: 'metronomeVolume', track: 0, value: 0.25 },
+      { command: 'metronome', track: 0, value: 1 },
+    ]);
+    const beats = (await collectBeats(out, 7)).map((b) => b.msg);
+    const downbeats = beats.filter((m) => m.downbeat).map((m) => m.beat);
+    assert.ok(downbeats.length >= 2 && downbeats[1] - downbeats[0] === 3, `downbeats at ${downbeats}`);
+  });
+
+  it('tap tempo: the tempo of the taps, from the second tap', async () => {
+    const { met, factory } = await setUp();
+    met.receive({ payload: 'tap' });
+    await wait(300);
+    met.receive({ payload: 'tap' });
+    await wait(300);
+    met.receive({ payload: 'TAP' });
+    await wait(10);
+    const bpms = factory.commands().map((c) => c.value as number);
+    assert.equal(bpms.length, 2);
+    for (const bpm of bpms) assert.ok(bpm > 185 && bpm < 201, `tapped every 300 ms, got ${bpm} bpm`);
+  });
+
+  it('applies its settings at deploy (blank ones leave the engine as it is)', async () => {
+    const { met, factory } = await setUp({}, { bpm: '96', beatsPerBar: '', volume: '0.8', enabled: 'false' });
+    await nextStatus(met, (s) => s.text === '96 bpm · 4/4 · click off');
+    assert.deepEqual(factory.commands(), [
+      { command: 'bpm', track: 0, value: 96 },
+      { command: 'metronomeVolume', track: 0, value: 0.8 },
+      { command: 'metronome', track: 0, value: 0 },
+    ]);
+  });
+});
