@@ -1,7 +1,7 @@
-import { InputError, booleanOf, numberIn } from '../engine/commands';
+import { booleanOf, numberIn } from '../engine/commands';
 import { LIMITS } from '../engine/types';
 import { HostEvent } from '../io/protocol';
-import { CommandRequest, commandRequest, describeValue, wordOf } from './commands';
+import { CommandRequest, commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
 import { LevelThrottle } from './level-throttle';
 import { levelMsg, levelRate } from './levels';
@@ -18,6 +18,7 @@ export interface MonitorChange {
   volume?: number;
 }
 
+const KEYS = ['monitor', 'volume'];
 const ACCEPTED = `true/false or "on"/"off" (monitor), a monitor volume from 0 to ${LIMITS.volume[1]}, or {monitor, volume}`;
 
 export function parseAudioInPayload(payload: unknown): MonitorChange {
@@ -27,14 +28,14 @@ export function parseAudioInPayload(payload: unknown): MonitorChange {
   if (word === 'on' || word === 'off') return { monitor: word === 'on' };
   if (isPlainObject(payload)) {
     const unknown = Object.keys(payload).find((k) => k !== 'monitor' && k !== 'volume');
-    if (unknown !== undefined) throw new InputError(`msg.payload.${unknown.slice(0, 40)}`, 'is not an audio in setting; accepted: monitor, volume');
+    if (unknown !== undefined) throw unknownKey('msg.payload', unknown, KEYS);
     const change: MonitorChange = {};
     if (payload.monitor !== undefined) change.monitor = booleanOf(payload.monitor, 'msg.payload.monitor');
     if (payload.volume !== undefined) change.volume = numberIn(payload.volume, 'msg.payload.volume', LIMITS.volume);
-    if (change.monitor === undefined && change.volume === undefined) throw new InputError('msg.payload', `is an empty object; accepted: ${ACCEPTED}`);
+    if (change.monitor === undefined && change.volume === undefined) throw emptyObject('msg.payload', KEYS);
     return change;
   }
-  throw new InputError('msg.payload', `${describeValue(payload)} is not an audio in setting; accepted: ${ACCEPTED}`);
+  throw refuse('msg.payload', payload, 'is not an audio in setting', ACCEPTED);
 }
 
 export function monitorRequests(change: MonitorChange, tracks: number): CommandRequest[] {

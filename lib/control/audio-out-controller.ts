@@ -1,7 +1,7 @@
 import { InputError, numberIn } from '../engine/commands';
 import { LIMITS } from '../engine/types';
 import { HostEvent } from '../io/protocol';
-import { commandRequest, describeValue, wordOf } from './commands';
+import { commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
 import { NodeError } from './errors';
 import { isPlainObject } from './objects';
@@ -23,13 +23,16 @@ export function parseAudioOutPayload(payload: unknown): AudioOutInput {
     if (keys.length === 1 && keys[0] === 'volume') return { kind: 'volume', volume: numberIn(payload.volume, 'msg.payload.volume', LIMITS.volume) };
     if (keys.length === 1 && keys[0] === 'export') {
       if (typeof payload.export !== 'string' || payload.export === '') {
-        throw new InputError('msg.payload.export', `${describeValue(payload.export)} is not a file name; accepted: a path like "mixdown.wav"`);
+        throw refuse('msg.payload.export', payload.export, 'is not a file name', 'a path like "mixdown.wav"');
       }
       return { kind: 'export', path: payload.export };
     }
-    throw new InputError('msg.payload', `an object with ${keys.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ') || 'no keys'} is not an audio out command; accepted: ${ACCEPTED}`);
+    if (keys.length === 0) throw emptyObject('msg.payload', ['volume', 'export']);
+    const unknown = keys.find((k) => k !== 'volume' && k !== 'export');
+    if (unknown !== undefined) throw unknownKey('msg.payload', unknown, ['volume', 'export']);
+    throw new InputError('msg.payload', `volume and export together; accepted: one of them`);
   }
-  throw new InputError('msg.payload', `${describeValue(payload)} is not an audio out command; accepted: ${ACCEPTED}`);
+  throw refuse('msg.payload', payload, 'is not an audio out command', ACCEPTED);
 }
 
 type XrunEvent = Extract<HostEvent, { type: 'xrun' }>;

@@ -35,6 +35,21 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** "<value> <isNot>; accepted: ...", or "missing; ..." when there was no value. */
+export function refuse(field: string, value: unknown, isNot: string, accepted: string): InputError {
+  return new InputError(field, value === undefined ? `missing; accepted: ${accepted}` : `${describeValue(value)} ${isNot}; accepted: ${accepted}`);
+}
+
+/** A key a settings object does not have. */
+export function unknownKey(field: string, key: string, accepted: readonly string[]): InputError {
+  return new InputError(`${field}.${key.slice(0, 40)}`, `unknown setting; accepted: ${accepted.join(', ')}`);
+}
+
+/** An object with no settings in it. */
+export function emptyObject(field: string, accepted: readonly string[]): InputError {
+  return new InputError(field, `an empty object sets nothing; accepted: ${accepted.join(', ')}`);
+}
+
 /** A command word: trimmed and lower-cased (dashboards and MQTT send "Record", " play\n"). */
 export function wordOf(v: unknown): string | undefined {
   return typeof v === 'string' && v.length <= 64 ? v.trim().toLowerCase() : undefined;

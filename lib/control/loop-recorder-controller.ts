@@ -2,7 +2,7 @@ import { InputError } from '../engine/commands';
 import { CommandName, TrackState } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
-import { commandRequest, describeValue, wordOf } from './commands';
+import { commandRequest, refuse, wordOf } from './commands';
 import { ConfigError } from './errors';
 import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
 import { optionalBoolean, requiredNumber } from './settings';
@@ -47,8 +47,8 @@ export function parseRecorderPayload(payload: unknown): RecorderInput {
   if (payload === 0 || payload === false || payload === '0') return { kind: 'level', level: 0 };
   const word = wordOf(payload);
   if (word !== undefined && (RECORDER_COMMANDS as readonly string[]).includes(word)) return { kind: 'command', command: word as RecorderCommand };
-  const what = typeof payload === 'string' ? `${describeValue(payload)} is not a loop recorder command` : `${describeValue(payload)} is not a command or a button level`;
-  throw new InputError('msg.payload', `${what}; accepted: ${ACCEPTED}`);
+  const isNot = typeof payload === 'string' ? 'is not a loop recorder command' : 'is not a command or a button level';
+  throw refuse('msg.payload', payload, isNot, ACCEPTED);
 }
 
 const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> = {

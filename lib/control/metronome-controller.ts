@@ -1,8 +1,8 @@
-import { InputError, booleanOf, numberIn } from '../engine/commands';
+import { booleanOf, numberIn } from '../engine/commands';
 import { LIMITS } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
-import { CommandRequest, commandRequest, describeValue, wordOf } from './commands';
+import { CommandRequest, commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
 import { isPlainObject } from './objects';
 import { optionalBoolean, optionalNumber } from './settings';
@@ -36,16 +36,14 @@ export function parseMetronomePayload(payload: unknown): MetronomeInput {
   }
   if (isPlainObject(payload)) return { kind: 'set', change: parseChange(payload) };
   const what = typeof payload === 'string' ? 'is not a bpm or a metronome command' : 'is not a metronome command';
-  throw new InputError('msg.payload', `${describeValue(payload)} ${what}; accepted: ${ACCEPTED}`);
+  throw refuse('msg.payload', payload, what, ACCEPTED);
 }
 
 function parseChange(o: Record<string, unknown>): MetronomeChange {
   const keys = Object.keys(o);
   const unknown = keys.find((k) => !(SETTINGS as readonly string[]).includes(k));
-  if (unknown !== undefined) {
-    throw new InputError(`msg.payload.${unknown.slice(0, 40)}`, `is not a metronome setting; accepted: ${SETTINGS.join(', ')}`);
-  }
-  if (keys.length === 0) throw new InputError('msg.payload', `is an empty object; accepted: ${SETTINGS.join(', ')}`);
+  if (unknown !== undefined) throw unknownKey('msg.payload', unknown, SETTINGS);
+  if (keys.length === 0) throw emptyObject('msg.payload', SETTINGS);
   const change: MetronomeChange = {};
   if (o.bpm !== undefined) change.bpm = numberIn(o.bpm, 'msg.payload.bpm', LIMITS.bpm);
   if (o.beatsPerBar !== undefined) change.beatsPerBar = numberIn(o.beatsPerBar, 'msg.payload.beatsPerBar', LIMITS.beatsPerBar, true);

@@ -1,7 +1,7 @@
-import { InputError, booleanOf } from '../engine/commands';
+import { booleanOf } from '../engine/commands';
 import { CommandName, LIMITS } from '../engine/types';
 import { HostEvent } from '../io/protocol';
-import { CommandRequest, commandRequest, describeValue } from './commands';
+import { CommandRequest, commandRequest, refuse } from './commands';
 import { NodeType } from './constants';
 import { LevelThrottle } from './level-throttle';
 import { levelMsg, levelRate } from './levels';
@@ -44,7 +44,7 @@ export function parseMixerMsg(topic: unknown, payload: unknown, tracks: number):
       }
     }
   }
-  throw new InputError('msg.topic', `${describeValue(topic)} is not a mixer control; accepted: ${accepted(tracks)}`);
+  throw refuse('msg.topic', topic, 'is not a mixer control', accepted(tracks));
 }
 
 type LevelsEvent = Extract<HostEvent, { type: 'levels' }>;
