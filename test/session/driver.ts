@@ -12,7 +12,7 @@ export class Driver {
   private next = 0;
 
   constructor(readonly options: EngineOptions, private readonly input: Float32Array | null, steps: Step[], readonly block = options.maxBlockFrames) {
-    this.engine = new Engine(options);
+    this.engine = new Engine({ ...options, maxBlockFrames: Math.max(options.maxBlockFrames, block) });
     this.steps = [...steps].sort((a, b) => a.frame - b.frame);
   }
 
