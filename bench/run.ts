@@ -1,13 +1,21 @@
+import { execFileSync } from 'child_process';
 import { constants, PerformanceObserver } from 'perf_hooks';
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 
 // `npm run bench -- --json`: one JSON line per case (DESIGN.md §8). Timings are reported, never asserted.
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
-//           through Engine.process (the live host's render path): median microseconds per block
+//           through Engine.process and encodeOutput (the live host's render path): median
+//           microseconds per block
 //   render  offline render of 8 playing loops: times faster than real time
 //   heap    100,000 blocks with 16 playing loops after warm-up: heap growth, what a full GC leaves of
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
+//
+// Each mix and render case runs in a child process of its own, as the engine runs in the live host
+// (one engine per process): a second engine in a process makes V8's calls into the Wasm kernels
+// megamorphic (each engine has its own instance), which costs about 8 ns a call. `--shared` runs
+// every case in this process instead, to see that cost. The heap case makes that second engine on
+// purpose: it is the worst case for allocation. Options: --json, --case=mix|render|heap, --shared.
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
@@ -16,8 +24,13 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
 };
 
+const WARMUP_MS = 1000;
+
 const json = process.argv.includes('--json');
 const only = process.argv.find((a) => a.startsWith('--case='))?.slice(7);
+const shared = process.argv.includes('--shared');
+/** set in a child process: the one case to run, e.g. "mix:10:441" */
+const single = process.argv.find((a) => a.startsWith('--run='))?.slice(6);
 
 function emit(row: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${text}\n`);
@@ -64,7 +77,10 @@ function loopedEngine(tracks: number, blockFrames: number, sampleRate = 44100): 
 function mixCase(tracks: number, frames: number, calls: number): void {
   const engine = loopedEngine(tracks, frames);
   const times = new Float64Array(calls);
-  for (let c = 0; c < 2000; c++) {
+  // warm up for 2000 blocks and at least WARMUP_MS, so V8 has tiered both the JS and the Wasm up
+  // (its optimizing compilers run on a background thread, which a loaded machine delays)
+  const warmEnd = Date.now() + WARMUP_MS;
+  for (let c = 0; c < 2000 || Date.now() < warmEnd; c++) {
     engine.process(frames);
     engine.encodeOutput(frames);
   }
@@ -103,6 +119,9 @@ async function heapCase(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('the heap case needs node --expose-gc (npm run bench adds it)');
   const blocks = 100000;
+  // another engine first (and used), so the measured one calls the kernels megamorphically
+  const other = loopedEngine(2, 256, 48000);
+  for (let b = 0; b < 1000; b++) other.process(256);
   const engine = loopedEngine(16, 256, 48000);
   const step = (n: number) => {
     for (let b = 0; b < n; b++) {
@@ -127,15 +146,38 @@ async function heapCase(): Promise<void> {
   gc();
   const retained = process.memoryUsage().heapUsed - before;
   emit(
-    { case: 'heap', tracks: 16, blocks, heap_growth_bytes: after - before, heap_retained_bytes: retained, gc_runs: gcs.length, gc_kinds: gcs },
-    `heap over ${blocks} blocks of 16 loops: ${after - before} bytes grown, ${retained} retained after a full GC, ` +
-      `${gcs.length} GC runs${gcs.length ? ` (${gcs.join(', ')})` : ''}`,
+    {
+      case: 'heap', tracks: 16, blocks, dsp: engine.dspBackend, heap_growth_bytes: after - before,
+      heap_retained_bytes: retained, gc_runs: gcs.length, gc_kinds: gcs,
+    },
+    `heap over ${blocks} blocks of 16 loops (${engine.dspBackend}): ${after - before} bytes grown, ` +
+      `${retained} retained after a full GC, ${gcs.length} GC runs${gcs.length ? ` (${gcs.join(', ')})` : ''}`,
   );
 }
 
-const wanted = (name: string) => only === undefined || only === name;
-if (wanted('mix')) {
-  for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) mixCase(tracks, frames, 3000);
+/** Runs one case, here or (unless --shared) in a child process of its own. */
+function run(spec: string): void {
+  if (shared) {
+    runHere(spec);
+    return;
+  }
+  const args = ['--expose-gc', __filename, `--run=${spec}`, ...(json ? ['--json'] : [])];
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 }
-if (wanted('render')) renderCase();
-if (wanted('heap')) void heapCase();
+
+function runHere(spec: string): void {
+  const [name, a, b] = spec.split(':');
+  if (name === 'mix') mixCase(Number(a), Number(b), 3000);
+  else if (name === 'render') renderCase();
+  else throw new Error(`unknown bench case ${spec}`);
+}
+
+const wanted = (name: string) => only === undefined || only === name;
+if (single !== undefined) runHere(single);
+else {
+  if (wanted('mix')) {
+    for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) run(`mix:${tracks}:${frames}`);
+  }
+  if (wanted('render')) run('render');
+  if (wanted('heap')) void heapCase();
+}

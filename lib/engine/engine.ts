@@ -86,8 +86,8 @@ export class Engine {
 
   private inputView_: Float32Array;
   private outputView_: Float32Array;
-  private pcmInView_: Int16Array;
-  private pcmOutView_: Int16Array;
+  private readonly pcmInView_: Int16Array;
+  private readonly pcmOutView_: Int16Array;
 
   // Command queue, sorted by frame (stable), preallocated.
   private readonly qFrame = new Float64Array(QUEUE_CAPACITY);

@@ -238,6 +238,28 @@ describe('dsp/index: backend choice', () => {
   });
 });
 
+describe('engine int16 device views', () => {
+  for (const backend of ['wasm', 'js'] as const) {
+    it(`${backend}: decodeInput, process, encodeOutput through pcmInView/pcmOutView`, () => {
+      const e = new Engine({ ...DEFAULT_OPTIONS, maxBlockFrames: 64, memoryMiB: 4, metronome: { ...DEFAULT_OPTIONS.metronome, enabled: false } }, backend);
+      const r = rng(3);
+      const pcm = e.pcmInView();
+      for (let i = 0; i < pcm.length; i++) pcm[i] = Math.floor(r() * 65536) - 32768;
+      pcm[0] = -32768;
+      pcm[1] = 32767;
+      e.decodeInput(63);
+      e.process(63);
+      e.encodeOutput(63);
+      const out = e.pcmOutView();
+      // monitor at unity: x / 32768 * 32767, truncated toward zero
+      for (let i = 0; i < 126; i++) assert.equal(out[i], Math.trunc(Math.fround(Math.fround(pcm[i] / 32768) * 32767)), `sample ${i}`);
+      assert.equal(out[0], -32767);
+      assert.equal(out[1], 32766);
+      assert.throws(() => e.encodeOutput(65), RangeError);
+    });
+  }
+});
+
 describe('engine renders: the same bits with LOOPSTATION_DSP=wasm and =js', () => {
   const env = process.env.LOOPSTATION_DSP;
   after(() => {
