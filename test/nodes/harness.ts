@@ -182,6 +182,12 @@ export function nextStatus(node: TestNode, accept: (s: { fill?: string; shape?: 
   });
 }
 
+/** Every status `node` has set so far (the helper spies on the Node prototype's status()). */
+export function statusCalls(id: string): { fill?: string; shape?: string; text?: string }[] {
+  const spy = (helper as unknown as { _NodePrototype: { status: { getCalls(): { thisValue: { id: string }; args: [object] }[] } } })._NodePrototype.status;
+  return spy.getCalls().filter((c) => c.thisValue.id === id).map((c) => c.args[0]);
+}
+
 export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export { assert };
