@@ -1,4 +1,7 @@
 import { InputError } from '../engine/commands';
+import { buildAudioCommand } from './build-audio';
+import { devicesCommand } from './devices';
+import { live } from './live';
 import { renderFile } from './render';
 import { SESSION_USAGE, sessionCommand } from './session';
 
@@ -8,8 +11,14 @@ const USAGE = `usage: loopstation <command>
 
   render <script.json>   render a script offline to WAV (see README: "loopstation render")
   session <command>      list, save, load, delete, export, import named sessions (loopstation session --help)
+  devices [--json]       list the audio devices PortAudio sees (name, host API, channels, rate)
+  live [options]         play the looper in a terminal (loopstation live --help)
+  build-audio            build the PortAudio binding against the system's PortAudio (Raspberry Pi arm64)
   help                   this text
 `;
+
+/** Errors a user can fix: bad input (exit 2), no PortAudio binding or an unknown device (exit 1). */
+const USER_ERRORS = new Set(['InputError', 'WavError', 'PortAudioUnavailableError', 'DeviceNotFoundError']);
 
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -30,6 +39,12 @@ export async function main(args: string[]): Promise<number> {
         }
         await sessionCommand(rest, (line) => process.stdout.write(`${line}\n`));
         return 0;
+      case 'devices':
+        return await devicesCommand(rest);
+      case 'live':
+        return await live(rest);
+      case 'build-audio':
+        return await buildAudioCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -37,12 +52,12 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, help`);
+        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, devices, live, build-audio, help`);
     }
   } catch (e) {
-    if (e instanceof InputError || (e as Error).name === 'WavError') {
+    if (e instanceof InputError || USER_ERRORS.has((e as Error).name)) {
       process.stderr.write(`loopstation ${command ?? ''}: ${(e as Error).message}\n`);
-      return 2;
+      return e instanceof InputError || (e as Error).name === 'WavError' ? 2 : 1;
     }
     throw e;
   }

@@ -4,8 +4,11 @@
 // measured behaviour every choice here follows; README-AUDIO-NOTES.md has the numbers.
 
 import { EventEmitter } from 'events';
+import fs from 'fs';
 import Module from 'module';
+import path from 'path';
 import type { Duplex, Readable, Writable } from 'stream';
+import { audioIO, NaudiodonNative } from './naudiodon-native';
 
 /** int16 interleaved at the device; the engine is float32 and the host converts with clamping. */
 export const BYTES_PER_SAMPLE = 2;
@@ -42,9 +45,13 @@ interface Naudiodon {
   AudioIO(options: { inOptions?: NaudiodonStreamOptions; outOptions?: NaudiodonStreamOptions }): NaudiodonStream;
 }
 
+/** What to do when no binding loads: the same words in the host's notice, the CLI and the README. */
+export const PORTAUDIO_INSTALL_HINT =
+  'to get sound, install PortAudio and build the binding: apt install libportaudio2 portaudio19-dev libasound2-dev, then npx loopstation build-audio';
+
 export class PortAudioUnavailableError extends Error {
-  constructor(reason: string) {
-    super(`naudiodon is not installed/built: ${reason}; install libasound2-dev and rebuild, or use the null backend`);
+  constructor(readonly reasons: { naudiodon: string; ownBuild: string }) {
+    super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`);
     this.name = 'PortAudioUnavailableError';
   }
 }
@@ -56,16 +63,35 @@ export class DeviceNotFoundError extends Error {
   }
 }
 
-let loaded: Naudiodon | undefined;
+/**
+ * Where `loopstation build-audio` (scripts/build-portaudio-binding.js) leaves the binding it compiles
+ * from naudiodon's sources against the system's PortAudio; LOOPSTATION_PORTAUDIO_BINDING overrides it.
+ */
+export function ownBindingPath(): string {
+  return process.env.LOOPSTATION_PORTAUDIO_BINDING || path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'naudiodon.node');
+}
+
+/** Which binding runs: the naudiodon package, or our own build against the system's PortAudio. */
+export type PortAudioBinding = 'naudiodon' | 'own build';
+
+let loaded: { api: Naudiodon; binding: PortAudioBinding } | undefined;
 let loadError: PortAudioUnavailableError | undefined;
 
+const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n')[0];
+
 /**
- * Loads naudiodon once, with segfault-handler stubbed: the real one writes crash.log into the cwd
- * and turns a recoverable Wasm trap into a process crash. Throws PortAudioUnavailableError.
+ * Loads a PortAudio binding once: the naudiodon package (with segfault-handler stubbed: the real one
+ * writes crash.log into the cwd and turns a recoverable Wasm trap into a process crash), else our own
+ * build of it. Throws PortAudioUnavailableError saying why neither loads and what to install.
  */
 export function loadNaudiodon(): Naudiodon {
+  return loadBinding().api;
+}
+
+export function loadBinding(): { api: Naudiodon; binding: PortAudioBinding } {
   if (loaded) return loaded;
   if (loadError) throw loadError;
+  let naudiodonReason: string;
   const mod = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
   const realLoad = mod._load;
   mod._load = function (request, parent, isMain) {
@@ -73,14 +99,33 @@ export function loadNaudiodon(): Naudiodon {
     return realLoad.call(this, request, parent, isMain);
   };
   try {
-    loaded = require('naudiodon') as Naudiodon;
+    loaded = { api: require('naudiodon') as Naudiodon, binding: 'naudiodon' };
     return loaded;
   } catch (err) {
-    loadError = new PortAudioUnavailableError(String((err as Error).message ?? err).split('\n')[0]);
-    throw loadError;
+    naudiodonReason = firstLine(err);
   } finally {
     mod._load = realLoad;
   }
+  const own = ownBindingPath();
+  let ownReason: string;
+  if (!fs.existsSync(own)) {
+    ownReason = `not built (${own} is missing)`;
+  } else {
+    try {
+      const native = require(own) as NaudiodonNative;
+      const api: Naudiodon = {
+        getDevices: () => native.getDevices() as NaudiodonDeviceInfo[],
+        getHostAPIs: () => native.getHostAPIs() as NaudiodonHostApis,
+        AudioIO: (options) => audioIO(native, options) as NaudiodonStream,
+      };
+      loaded = { api, binding: 'own build' };
+      return loaded;
+    } catch (err) {
+      ownReason = firstLine(err);
+    }
+  }
+  loadError = new PortAudioUnavailableError({ naudiodon: naudiodonReason, ownBuild: ownReason });
+  throw loadError;
 }
 
 export interface AudioDevice {

@@ -5,6 +5,7 @@ import { CommandName, QuantizeMode, TrackState } from '../engine/types';
 // Commands flow in; events flow out, stamped with the engine frame they happened at.
 
 export type BackendName = 'portaudio' | 'null';
+export type XrunSource = 'device' | 'host';
 
 /** Settings of one engine host (the config node's fields). */
 export interface HostConfig {
@@ -25,6 +26,14 @@ export interface HostConfig {
   sessionDir: string;
   metronome: { enabled: boolean; volume: number; countInBars: number; sound: string };
   memoryMiB: number;
+  /**
+   * portaudio: measure the round trip with a loopback click (output -> input) once the streams run,
+   * and use it as inputLatencyFrames; a failed measurement keeps inputLatencyFrames and says so in the
+   * ready event's notice. Needs the output to reach the input (a cable, or a mic that hears the speaker).
+   */
+  calibrateOnStart?: boolean;
+  /** portaudio: blocks of silence queued before the output starts (default 4): headroom against a late host */
+  prefillBuffers?: number;
 }
 
 export type HostRequest =
@@ -49,13 +58,66 @@ export interface TrackStatus {
 }
 
 export type HostEvent =
-  | { type: 'ready'; backend: BackendName; sampleRate: number; blockFrames: number; inputDevice: string; outputDevice: string; notice?: string }
+  | {
+      type: 'ready';
+      backend: BackendName;
+      sampleRate: number;
+      blockFrames: number;
+      inputDevice: string;
+      outputDevice: string;
+      notice?: string;
+      /** the latency the engine compensates: the config's, or the one calibrateOnStart measured */
+      inputLatencyFrames?: number;
+      /** how long after rendering an event's frame it is heard: the delay before 'state'/'beat' events are sent */
+      soundDelayFrames?: number;
+    }
   | { type: 'state'; track: number; state: TrackState; frame: number; frames: number; seconds: number; bars: number }
   | { type: 'pending'; track: number; state: TrackState; frame: number }
   | { type: 'beat'; frame: number; beat: number; beatInBar: number; bar: number; downbeat: boolean }
   | { type: 'tempo'; frame: number; bpm: number; beatsPerBar: number }
   | { type: 'layers'; track: number; frame: number; undo: number; redo: number }
-  | { type: 'levels'; input: [number, number]; output: [number, number] }
-  | { type: 'xrun'; count: number; frame: number }
+  /** peaks since the last levels event; frame: the engine frame when they were taken */
+  | { type: 'levels'; input: [number, number]; output: [number, number]; frame?: number }
+  /**
+   * count: every xrun since start, from all sources. source 'device': PortAudio reported an under/overflow
+   * (naudiodon's stdout line); 'host': the host itself was late (the null backend's schedule, or the
+   * input stalled longer than the output's headroom), which a device usually reports too.
+   */
+  | { type: 'xrun'; count: number; frame: number; source?: XrunSource }
   | { type: 'error'; track: number; message: string; id?: number }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string };
+
+/**
+ * Requests only the forked host answers, besides HostRequest: diagnostics for tests and the terminal.
+ * 'loop' replies with LoopData.
+ */
+export type HostDiagnosticRequest = { type: 'loop'; id: number; track: number };
+
+/** A track's current loop: interleaved stereo int16 (clamped like the device output), base64 over JSON IPC. */
+export interface LoopData {
+  track: number;
+  frames: number;
+  int16Base64: string;
+}
+
+/** What a 'calibrate' request resolves with (Calibration in client.ts, plus how it was found). */
+export interface CalibrationResult {
+  inputLatencyFrames: number;
+  /** clicks of this run's own pattern found at that round trip, of `clicks` played */
+  matched: number;
+  clicks: number;
+  /** whether the engine now uses it (false while a track records: the reply says why) */
+  applied: boolean;
+}
+
+/** The host's exit codes, so the client can tell a refused start from a crash. */
+export const HOST_EXIT = {
+  /** quit as asked, or the parent went away */
+  ok: 0,
+  /** an uncaught exception or a broken engine */
+  crashed: 1,
+  /** the config or the devices were refused before 'ready' (an 'error' event said why) */
+  startFailed: 2,
+  /** a stream would not close (naudiodon's quit hung): its thread may be stuck, so the host exits */
+  streamStuck: 3,
+} as const;

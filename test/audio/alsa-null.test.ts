@@ -135,13 +135,17 @@ describe('audio: PortAudio on the ALSA null device', function () {
 describe('audio: naudiodon missing', function () {
   this.timeout(10000);
 
-  it('says what is wrong and what to do', async () => {
-    const run = await runChild({ job: 'devices' }, { preload: path.join(__dirname, 'hide-naudiodon.js') });
+  it('says which bindings failed and what to install', async () => {
+    const run = await runChild(
+      { job: 'devices' },
+      { preload: path.join(__dirname, 'hide-naudiodon.js'), env: { ...process.env, LOOPSTATION_PORTAUDIO_BINDING: '/nonexistent/naudiodon.node' } },
+    );
     assert.ok(!run.reply.ok);
     assert.equal(run.reply.name, 'PortAudioUnavailableError');
     assert.equal(
       run.reply.error,
-      "naudiodon is not installed/built: Cannot find module 'naudiodon'; install libasound2-dev and rebuild, or use the null backend",
+      "no PortAudio binding loads (naudiodon: Cannot find module 'naudiodon'; own build: not built (/nonexistent/naudiodon.node is missing)); " +
+        'to get sound, install PortAudio and build the binding: apt install libportaudio2 portaudio19-dev libasound2-dev, then npx loopstation build-audio',
     );
   });
 });

@@ -1,0 +1,247 @@
+import { EventEmitter } from 'events';
+import { performance } from 'perf_hooks';
+import { NullBackend } from './null-backend';
+import {
+  AudioDevice, CloseResult, DeviceSpec, listDevices, openInput, openOutput, PortAudioStream, resolveDevice,
+} from './portaudio';
+import type { BackendName } from './protocol';
+
+// What drives the engine host's blocks: a PortAudio device pair, or the paced null backend. Both call
+// the host's renderBlock once per block; they differ in where input comes from and where output goes.
+// Runs in the host process only (naudiodon prints to stdout, see portaudio.ts).
+//
+// Events: 'fault' (Error): the device went away or the stream broke; the host closes this driver and
+// opens a new one, keeping the engine. 'xrun' (): the host was late for a block.
+
+/** The host's per-block work: int16 interleaved stereo in (null = silence), the engine's int16 output view out. */
+export type RenderBlock = (input: Buffer | null) => Int16Array;
+
+export interface AudioDriver extends EventEmitter {
+  readonly backend: BackendName;
+  readonly inputDevice: string;
+  readonly outputDevice: string;
+  /** Frames from rendering a frame to hearing it, when nothing was measured (see Host.soundDelayFrames). */
+  readonly defaultSoundDelayFrames: number;
+  /** Resolves once blocks flow (PortAudio: the first input block arrived). */
+  start(): Promise<void>;
+  /** Stops calling renderBlock at once; never waits longer than the stream close timeout. */
+  close(): Promise<CloseResult>;
+}
+
+export interface DriverOptions {
+  sampleRate: number;
+  blockFrames: number;
+}
+
+/** No device: silence in, output dropped, paced in real time (NullBackend: no drift, late blocks reported). */
+export class NullDriver extends EventEmitter implements AudioDriver {
+  readonly backend = 'null' as const;
+  readonly inputDevice = '';
+  readonly outputDevice = '';
+  /** the block rendered at tick n sounds during the next block period */
+  readonly defaultSoundDelayFrames: number;
+  private readonly pacer: NullBackend;
+
+  constructor(options: DriverOptions, render: RenderBlock) {
+    super();
+    this.defaultSoundDelayFrames = options.blockFrames;
+    this.pacer = new NullBackend({
+      sampleRate: options.sampleRate,
+      framesPerBuffer: options.blockFrames,
+      process: () => render(null),
+      onXrun: () => this.emit('xrun'),
+    });
+  }
+
+  start(): Promise<void> {
+    this.pacer.start();
+    return Promise.resolve();
+  }
+
+  close(): Promise<CloseResult> {
+    this.pacer.stop();
+    return Promise.resolve('closed');
+  }
+}
+
+export interface PortAudioDriverOptions extends DriverOptions {
+  /** a device name or id ('' = the default device) */
+  inputDevice: string;
+  outputDevice: string;
+  prefillBuffers: number;
+  /** no first block within this: the device does not deliver (measured: up to 2 s on PulseAudio) */
+  firstDataTimeoutMs?: number;
+  /** no block for this long once running: the device is gone */
+  stallTimeoutMs?: number;
+}
+
+/** '' = the default device; digits = a PortAudio id (validated like a name: never a silent fallback). */
+export function deviceSpecOf(text: string): DeviceSpec | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  return /^\d+$/.test(t) ? Number(t) : t;
+}
+
+/** Output blocks waiting for naudiodon to take them; more means the output stopped consuming. */
+const OUTPUT_POOL_BLOCKS = 32;
+const WATCHDOG_MS = 100;
+/** How fast the delivery baseline may follow a device clock slower than ours (200 ppm, 10x a typical crystal). */
+const CLOCK_CREEP = 200e-6;
+
+/**
+ * A PortAudio input stream and output stream (separate: one duplex stream glitched in 11 of 12 runs
+ * here, README-AUDIO-NOTES.md). Each input block renders one output block, so both directions share
+ * the engine's frame count and the round trip is constant once running (measured by calibration).
+ */
+export class PortAudioDriver extends EventEmitter implements AudioDriver {
+  readonly backend = 'portaudio' as const;
+  readonly inputDevice: string;
+  readonly outputDevice: string;
+  /** a middle guess between the round trips measured here (259..1024 frames at 256): calibrate to know */
+  readonly defaultSoundDelayFrames: number;
+  private readonly input: PortAudioStream;
+  private readonly output: PortAudioStream;
+  private readonly pool: Buffer[] = [];
+  private readonly blockMs: number;
+  private readonly headroomMs: number;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closing = false;
+  private firstDataAt = -1;
+  private lastDataAt = 0;
+  private blocks = 0;
+  /** how late (ms) blocks arrive at best, against firstDataAt + n * blockMs: the delivery baseline */
+  private baselineMs = Infinity;
+  private late = false;
+  private outView: Buffer | undefined;
+  private startedAt = 0;
+  private lastCheckAt = 0;
+  private firstData: { resolve(): void; reject(err: Error): void } | undefined;
+
+  constructor(private readonly options: PortAudioDriverOptions, private readonly render: RenderBlock) {
+    super();
+    const { sampleRate, blockFrames } = options;
+    this.blockMs = (blockFrames * 1000) / sampleRate;
+    // the output holds the prefill ahead of the device: a host later than that starves it
+    this.headroomMs = Math.max(1, options.prefillBuffers) * this.blockMs;
+    this.defaultSoundDelayFrames = 2 * blockFrames;
+    const devices = listDevices();
+    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', 2, devices);
+    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', 2, devices);
+    this.inputDevice = inDev.name;
+    this.outputDevice = outDev.name;
+    const common = { sampleRate, framesPerBuffer: blockFrames, channels: 2 };
+    this.output = openOutput({ ...common, device: outDev.id, prefillBuffers: options.prefillBuffers });
+    try {
+      this.input = openInput({ ...common, device: inDev.id });
+    } catch (err) {
+      void this.output.close();
+      throw err;
+    }
+    for (let i = 0; i < OUTPUT_POOL_BLOCKS; i++) this.pool.push(Buffer.alloc(this.output.bytesPerBuffer));
+    const fault = (what: string) => (err: Error) => this.fault(new Error(`${what} stream error: ${err.message}`));
+    this.input.on('error', fault('input'));
+    this.output.on('error', fault('output'));
+  }
+
+  async start(): Promise<void> {
+    const firstData = new Promise<void>((resolve, reject) => (this.firstData = { resolve, reject }));
+    // the output first, prefilled, so it is already running when the first input block renders
+    await this.output.start();
+    this.input.on('data', this.onData);
+    await this.input.start();
+    this.startedAt = this.lastCheckAt = performance.now();
+    this.watchdog = setInterval(this.checkStall, WATCHDOG_MS);
+    return firstData;
+  }
+
+  close(): Promise<CloseResult> {
+    this.closing = true;
+    clearInterval(this.watchdog);
+    this.input.off('data', this.onData);
+    this.firstData?.reject(new Error('the streams were closed before the first block arrived'));
+    this.firstData = undefined;
+    return Promise.all([this.input.close(), this.output.close()]).then((r) => (r.includes('timeout') ? 'timeout' : 'closed'));
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closing) return;
+    const now = performance.now();
+    if (chunk.length !== this.input.bytesPerBuffer) {
+      // naudiodon sends a short chunk only when its input finishes: the device stopped
+      this.fault(new Error(`the input delivered ${chunk.length} bytes instead of a block of ${this.input.bytesPerBuffer}: it stopped`));
+      return;
+    }
+    if (this.firstDataAt < 0) {
+      this.firstDataAt = now;
+      this.firstData?.resolve();
+      this.firstData = undefined;
+    }
+    this.lastDataAt = now;
+    this.checkLate(now);
+    const out = this.render(chunk);
+    this.write(out);
+  };
+
+  /**
+   * Input blocks come on the device's clock: block n at about firstDataAt + n * blockMs plus a steady
+   * delivery delay (the baseline, the least seen). One arriving later than the baseline by more than
+   * the output's headroom means the host fell behind long enough for the output to run dry: an xrun,
+   * counted once per episode. The baseline creeps up slowly so a device clock slower than ours is not one.
+   */
+  private checkLate(now: number): void {
+    const lateness = now - (this.firstDataAt + this.blocks * this.blockMs);
+    this.blocks++;
+    this.baselineMs = Math.min(lateness, this.baselineMs + this.blockMs * CLOCK_CREEP);
+    const behind = lateness - this.baselineMs;
+    if (!this.late && behind > this.headroomMs) {
+      this.late = true;
+      this.emit('xrun');
+    } else if (this.late && behind < this.headroomMs / 2) {
+      this.late = false;
+    }
+  }
+
+  private write(out: Int16Array): void {
+    const buf = this.pool.pop();
+    if (!buf) {
+      this.fault(new Error(`the output took none of the last ${OUTPUT_POOL_BLOCKS} blocks: it stopped`));
+      return;
+    }
+    const bytes = this.output.bytesPerBuffer;
+    if (!this.outView || this.outView.buffer !== out.buffer || this.outView.byteOffset !== out.byteOffset) {
+      this.outView = Buffer.from(out.buffer, out.byteOffset, bytes);
+    }
+    this.outView.copy(buf, 0, 0, bytes);
+    this.output.write(buf, () => this.pool.push(buf));
+  }
+
+  private readonly checkStall = (): void => {
+    const now = performance.now();
+    const sinceCheck = now - this.lastCheckAt;
+    this.lastCheckAt = now;
+    // after a pause of our own event loop this timer runs before the input blocks that queued up
+    // meanwhile: a stall is only the device's when the watchdog itself was on time
+    if (sinceCheck > 2 * WATCHDOG_MS) return;
+    if (this.firstDataAt < 0) {
+      const limit = this.options.firstDataTimeoutMs ?? 5000;
+      if (now - this.startedAt > limit) this.fault(new Error(`no audio from the input device "${this.inputDevice}" within ${limit} ms of starting`));
+      return;
+    }
+    const limit = this.options.stallTimeoutMs ?? 1000;
+    if (now - this.lastDataAt > limit) {
+      this.fault(new Error(`the input device "${this.inputDevice}" delivered nothing for ${Math.round(now - this.lastDataAt)} ms: it was unplugged or stopped`));
+    }
+  };
+
+  private fault(err: Error): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.watchdog);
+    if (this.firstData) {
+      this.firstData.reject(err);
+      this.firstData = undefined;
+      return;
+    }
+    this.emit('fault', err);
+  }
+}

@@ -1,0 +1,477 @@
+// The engine host: a child process forked by ForkedClient (lib/io/forked-client.ts) that owns the
+// audio device and the engine, so nothing the parent does (Node-RED deploys, GC, a busy threadpool)
+// can starve the audio (DESIGN.md section 2). Its stdout and stderr are pipes the parent reads:
+// naudiodon prints from C to stdout (xrun lines the parent counts) and ALSA's probing writes to stderr.
+//
+//   node host-main.js run '<HostConfig as JSON>'   the host: commands in, events out over IPC
+//   node host-main.js devices                      one 'devices' message with the device list, then exit
+//
+// Each pending naudiodon read or write holds a libuv threadpool thread for as long as it waits, so the
+// host's pool must outnumber them (the parent also sets this in the child's env; libuv reads it once,
+// at the pool's first use, which has not happened while this module loads).
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
+import os from 'os';
+import { InputError, numberIn, parseCommand } from '../engine/commands';
+import { Engine } from '../engine/engine';
+import { WriteMode, WriteProgress } from '../engine/track';
+import { State } from '../engine/types';
+import { CalibrationCapture, ClickPattern, makeClickPattern, renderPattern } from './calibration';
+import { AudioDriver, NullDriver, PortAudioDriver } from './drivers';
+import { engineOptionsOf } from './in-process-client';
+import { listDevices, loadBinding, PortAudioBinding, PORTAUDIO_INSTALL_HINT } from './portaudio';
+import {
+  BackendName, CalibrationResult, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
+} from './protocol';
+import { isSoundingEvent, SoundingQueue } from './sounding';
+import { hostStatus } from './status';
+import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
+
+export type HostInbound = HostRequest | HostDiagnosticRequest;
+type LevelsEvent = Extract<HostEvent, { type: 'levels' }>;
+
+/** What the 'devices' mode sends before exiting. */
+export type DevicesMessage =
+  | { type: 'devices'; ok: true; binding: PortAudioBinding; devices: ReturnType<typeof listDevices> }
+  | { type: 'devices'; ok: false; error: string; name: string };
+
+// ---------------------------------------------------------------- lifecycle
+
+type HostPhase = 'starting' | 'running' | 'reopening' | 'quitting';
+type HostInput = 'started' | 'fault' | 'reopened' | 'quit';
+
+/**
+ * The host's lifecycle. A failed start is not a phase: the host reports it and exits. A failed reopen
+ * stays in 'reopening' and tries again later; the engine (and every loop) lives through all of it.
+ */
+const TRANSITIONS: Record<HostPhase, Partial<Record<HostInput, HostPhase>>> = {
+  starting: { started: 'running', quit: 'quitting' },
+  running: { fault: 'reopening', quit: 'quitting' },
+  reopening: { reopened: 'running', quit: 'quitting' },
+  quitting: {},
+};
+
+/** Delays between attempts to reopen a lost device: quick at first, then every 8 s. */
+const REOPEN_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
+const DEFAULT_PREFILL = 4;
+
+interface RunningCalibration {
+  pattern: ClickPattern;
+  capture: CalibrationCapture;
+  resolve(result: CalibrationResult): void;
+  reject(err: Error): void;
+}
+
+export class Host {
+  private phase: HostPhase = 'starting';
+  private readonly engine: Engine;
+  private driver: AudioDriver | undefined;
+  /** which driver kind this host runs; kept across reopens */
+  private backend: BackendName = 'null';
+  private notices: string[] = [];
+  private readonly sounding: SoundingQueue;
+  private readonly meter = new LevelMeter();
+  private readonly levelsEveryBlocks: number;
+  private blocksSinceLevels = 0;
+  /** xruns the host saw itself (late blocks); the client adds the device's (naudiodon's stdout lines) */
+  private xruns = 0;
+  private calibration: RunningCalibration | undefined;
+  private reopenAttempt = 0;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private pcmInBytes: Buffer | undefined;
+  private readonly progress: WriteProgress = { mode: WriteMode.None, began: 0, loop: -1, len: 0, startPos: 0, framesWritten: 0 };
+
+  constructor(
+    private readonly config: HostConfig,
+    private readonly send: (e: HostEvent) => void,
+    private readonly exit: (code: number) => void,
+  ) {
+    this.engine = new Engine(engineOptionsOf(config));
+    this.sounding = new SoundingQueue(config.blockFrames);
+    this.levelsEveryBlocks = Math.max(1, Math.round((LEVELS_INTERVAL_MS * config.sampleRate) / 1000 / config.blockFrames));
+  }
+
+  /** Moves along the lifecycle table; false (and nothing changes) when `input` does not apply now. */
+  private to(input: HostInput): boolean {
+    const next = TRANSITIONS[this.phase][input];
+    if (next === undefined) return false;
+    this.phase = next;
+    return true;
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.driver = this.openDriver(this.chooseBackend());
+      await this.driver.start();
+    } catch (err) {
+      this.failStart(err as Error);
+      return;
+    }
+    if (!this.to('started')) return; // a quit came first
+    const driver = this.driver;
+    let inputLatencyFrames = this.config.inputLatencyFrames;
+    if (this.config.calibrateOnStart && driver.backend === 'portaudio') {
+      try {
+        inputLatencyFrames = (await this.calibrate()).inputLatencyFrames;
+      } catch (err) {
+        this.notices.push(`latency calibration failed (${(err as Error).message}); using inputLatencyFrames ${inputLatencyFrames}`);
+      }
+      if (this.phase !== 'running') return;
+    }
+    this.send({
+      type: 'ready',
+      backend: driver.backend,
+      sampleRate: this.config.sampleRate,
+      blockFrames: this.config.blockFrames,
+      inputDevice: driver.inputDevice,
+      outputDevice: driver.outputDevice,
+      notice: this.notices.length ? this.notices.join('; ') : undefined,
+      inputLatencyFrames,
+      soundDelayFrames: this.sounding.delayFrames,
+    });
+  }
+
+  /**
+   * 'auto' runs PortAudio when a binding loads and the devices resolve, else the null backend with a
+   * notice. A device that was named but is not there is an error for every backend, never a fallback.
+   */
+  private chooseBackend(): BackendName {
+    const { backend, inputDevice, outputDevice } = this.config;
+    if (backend === 'null') return 'null';
+    let binding: PortAudioBinding;
+    try {
+      binding = loadBinding().binding;
+    } catch (err) {
+      if (backend === 'portaudio') throw err;
+      this.notices.push(`no sound: the null backend runs because ${(err as Error).message}`);
+      return 'null';
+    }
+    if (binding === 'own build') this.notices.push('PortAudio runs through the binding built by `loopstation build-audio`');
+    if (backend === 'auto' && inputDevice === '' && outputDevice === '') {
+      const devices = listDevices();
+      const ins = devices.filter((d) => d.isDefaultInput && d.maxInputChannels >= 2);
+      const outs = devices.filter((d) => d.isDefaultOutput && d.maxOutputChannels >= 2);
+      if (ins.length === 0 || outs.length === 0) {
+        this.notices.push(`no sound: the null backend runs because PortAudio has no default stereo ${ins.length === 0 ? 'input' : 'output'} device (${devices.length} devices seen)`);
+        return 'null';
+      }
+    }
+    return 'portaudio';
+  }
+
+  private openDriver(backend: BackendName): AudioDriver {
+    const { sampleRate, blockFrames } = this.config;
+    const driver: AudioDriver =
+      backend === 'null'
+        ? new NullDriver({ sampleRate, blockFrames }, this.renderBlock)
+        : new PortAudioDriver(
+            {
+              sampleRate,
+              blockFrames,
+              inputDevice: this.config.inputDevice,
+              outputDevice: this.config.outputDevice,
+              prefillBuffers: this.config.prefillBuffers ?? DEFAULT_PREFILL,
+            },
+            this.renderBlock,
+          );
+    this.backend = backend;
+    this.sounding.delayFrames = this.soundDelayFrames(driver, this.engine.inputLatencyFrames);
+    driver.on('fault', (err: Error) => this.fault(driver, err));
+    driver.on('xrun', () => {
+      this.xruns++;
+      this.send({ type: 'xrun', count: this.xruns, frame: this.engine.frame, source: 'host' });
+    });
+    return driver;
+  }
+
+  /**
+   * From rendering a frame to hearing it. A loopback round trip R is the output's delay plus the
+   * input's, and the input's is about one block (a block is delivered once it is full), so the output
+   * delay is R minus a block. Unmeasured, the driver's guess.
+   */
+  private soundDelayFrames(driver: AudioDriver, roundTrip: number): number {
+    if (driver.backend === 'null' || roundTrip <= 0) return driver.defaultSoundDelayFrames;
+    return Math.max(0, roundTrip - this.config.blockFrames);
+  }
+
+  private failStart(err: Error): void {
+    this.send({ type: 'error', track: 0, message: err.message });
+    void this.closeDriver().then(() => this.exit(HOST_EXIT.startFailed));
+  }
+
+  // ---------------------------------------------------------------- the block (real-time side)
+
+  private readonly renderBlock = (input: Buffer | null): Int16Array => {
+    const engine = this.engine;
+    const frames = this.config.blockFrames;
+    const blockStart = engine.frame;
+    const pcmIn = engine.pcmInView();
+    const calibration = this.calibration;
+    if (input) {
+      if (!this.pcmInBytes || this.pcmInBytes.buffer !== pcmIn.buffer) this.pcmInBytes = Buffer.from(pcmIn.buffer, pcmIn.byteOffset, frames * 4);
+      input.copy(this.pcmInBytes, 0, 0, frames * 4);
+      // the click pattern is not music: the engine hears silence while it is measured
+      if (calibration) {
+        calibration.capture.add(pcmIn, blockStart, frames);
+        pcmIn.fill(0, 0, frames * 2);
+      }
+    } else {
+      pcmIn.fill(0, 0, frames * 2);
+    }
+    engine.decodeInput(frames);
+    engine.process(frames);
+    engine.encodeOutput(frames);
+    const out = engine.pcmOutView();
+    if (calibration) {
+      renderPattern(calibration.pattern, blockStart, frames, out);
+      if (calibration.capture.complete) this.finishCalibration(calibration);
+    }
+    this.meter.add(engine.memory, engine.meters);
+    engine.events.drain((e) => {
+      const event = translateEvent(engine, e);
+      if (isSoundingEvent(event)) this.sounding.hold(event);
+      else this.send(event);
+    });
+    if (engine.events.dropped > 0) {
+      this.send({ type: 'error', track: 0, message: `${engine.events.dropped} engine events were dropped (the event ring was full)` });
+      engine.events.dropped = 0;
+    }
+    this.sounding.release(engine.frame, this.send);
+    if (++this.blocksSinceLevels >= this.levelsEveryBlocks) {
+      this.blocksSinceLevels = 0;
+      const levels = this.meter.take() as LevelsEvent;
+      levels.frame = engine.frame;
+      this.send(levels);
+    }
+    return out;
+  };
+
+  // ---------------------------------------------------------------- requests (control side)
+
+  handle(msg: HostInbound): void {
+    switch (msg.type) {
+      case 'command':
+        this.command(msg);
+        return;
+      case 'quit':
+        void this.quit();
+        return;
+      case 'status':
+        this.reply(msg.id, () => hostStatus(this.engine, this.xruns));
+        return;
+      case 'devices':
+        // the binding's refusal (with what to install) is the answer when it does not load
+        this.reply(msg.id, () => ({ devices: listDevices() }));
+        return;
+      case 'calibrate':
+        this.calibrate().then(
+          (result) => this.send({ type: 'reply', id: msg.id, ok: true, result }),
+          (err: Error) => this.send({ type: 'reply', id: msg.id, ok: false, error: err.message }),
+        );
+        return;
+      case 'loop':
+        this.reply(msg.id, () => this.loopData(msg.track));
+        return;
+      default:
+        this.send({ type: 'error', track: 0, message: `unknown request type ${JSON.stringify((msg as { type?: unknown }).type)}` });
+    }
+  }
+
+  private reply(id: number, answer: () => unknown): void {
+    try {
+      this.send({ type: 'reply', id, ok: true, result: answer() });
+    } catch (err) {
+      this.send({ type: 'reply', id, ok: false, error: (err as Error).message });
+    }
+  }
+
+  private command(req: Extract<HostRequest, { type: 'command' }>): void {
+    const engine = this.engine;
+    try {
+      // the IPC boundary is untrusted like a msg: same checks, same messages
+      const c = parseCommand(req, engine.tracks.length);
+      // "now" is the next frame the engine renders: a frame already rendered is too late to change
+      const frame = req.frame === undefined ? engine.frame : numberIn(req.frame, 'frame', [0, Number.MAX_SAFE_INTEGER], true);
+      engine.command(c.cmd, c.track, frame, c.value);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.send({ type: 'error', track: typeof req.track === 'number' ? req.track : 0, message: err.message, id: req.id });
+    }
+  }
+
+  private loopData(track: unknown): LoopData {
+    const t = numberIn(track, 'track', [1, this.engine.tracks.length], true);
+    const data = this.engine.loopData(t);
+    if (!data) return { track: t, frames: 0, int16Base64: '' };
+    const pcm = Buffer.alloc(data.length * 2);
+    for (let i = 0; i < data.length; i++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(data[i] * 32767))) | 0, i * 2);
+    return { track: t, frames: data.length / 2, int16Base64: pcm.toString('base64') };
+  }
+
+  /** A pass in progress: recording or overdubbing, including the write side's tail (it lags by inputLatencyFrames). */
+  private anyTrackWriting(): boolean {
+    for (let i = 1; i <= this.engine.tracks.length; i++) {
+      const state = this.engine.trackInfo(i).state;
+      if (state === State.Recording || state === State.Overdubbing) return true;
+      if (this.engine.writeProgress(i, this.progress).mode !== WriteMode.None) return true;
+    }
+    return false;
+  }
+
+  /** Plays this run's click pattern and finds it on the input (see calibration.ts). */
+  calibrate(): Promise<CalibrationResult> {
+    if (this.backend !== 'portaudio' || this.phase !== 'running') {
+      return Promise.reject(new Error(this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input'));
+    }
+    if (this.calibration) return Promise.reject(new Error('a calibration is already running'));
+    if (this.anyTrackWriting()) return Promise.reject(new Error('a track is recording or overdubbing: calibrate when none is'));
+    const pattern = makeClickPattern(this.config.sampleRate, this.engine.frame + this.config.blockFrames, Math.random);
+    return new Promise((resolve, reject) => {
+      this.calibration = { pattern, capture: new CalibrationCapture(pattern), resolve, reject };
+    });
+  }
+
+  private finishCalibration(c: RunningCalibration): void {
+    this.calibration = undefined;
+    const a = c.capture.analyse(this.config.sampleRate);
+    if (!a.ok) {
+      c.reject(new Error(a.reason ?? 'the click pattern was not found'));
+      return;
+    }
+    // inputLatencyFrames decides where a pass in progress writes: change it only between passes
+    const applied = !this.anyTrackWriting();
+    if (applied) {
+      this.engine.inputLatencyFrames = a.roundTripFrames;
+      if (this.driver) this.sounding.delayFrames = this.soundDelayFrames(this.driver, a.roundTripFrames);
+    }
+    c.resolve({ inputLatencyFrames: a.roundTripFrames, matched: a.matched, clicks: a.clicks, applied });
+  }
+
+  // ---------------------------------------------------------------- device loss and shutdown
+
+  private fault(driver: AudioDriver, err: Error): void {
+    if (driver !== this.driver || !this.to('fault')) return;
+    this.calibration?.reject(new Error(`the audio device failed: ${err.message}`));
+    this.calibration = undefined;
+    // what was rendered will not be heard; the states it carries are true all the same
+    this.sounding.flush(this.send);
+    this.send({ type: 'error', track: 0, message: `audio device lost: ${err.message}; reopening (the loops are kept)` });
+    void this.closeDriver().then((result) => {
+      if (result === 'timeout') this.send({ type: 'error', track: 0, message: 'the lost stream did not close within 2 s; a PortAudio thread may be stuck' });
+      this.scheduleReopen();
+    });
+  }
+
+  private scheduleReopen(): void {
+    if (this.phase !== 'reopening') return;
+    const delay = REOPEN_DELAYS_MS[Math.min(this.reopenAttempt, REOPEN_DELAYS_MS.length - 1)];
+    this.reopenAttempt++;
+    this.reopenTimer = setTimeout(() => void this.reopen(), delay);
+  }
+
+  private async reopen(): Promise<void> {
+    this.reopenTimer = undefined;
+    if (this.phase !== 'reopening') return;
+    let driver: AudioDriver | undefined;
+    try {
+      driver = this.openDriver(this.backend);
+      this.driver = driver;
+      await driver.start();
+    } catch (err) {
+      if (driver) await driver.close();
+      if (this.phase !== 'reopening') return;
+      this.driver = undefined;
+      this.send({ type: 'error', track: 0, message: `audio device still unavailable (attempt ${this.reopenAttempt}): ${(err as Error).message}` });
+      this.scheduleReopen();
+      return;
+    }
+    if (!this.to('reopened')) return;
+    this.reopenAttempt = 0;
+    this.send({ type: 'error', track: 0, message: `audio device back: ${driver.inputDevice} -> ${driver.outputDevice}` });
+  }
+
+  private closeDriver(): Promise<'closed' | 'timeout'> {
+    const driver = this.driver;
+    this.driver = undefined;
+    return driver ? driver.close() : Promise.resolve('closed');
+  }
+
+  /** Closes the streams (bounded by their close timeout) and exits; idempotent. */
+  async quit(): Promise<void> {
+    if (!this.to('quit')) return;
+    clearTimeout(this.reopenTimer);
+    this.calibration?.reject(new Error('the host is quitting'));
+    this.calibration = undefined;
+    const result = await this.closeDriver();
+    this.exit(result === 'timeout' ? HOST_EXIT.streamStuck : HOST_EXIT.ok);
+  }
+}
+
+/** IPC messages handed to the channel but not yet written: exit waits for them (process.exit would drop them). */
+let sending = 0;
+let exitCode: number | undefined;
+
+/** Sends over IPC while the parent listens; a gone parent is handled by 'disconnect'. */
+function sendToParent(message: HostEvent | DevicesMessage): void {
+  if (!process.connected) return;
+  sending++;
+  process.send!(message, () => {
+    if (--sending === 0 && exitCode !== undefined) process.exit(exitCode);
+  });
+}
+
+/** Exits once every message sent so far is written, or after a second if the parent stopped reading. */
+function exitWhenSent(code: number): void {
+  exitCode = code;
+  if (sending === 0 || !process.connected) process.exit(code);
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+function runDevices(): void {
+  let message: DevicesMessage;
+  try {
+    const { binding } = loadBinding();
+    message = { type: 'devices', ok: true, binding, devices: listDevices() };
+  } catch (err) {
+    message = { type: 'devices', ok: false, error: (err as Error).message, name: (err as Error).name };
+  }
+  sendToParent(message);
+  exitWhenSent(HOST_EXIT.ok);
+}
+
+function runHost(configJson: string): void {
+  let host: Host;
+  try {
+    host = new Host(JSON.parse(configJson) as HostConfig, sendToParent, exitWhenSent);
+  } catch (err) {
+    const message = err instanceof InputError ? `engine settings: ${err.message}` : (err as Error).message;
+    sendToParent({ type: 'error', track: 0, message });
+    exitWhenSent(HOST_EXIT.startFailed);
+    return;
+  }
+  // the audio thread waits on this event loop (naudiodon's callback blocks until JS writes): ask the
+  // OS to prefer it over the Node-RED process; refused without privileges, which costs nothing
+  try {
+    os.setPriority(os.constants.priority.PRIORITY_HIGH);
+  } catch {
+    // not permitted: run at normal priority
+  }
+  process.on('message', (m: HostInbound) => host.handle(m));
+  // the parent is gone (crashed, killed): nobody will ask this host to quit, so it does it itself
+  process.on('disconnect', () => void host.quit());
+  process.on('uncaughtException', (err) => {
+    sendToParent({ type: 'error', track: 0, message: `engine host crashed: ${err.stack ?? err.message}` });
+    exitWhenSent(HOST_EXIT.crashed);
+  });
+  void host.start();
+}
+
+if (require.main === module) {
+  const [mode, arg] = process.argv.slice(2);
+  if (mode === 'devices') runDevices();
+  else if (mode === 'run' && arg !== undefined) runHost(arg);
+  else {
+    process.stderr.write(`usage: host-main.js run '<HostConfig JSON>' | devices (${PORTAUDIO_INSTALL_HINT})\n`);
+    process.exit(HOST_EXIT.startFailed);
+  }
+}
