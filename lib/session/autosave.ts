@@ -392,7 +392,9 @@ export class Autosave {
     }
     const gone = this.dropped;
     this.dropped = [];
-    for (const layer of gone) await fs.promises.rm(this.folder.layer(layer.file), { force: true });
+    // a file can come back under the same name: a session saved from this folder, loaded again
+    const inUse = new Set(this.watches.flatMap((w) => [...w.layers.values()].map((l) => l.file)));
+    for (const layer of gone) if (!inUse.has(layer.file)) await fs.promises.rm(this.folder.layer(layer.file), { force: true });
   }
 
   // ---------------------------------------------------------------- bookkeeping
