@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { InputError, numberIn } from '../engine/commands';
 import { MAX_EXPORT_LOOPS, mixSourceFromSession, renderMixdown, writeMixdown } from '../session/export';
@@ -68,6 +69,7 @@ export async function sessionCommand(args: string[], out: (line: string) => void
       const { source, problems } = await mixSourceFromSession(library.dirOf(name));
       for (const p of problems) out(`warning: ${p}`);
       const mixdown = renderMixdown(source, loops);
+      await fs.promises.mkdir(dir, { recursive: true });
       const files = await writeMixdown(mixdown, { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems'), format });
       out(`wrote ${files.length} file(s) in ${dir} (${(mixdown.frames / mixdown.sampleRate).toFixed(2)} s, ${mixdown.sampleRate} Hz, ${format})`);
       return;
