@@ -108,17 +108,21 @@ export class LoopRecorderController implements Controller {
   }
 
   private level(pressed: boolean): void {
-    const now = this.ctx.now();
-    this.run(this.gestures.level(pressed, now));
+    this.run(this.gestures.level(pressed, this.ctx.now()));
+    this.scheduleGestures();
+  }
+
+  /** One timer for the next gesture that needs no level change (a hold); re-armed if it fires early. */
+  private scheduleGestures(): void {
     this.cancelHoldTimer?.();
     this.cancelHoldTimer = undefined;
     const due = this.gestures.nextDeadline();
-    if (due !== undefined) {
-      this.cancelHoldTimer = this.ctx.timeout(() => {
-        this.cancelHoldTimer = undefined;
-        this.run(this.gestures.poll(this.ctx.now()));
-      }, Math.max(0, due - now));
-    }
+    if (due === undefined) return;
+    this.cancelHoldTimer = this.ctx.timeout(() => {
+      this.cancelHoldTimer = undefined;
+      this.run(this.gestures.poll(this.ctx.now()));
+      this.scheduleGestures();
+    }, Math.max(1, Math.ceil(due - this.ctx.now())));
   }
 
   private run(gestures: Gesture[]): void {
