@@ -1,5 +1,7 @@
 import { execFileSync } from 'child_process';
 import { constants, PerformanceObserver } from 'perf_hooks';
+import { bindKernels } from '../lib/dsp';
+import { Arena } from '../lib/engine/arena';
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 
@@ -7,6 +9,7 @@ import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
 //           through Engine.process and encodeOutput (the live host's render path): median
 //           microseconds per block
+//   kernels the same block's kernel calls without the engine (see kernelsCase)
 //   render  offline render of 8 playing loops: times faster than real time
 //   heap    100,000 blocks with 16 playing loops after warm-up: heap growth, what a full GC leaves of
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
@@ -15,7 +18,8 @@ import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 // (one engine per process): a second engine in a process makes V8's calls into the Wasm kernels
 // megamorphic (each engine has its own instance), which costs about 8 ns a call. `--shared` runs
 // every case in this process instead, to see that cost. The heap case makes that second engine on
-// purpose: it is the worst case for allocation. Options: --json, --case=mix|render|heap, --shared.
+// purpose: it is the worst case for allocation. Options: --json, --case=mix|kernels|render|heap,
+// --shared. LOOPSTATION_DSP=js|wasm picks the kernels (lib/dsp/index.ts), as everywhere.
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
@@ -74,25 +78,62 @@ function loopedEngine(tracks: number, blockFrames: number, sampleRate = 44100): 
   return engine;
 }
 
-function mixCase(tracks: number, frames: number, calls: number): void {
-  const engine = loopedEngine(tracks, frames);
-  const times = new Float64Array(calls);
+/** Median microseconds of `block()` over `calls` calls, after a warm-up. */
+function medianUs(block: () => void, calls: number): number {
   // warm up for 2000 blocks and at least WARMUP_MS, so V8 has tiered both the JS and the Wasm up
   // (its optimizing compilers run on a background thread, which a loaded machine delays)
   const warmEnd = Date.now() + WARMUP_MS;
-  for (let c = 0; c < 2000 || Date.now() < warmEnd; c++) {
-    engine.process(frames);
-    engine.encodeOutput(frames);
-  }
+  for (let c = 0; c < 2000 || Date.now() < warmEnd; c++) block();
+  const times = new Float64Array(calls);
   for (let c = 0; c < calls; c++) {
     const t0 = process.hrtime.bigint();
-    engine.process(frames);
-    engine.encodeOutput(frames);
+    block();
     times[c] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   times.sort();
-  const median = times[calls >> 1];
-  emit({ case: 'mix', tracks, frames, median_us: Number(median.toFixed(3)) }, `mix ${tracks} tracks x ${frames} frames: ${median.toFixed(2)} us/block`);
+  return Number(times[calls >> 1].toFixed(3));
+}
+
+function mixCase(tracks: number, frames: number, calls: number): void {
+  const engine = loopedEngine(tracks, frames);
+  const us = medianUs(() => {
+    engine.process(frames);
+    engine.encodeOutput(frames);
+  }, calls);
+  emit({ case: 'mix', tracks, frames, dsp: engine.dspBackend, median_us: us }, `mix ${tracks} tracks x ${frames} frames (${engine.dspBackend}): ${us} us/block`);
+}
+
+/**
+ * The kernel calls the mix case's engine makes in a block (monitorIn, mixLoop per track, zero of the
+ * click bus, masterOut, toInt16), issued directly on an arena of the same layout: the DSP's share of
+ * a mix block; the rest is the engine's bookkeeping.
+ */
+function kernelsCase(tracks: number, frames: number, calls: number): void {
+  const lens = Array.from({ length: tracks }, (_, i) => Math.floor(44100 * 0.5 * (2 + (i % 7))));
+  const arena = new Arena(frames * 8 + 4 + lens.reduce((sum, len) => sum + len * 2, 0));
+  const k = bindKernels(arena.memory, arena.wasmMemory);
+  const m = arena.memory;
+  const input = arena.alloc(frames * 2);
+  const mix = arena.alloc(frames * 2);
+  const click = arena.alloc(frames * 2);
+  const meters = arena.alloc(4);
+  const pcm = arena.alloc(frames);
+  const loops = lens.map((len) => arena.alloc(len * 2));
+  const r = seeded(tracks);
+  for (const [i, at] of loops.entries()) for (let x = 0; x < lens[i] * 2; x++) m[at + x] = r() * 2 - 1;
+  for (let x = 0; x < frames * 2; x++) m[input + x] = r() * 2 - 1;
+  const g = Math.fround(1 / (tracks + 1));
+  let t = 0;
+  const us = medianUs(() => {
+    m.fill(0, meters, meters + 4);
+    k.monitorIn(mix, input, frames, g, meters);
+    for (let i = 0; i < tracks; i++) k.mixLoop(mix, frames, loops[i], lens[i], t % lens[i], g, g);
+    k.zero(click, frames);
+    k.masterOut(mix, frames, 1, false, meters + 2);
+    k.toInt16(mix, frames, pcm);
+    t += frames;
+  }, calls);
+  emit({ case: 'kernels', tracks, frames, dsp: k.backend, median_us: us }, `kernels of a mix block, ${tracks} tracks x ${frames} frames (${k.backend}): ${us} us/block`);
 }
 
 function renderCase(): void {
@@ -168,6 +209,7 @@ function run(spec: string): void {
 function runHere(spec: string): void {
   const [name, a, b] = spec.split(':');
   if (name === 'mix') mixCase(Number(a), Number(b), 3000);
+  else if (name === 'kernels') kernelsCase(Number(a), Number(b), 3000);
   else if (name === 'render') renderCase();
   else throw new Error(`unknown bench case ${spec}`);
 }
@@ -175,8 +217,9 @@ function runHere(spec: string): void {
 const wanted = (name: string) => only === undefined || only === name;
 if (single !== undefined) runHere(single);
 else {
-  if (wanted('mix')) {
-    for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) run(`mix:${tracks}:${frames}`);
+  for (const name of ['mix', 'kernels']) {
+    if (!wanted(name)) continue;
+    for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) run(`${name}:${tracks}:${frames}`);
   }
   if (wanted('render')) run('render');
   if (wanted('heap')) void heapCase();
