@@ -164,7 +164,8 @@ export class EngineConnection extends EventEmitter {
       if (e.type !== 'reply') this.emit(channelOf(e.type), e);
     });
     this.clientListeners.on(client, 'exit', (code: number) => {
-      if (this.client !== client) return;
+      // an exit during start also rejects start(), whose error says why: that handler reports it
+      if (this.client !== client || !this.ready_) return;
       this.logOnce('error', `the engine host exited with code ${code}`);
       this.crashed();
     });

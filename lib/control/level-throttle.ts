@@ -26,8 +26,9 @@ export class LevelThrottle {
     if (now < this.nextDueAt) return undefined;
     const levels = { left: this.left, right: this.right };
     // due times advance by the interval, not from `now`, so reports that arrive a little early still
-    // give the full rate; after a pause it restarts from now rather than catch up in a burst
-    this.nextDueAt = Math.max(this.nextDueAt + this.intervalMs, now);
+    // give the full rate; once a whole interval behind it restarts from now rather than catch up in a burst
+    const onSchedule = this.nextDueAt + this.intervalMs;
+    this.nextDueAt = onSchedule > now ? onSchedule : now + this.intervalMs;
     this.left = 0;
     this.right = 0;
     return levels;

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'events';
-import { InProcessClient } from './in-process-client';
+import { ForkedClient } from './forked-client';
 import type { AudioDevice } from './portaudio';
 import type { HostConfig, HostEvent, HostRequest, TrackStatus } from './protocol';
 
@@ -21,7 +21,7 @@ export type HostQuery = { type: 'devices' } | { type: 'status' } | { type: 'cali
  * - 'error' (Error): a problem that did not end the host (a broken IPC message, a log-worthy failure).
  */
 export interface EngineClient extends EventEmitter {
-  /** Starts the host; resolves when it runs, rejects (and emits 'exit') when it cannot start. */
+  /** Starts the host; resolves when it runs. When it cannot start, rejects with the reason (and emits 'exit'). */
   start(): Promise<ReadyEvent>;
   /** Fire-and-forget. Allowed before start() resolves: the client delivers it once the host runs. */
   send(req: HostRequest): void;
@@ -53,8 +53,5 @@ export interface Calibration {
   inputLatencyFrames: number;
 }
 
-/**
- * The client for a config. Until the forked engine host lands, every backend runs in-process with no
- * device (the ready event's `backend: 'null'` and `notice` say so).
- */
-export const defaultClientFactory: EngineClientFactory = (config) => new InProcessClient(config);
+/** The client for a config: the engine host in a forked child process (lib/io/forked-client.ts), every backend. */
+export const defaultClientFactory: EngineClientFactory = (config) => new ForkedClient(config);
