@@ -1,0 +1,72 @@
+import * as dgram from 'dgram';
+import { OscMessage, OscValue, decodePacket, encodeMessage } from '../../lib/osc/codec';
+
+// A real OSC client over UDP on 127.0.0.1, for the server tests: sends messages and raw packets, and
+// collects what comes back to its own port (with the port it came from).
+
+export interface Received extends OscMessage {
+  fromPort: number;
+}
+
+export class TestOscClient {
+  readonly received: Received[] = [];
+  private readonly socket = dgram.createSocket('udp4');
+  private waiters: (() => void)[] = [];
+  port = 0;
+
+  async open(): Promise<this> {
+    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
+    this.port = this.socket.address().port;
+    this.socket.on('message', (data, rinfo) => {
+      for (const m of decodePacket(data)) this.received.push({ ...m, fromPort: rinfo.port });
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    });
+    return this;
+  }
+
+  /** Our return URL, as a SooperLooper client gives it. */
+  get url(): string {
+    return `osc.udp://127.0.0.1:${this.port}/`;
+  }
+
+  send(serverPort: number, address: string, types: string, args: OscValue[]): Promise<void> {
+    return this.raw(serverPort, encodeMessage(address, types, args));
+  }
+
+  raw(serverPort: number, packet: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(packet, serverPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Waits until `count` messages have arrived in all (or fails after `ms`). */
+  async waitFor(count: number, ms = 2000): Promise<Received[]> {
+    const deadline = Date.now() + ms;
+    while (this.received.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${count} replies, got ${this.received.length}: ${JSON.stringify(this.received)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.received;
+  }
+
+  /** Sends a request and returns its one reply. */
+  async ask(serverPort: number, address: string, types: string, args: OscValue[]): Promise<Received> {
+    const before = this.received.length;
+    await this.send(serverPort, address, types, args);
+    return (await this.waitFor(before + 1))[before];
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** Lets datagrams in flight on loopback arrive (for asserting that none came). */
+export const settle = (ms = 60): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,364 @@
+import { strict as assert } from 'assert';
+import { HostStatus } from '../../lib/io/client';
+import { InProcessClient } from '../../lib/io/in-process-client';
+import { HostEvent, HostRequest } from '../../lib/io/protocol';
+import { DEFAULT_HOST_CONFIG } from '../../lib/control/host-config';
+import { encodeBundle, encodeMessage } from '../../lib/osc/codec';
+import { SlState } from '../../lib/osc/mirror';
+import { OscLink, OscServer } from '../../lib/osc/server';
+import { LONG_PRESS_MS, MAX_REGISTRATIONS, SL_VERSION } from '../../lib/osc/sooperlooper';
+import { TestOscClient, settle } from './client';
+
+// The OSC server over real UDP on 127.0.0.1, against a fake engine link (what was sent, a status to
+// answer) with a clock the test moves, and once against the in-process engine.
+
+const TRACKS = 4;
+
+function idleStatus(): HostStatus {
+  return {
+    frame: 0, bpm: 120, beatsPerBar: 4, metronome: true, xruns: 0,
+    tracks: Array.from({ length: TRACKS }, (_, i) => ({
+      track: i + 1, state: 'empty', frames: 0, seconds: 0, bars: 0, layers: 0, volume: 1, pan: 0, muted: false, soloed: false,
+    })),
+  };
+}
+
+class FakeLink implements OscLink {
+  sent: HostRequest[] = [];
+  current = idleStatus();
+  running = true;
+  send(req: HostRequest): void {
+    if (!this.running) throw new Error('the engine is not running');
+    this.sent.push(req);
+  }
+  status(): Promise<HostStatus> {
+    return Promise.resolve(JSON.parse(JSON.stringify(this.current)) as HostStatus);
+  }
+  commands(): string[] {
+    return this.sent.map((r) => (r.type === 'command' ? `${r.command}:${r.track}${r.value === undefined || r.value === 0 ? '' : `=${String(r.value)}`}` : r.type));
+  }
+}
+
+describe('osc server (SooperLooper protocol over UDP)', () => {
+  let link: FakeLink;
+  let server: OscServer;
+  let client: TestOscClient;
+  let port: number;
+  let clock: number;
+
+  beforeEach(async () => {
+    link = new FakeLink();
+    clock = 1000;
+    server = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, now: () => clock });
+    port = (await server.start()).port;
+    client = await new TestOscClient().open();
+  });
+  afterEach(async () => {
+    await client.close();
+    await server.stop();
+  });
+
+  const event = (e: HostEvent): void => server.hostEvent(e);
+  const get = async (n: number, ctrl: string) => (await client.ask(port, `/sl/${n}/get`, 'sss', [ctrl, client.url, '/got'])).args;
+
+  it('listens on 127.0.0.1 by default', () => {
+    assert.equal(server.address?.address, '127.0.0.1');
+  });
+
+  it('/ping answers ,ssi (url, version, loops) to the return url, from the server port', async () => {
+    const r = await client.ask(port, '/ping', 'ss', [client.url, '/pong']);
+    assert.equal(r.address, '/pong');
+    assert.equal(r.types, 'ssi');
+    assert.deepEqual(r.args, [`osc.udp://127.0.0.1:${port}/`, SL_VERSION, TRACKS]);
+    assert.equal(r.fromPort, port);
+    const withId = await client.ask(port, '/ping', 'ssi', [client.url, '/pong', 1]);
+    assert.equal(withId.types, 'ssii');
+  });
+
+  it('replies to the return url, not to the port the request came from', async () => {
+    const other = await new TestOscClient().open();
+    try {
+      await other.send(port, '/ping', 'ss', [client.url, '/pong']);
+      const [r] = await client.waitFor(1);
+      assert.equal(r.address, '/pong');
+      await settle();
+      assert.equal(other.received.length, 0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('/sl/N/get answers ,isf with N as sent: state codes, lengths, unknown controls 0.0', async () => {
+    assert.deepEqual(await get(0, 'state'), [0, 'state', SlState.Off]);
+    event({ type: 'state', track: 1, state: 'recording', frame: 48000, frames: 0, seconds: 0, bars: 0 });
+    assert.deepEqual(await get(0, 'state'), [0, 'state', SlState.Recording]);
+    event({ type: 'state', track: 1, state: 'playing', frame: 144000, frames: 96000, seconds: 2, bars: 1 });
+    assert.deepEqual(await get(0, 'state'), [0, 'state', SlState.Playing]);
+    assert.deepEqual(await get(0, 'loop_len'), [0, 'loop_len', 2]);
+    assert.deepEqual(await get(0, 'cycle_len'), [0, 'cycle_len', 2]);
+    // half a second of engine time after the loop began: position 0.5 s
+    clock += 500;
+    assert.deepEqual(await get(0, 'loop_pos'), [0, 'loop_pos', 0.5]);
+    assert.deepEqual(await get(0, 'no_such_control'), [0, 'no_such_control', 0]);
+    assert.deepEqual(await get(-1, 'state'), [-1, 'state', SlState.Playing]);
+    assert.deepEqual(await get(-3, 'state'), [-3, 'state', SlState.Playing]);
+    assert.deepEqual(await get(1, 'state'), [1, 'state', SlState.Off]);
+  });
+
+  it('reports WaitStart, WaitStop, Overdubbing, Paused, Muted and OffMuted', async () => {
+    event({ type: 'pending', track: 2, state: 'recording', frame: 96000 });
+    assert.equal((await get(1, 'state'))[2], SlState.WaitStart);
+    assert.equal((await get(1, 'next_state'))[2], SlState.Recording);
+    assert.equal((await get(1, 'waiting'))[2], 1);
+    event({ type: 'state', track: 2, state: 'recording', frame: 96000, frames: 0, seconds: 0, bars: 0 });
+    event({ type: 'pending', track: 2, state: 'playing', frame: 192000 });
+    assert.equal((await get(1, 'state'))[2], SlState.WaitStop);
+    event({ type: 'state', track: 2, state: 'overdubbing', frame: 192000, frames: 96000, seconds: 2, bars: 1 });
+    assert.equal((await get(1, 'state'))[2], SlState.Overdubbing);
+    assert.equal((await get(1, 'waiting'))[2], 0);
+    event({ type: 'state', track: 2, state: 'stopped', frame: 200000, frames: 96000, seconds: 2, bars: 1 });
+    assert.equal((await get(1, 'state'))[2], SlState.Paused);
+    await client.send(port, '/sl/2/hit', 's', ['mute']);
+    assert.equal((await get(2, 'state'))[2], SlState.OffMuted);
+  });
+
+  it('/get of globals answers with loop -2; /set tempo, eighth_per_cycle, selected_loop_num', async () => {
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['tempo', client.url, '/g'])).args, [-2, 'tempo', 120]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['sync_source', client.url, '/g'])).args, [-2, 'sync_source', -3]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['whatever', client.url, '/g'])).args, [-2, 'whatever', 0]);
+    await client.send(port, '/set', 'sf', ['tempo', 96.5]);
+    await client.send(port, '/sl/-2/set', 'si', ['eighth_per_cycle', 6]);
+    await client.send(port, '/set', 'sf', ['tempo', 10000]);
+    await client.send(port, '/set', 'sf', ['selected_loop_num', 2]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['selected_loop_num', client.url, '/g'])).args, [-2, 'selected_loop_num', 2]);
+    assert.deepEqual(link.commands(), ['bpm:0=96.5', 'beatsPerBar:0=3', 'bpm:0=400']);
+    event({ type: 'tempo', frame: 0, bpm: 96.5, beatsPerBar: 3 });
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['eighth_per_cycle', client.url, '/g'])).args, [-2, 'eighth_per_cycle', 6]);
+  });
+
+  it('/sl/N/hit maps SooperLooper commands; -1 is every loop, -3 the selected one', async () => {
+    for (const cmd of ['record', 'overdub', 'undo', 'redo', 'pause', 'solo', 'mute']) await client.send(port, '/sl/0/hit', 's', [cmd]);
+    await client.send(port, '/sl/-1/hit', 's', ['mute_on']);
+    await client.send(port, '/set', 'sf', ['selected_loop_num', 3]);
+    await client.send(port, '/sl/-3/hit', 's', ['record']);
+    await client.send(port, '/sl/0/hit', 's', ['mute_off']);
+    await settle();
+    assert.deepEqual(link.commands(), [
+      'record:1', 'overdub:1', 'undo:1', 'redo:1', 'stop:1', 'solo:1', 'mute:1',
+      'mute:1', 'mute:2', 'mute:3', 'mute:4', 'record:4', 'unmute:1',
+    ]);
+  });
+
+  it('drops commands it does not have, loops it does not have, and wrong signatures, without a reply', async () => {
+    await client.send(port, '/sl/0/hit', 's', ['insert']);
+    await client.send(port, '/sl/0/hit', 's', ['substitute']);
+    await client.send(port, '/sl/9/hit', 's', ['record']);
+    await client.send(port, '/sl/-2/hit', 's', ['record']);
+    await client.send(port, '/sl/0/hit', 'i', [1]);
+    await client.send(port, '/sl/0/get', 'ss', ['state', client.url]);
+    await client.send(port, '/loop_add', 'if', [2, 30]);
+    await client.send(port, '/quit', '', []);
+    await client.send(port, '/sl/0/load_loop', 'sss', ['/etc/passwd', client.url, '/e']);
+    await client.send(port, '/save_session', 'sss', ['/tmp/x', client.url, '/e']);
+    await settle();
+    assert.deepEqual(link.commands(), []);
+    assert.equal(client.received.length, 0);
+    assert.equal(server.stats.unmatched, 8);
+    assert.ok((await client.ask(port, '/ping', 'ss', [client.url, '/alive'])).address === '/alive');
+  });
+
+  it('converts numeric argument types as liblo does (/set with an int, /get with symbols)', async () => {
+    await client.send(port, '/sl/1/set', 'si', ['wet', 0]);
+    await client.send(port, '/sl/1/set', 'sd', ['pan_1', 0.25]);
+    await settle();
+    assert.deepEqual(link.commands(), ['volume:2', 'pan:2=-0.5']);
+    assert.deepEqual((await get(1, 'pan_1'))[2], 0.25);
+  });
+
+  it('down then up after a long press repeats the command (SUS); a short press does not', async () => {
+    event({ type: 'state', track: 1, state: 'playing', frame: 0, frames: 48000, seconds: 1, bars: 0.5 });
+    // the clock moves only once the server has taken each message
+    const press = async (kind: string, cmd: string): Promise<void> => {
+      await client.send(port, `/sl/0/${kind}`, 's', [cmd]);
+      await settle(20);
+    };
+    await press('down', 'overdub');
+    event({ type: 'state', track: 1, state: 'overdubbing', frame: 1000, frames: 48000, seconds: 1, bars: 0.5 });
+    clock += LONG_PRESS_MS + 1;
+    await press('up', 'overdub');
+    await press('down', 'record');
+    clock += 200;
+    await press('up', 'record');
+    // held undo undoes everything it can
+    event({ type: 'layers', track: 1, frame: 2000, undo: 3, redo: 0 });
+    await press('down', 'undo');
+    clock += LONG_PRESS_MS + 1;
+    await press('up', 'undo');
+    assert.deepEqual(link.commands(), ['overdub:1', 'overdub:1', 'record:1', 'undo:1', 'undo:1', 'undo:1', 'undo:1']);
+  });
+
+  it('register_auto_update: interval clamped to 10..100 ms in 10 ms steps, sent only on change', async () => {
+    await client.send(port, '/sl/0/register_auto_update', 'siss', ['state', 15, client.url, '/auto']);
+    await client.send(port, '/register_auto_update', 'siss', ['tempo', 1000, client.url, '/gauto']);
+    await settle();
+    // the first tick sends the current values
+    server.protocol.tick(clock);
+    let got = await client.waitFor(2);
+    assert.deepEqual(got.map((m) => [m.address, ...m.args]).sort(), [['/auto', 0, 'state', 0], ['/gauto', -2, 'tempo', 120]]);
+    // nothing changed: nothing sent
+    clock += 100;
+    server.protocol.tick(clock);
+    await settle();
+    assert.equal(client.received.length, 2);
+    event({ type: 'state', track: 1, state: 'recording', frame: 0, frames: 0, seconds: 0, bars: 0 });
+    event({ type: 'tempo', frame: 0, bpm: 90, beatsPerBar: 4 });
+    // 10 ms later only the state (every 10 ms) is due; the tempo (every 100 ms) is not yet
+    clock += 10;
+    server.protocol.tick(clock);
+    got = await client.waitFor(3);
+    assert.deepEqual(got[2].args, [0, 'state', SlState.Recording]);
+    clock += 90;
+    server.protocol.tick(clock);
+    got = await client.waitFor(4);
+    assert.deepEqual(got[3].args, [-2, 'tempo', 90]);
+    await client.send(port, '/sl/0/unregister_auto_update', 'sss', ['state', client.url, '/auto']);
+    await client.send(port, '/unregister_auto_update', 'sss', ['tempo', client.url, '/gauto']);
+    await settle();
+    assert.equal(server.protocol.hasAutoUpdates, false);
+  });
+
+  it('register_auto_update runs on its own timer over real time', async () => {
+    const real = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0 });
+    const p = (await real.start()).port;
+    try {
+      await client.send(p, '/sl/0/register_auto_update', 'siss', ['state', 10, client.url, '/auto']);
+      await client.waitFor(1);
+      real.hostEvent({ type: 'state', track: 1, state: 'recording', frame: 0, frames: 0, seconds: 0, bars: 0 });
+      const got = await client.waitFor(2);
+      assert.deepEqual(got[1].args, [0, 'state', SlState.Recording]);
+    } finally {
+      await real.stop();
+    }
+  });
+
+  it('register_update sends changes, but not back to the port whose /set made them', async () => {
+    const other = await new TestOscClient().open();
+    try {
+      await client.send(port, '/sl/0/register_update', 'sss', ['wet', client.url, '/upd']);
+      await other.send(port, '/sl/0/register_update', 'sss', ['wet', other.url, '/upd']);
+      await settle();
+      await client.send(port, '/sl/0/set', 'sf', ['wet', 0.5]);
+      const [r] = await other.waitFor(1);
+      assert.deepEqual(r.args, [0, 'wet', 0.5]);
+      await settle();
+      assert.equal(client.received.length, 0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it(`caps registrations at ${MAX_REGISTRATIONS}`, async () => {
+    for (let i = 0; i < MAX_REGISTRATIONS + 20; i++) {
+      await client.send(port, '/sl/0/register_update', 'sss', [`c${i}`, client.url, '/x']);
+      // a socket's receive queue holds ~256 small datagrams: let the server drain it
+      if (i % 100 === 99) await settle(30);
+    }
+    await settle(100);
+    assert.equal(server.protocol.registrationCount, MAX_REGISTRATIONS);
+  });
+
+  it('/set tap_tempo taps the tempo (median of the intervals)', async () => {
+    for (let i = 0; i < 4; i++) {
+      await client.send(port, '/set', 'sf', ['tap_tempo', 1]);
+      await settle(5);
+      clock += 500;
+    }
+    await settle();
+    assert.deepEqual(link.commands(), ['bpm:0=120', 'bpm:0=120', 'bpm:0=120']);
+  });
+
+  it('malformed packets get no reply and the server keeps answering', async () => {
+    const junk = [
+      Buffer.alloc(0), Buffer.from('/sl/0/hit'), Buffer.from('/sl\0,s\0\0', 'latin1'), Buffer.from('#bundle\0', 'latin1'),
+      Buffer.from([0xff, 0xfe, 0xfd, 0xfc]), encodeMessage('/sl/0/hit', 's', ['record']).subarray(0, 16),
+      Buffer.concat([encodeMessage('/ping', 'ss', [client.url, '/p']), Buffer.from([0, 0, 0, 0])]),
+      Buffer.alloc(65000, 0x41),
+    ];
+    for (const j of junk) await client.raw(port, j);
+    await settle();
+    assert.equal(client.received.length, 0);
+    assert.equal(server.stats.malformed, junk.length);
+    assert.deepEqual(link.commands(), []);
+    const r = await client.ask(port, '/ping', 'ss', [client.url, '/still-here']);
+    assert.equal(r.address, '/still-here');
+  });
+
+  it('runs every message of a bundle', async () => {
+    await client.raw(port, encodeBundle([encodeMessage('/sl/0/hit', 's', ['record']), encodeMessage('/sl/1/hit', 's', ['record'])]));
+    await settle();
+    assert.deepEqual(link.commands(), ['record:1', 'record:2']);
+  });
+
+  it('sends nothing to a return url that is not the sender (no reflection to other hosts)', async () => {
+    await client.send(port, '/ping', 'ss', ['osc.udp://192.0.2.1:9000/', '/p']);
+    await client.send(port, '/sl/0/get', 'sss', ['state', 'osc.tcp://127.0.0.1:9000/', '/p']);
+    await client.send(port, '/sl/0/get', 'sss', ['state', 'osc.udp://no-such-host.invalid:9000/', '/p']);
+    await client.send(port, '/sl/0/get', 'sss', ['state', client.url, 'no-slash']);
+    await settle(300);
+    assert.equal(server.stats.refusedReplies, 4);
+    assert.equal(server.stats.replies, 0);
+    // a name of this machine is fine
+    const r = await client.ask(port, '/ping', 'ss', [`localhost:${client.port}`, '/p']);
+    assert.equal(r.address, '/p');
+  });
+
+  it('commands while the engine is down are dropped and counted, nothing thrown', async () => {
+    link.running = false;
+    await client.send(port, '/sl/0/hit', 's', ['record']);
+    await settle();
+    assert.equal(server.stats.droppedCommands, 1);
+  });
+
+  it('refuses to start on a port in use', async () => {
+    const second = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port });
+    await assert.rejects(second.start(), /EADDRINUSE/);
+  });
+});
+
+describe('osc server driving the in-process engine', () => {
+  it('records, plays and reports the state codes of a real engine', async () => {
+    const config = { ...DEFAULT_HOST_CONFIG, backend: 'null' as const, tracks: 2, quantize: 'off' as const, memoryMiB: 16, crossfadeFrames: 0 };
+    const engine = new InProcessClient(config);
+    await engine.start();
+    const server = new OscServer({
+      link: { send: (r) => engine.send(r), status: () => engine.request({ type: 'status' }) as Promise<HostStatus> },
+      tracks: 2, sampleRate: config.sampleRate, bpm: config.bpm, beatsPerBar: config.beatsPerBar, port: 0,
+    });
+    engine.on('event', (e: HostEvent) => server.hostEvent(e));
+    const port = (await server.start()).port;
+    const client = await new TestOscClient().open();
+    const stateOf = async (): Promise<number> => (await client.ask(port, '/sl/0/get', 'sss', ['state', client.url, '/s'])).args[2] as number;
+    const until = async (code: number): Promise<void> => {
+      const deadline = Date.now() + 3000;
+      while ((await stateOf()) !== code) {
+        if (Date.now() > deadline) throw new Error(`state never became ${code}`);
+        await settle(20);
+      }
+    };
+    try {
+      await client.send(port, '/sl/0/hit', 's', ['record']);
+      await until(SlState.Recording);
+      await settle(200);
+      await client.send(port, '/sl/0/hit', 's', ['record']);
+      await until(SlState.Playing);
+      const len = (await client.ask(port, '/sl/0/get', 'sss', ['loop_len', client.url, '/s'])).args[2] as number;
+      assert.ok(len > 0.1 && len < 1, `loop_len ${len}`);
+      await client.send(port, '/sl/0/hit', 's', ['pause']);
+      await until(SlState.Paused);
+    } finally {
+      await client.close();
+      await server.stop();
+      await engine.stop();
+    }
+  });
+});
