@@ -43,7 +43,7 @@ export interface AutosaveOptions {
   adopted?: AdoptedLayer[];
   /** a write failed (disk full, permissions): one WavError per failed file; the engine plays on */
   onError?: (err: Error) => void;
-  /** frames of completed layers copied out of the arena per event-loop turn (default 65536: ~0.1 ms) */
+  /** frames of completed layers copied out of the arena per event-loop turn (default 16384: 128 KiB) */
   copyFramesPerTick?: number;
   capture?: Partial<CaptureTiming>;
 }
@@ -99,6 +99,8 @@ class Watch {
 }
 
 const NO_LAYER = -1;
+/** staging buffers of copyFramesPerTick frames: 16 x 128 KiB by default */
+const STAGING_BUFFERS = 16;
 
 export class Autosave {
   readonly folder: SessionFolder;
@@ -116,6 +118,13 @@ export class Autosave {
   private dirty = true;
   private manifestBusy = false;
   private pumpScheduled = false;
+  /**
+   * Staging buffers for layer slices, reused: writing a long layer makes no garbage (a fresh buffer per
+   * slice made the GC stall the event loop for 10-30 ms), and when the disk falls behind, copying waits
+   * for a buffer instead of piling up memory.
+   */
+  private readonly freeBuffers: Float32Array[] = [];
+  private buffers = 0;
   /** commits, links and manifest writes in flight */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -125,7 +134,7 @@ export class Autosave {
   constructor(readonly engine: Engine, dir: string, private readonly options: AutosaveOptions = {}) {
     this.folder = new SessionFolder(dir);
     this.watches = engine.tracks.map(() => new Watch());
-    this.copyFrames = options.copyFramesPerTick ?? 65536;
+    this.copyFrames = options.copyFramesPerTick ?? 16384;
     this.timing = { appendFrames: Math.round(engine.sampleRate / 20), syncMs: 500, ...options.capture };
     for (const a of options.adopted ?? []) this.watches[a.track - 1].layers.set(a.id, { ...a, durable: true });
     // creating the folders is the only wait: nothing is written before it is done
@@ -313,12 +322,16 @@ export class Autosave {
         void job.out?.abort();
         continue;
       }
+      const buffer = this.takeBuffer();
+      if (!buffer) return; // every buffer is waiting for the disk: releasing one pumps again
       if (!job.out) {
         job.out = new StagedFile(this.folder.layer(layer.file));
         job.out.append(wavHeader(layer.frames, 2, this.engine.sampleRate, 'float32'));
       }
-      const n = Math.min(budget, layer.frames - job.done);
-      job.out.append(float32Bytes(this.engine.memory.slice(job.loop + job.done * 2, job.loop + (job.done + n) * 2)));
+      const n = Math.min(budget, this.copyFrames, layer.frames - job.done);
+      const from = job.loop + job.done * 2;
+      buffer.set(this.engine.memory.subarray(from, from + n * 2));
+      job.out.append(float32Bytes(buffer.subarray(0, n * 2)), () => this.releaseBuffer(buffer));
       job.done += n;
       budget -= n;
       if (job.done === layer.frames) {
@@ -331,6 +344,19 @@ export class Autosave {
         );
       }
     }
+    this.pumpSoon();
+  }
+
+  private takeBuffer(): Float32Array | null {
+    const free = this.freeBuffers.pop();
+    if (free) return free;
+    if (this.buffers === STAGING_BUFFERS) return null;
+    this.buffers++;
+    return new Float32Array(this.copyFrames * 2);
+  }
+
+  private releaseBuffer(buffer: Float32Array): void {
+    this.freeBuffers.push(buffer);
     this.pumpSoon();
   }
 

@@ -100,11 +100,12 @@ export class AppendFile {
     );
   }
 
-  append(bytes: Uint8Array): void {
+  /** Queues `bytes`; they must not change until `released` is called (after the write, or once it failed). */
+  append(bytes: Uint8Array, released?: () => void): void {
     this.queuedBytes += bytes.length;
     this.chain = this.chain.then(async () => {
-      if (this.error || !this.handle) return;
       try {
+        if (this.error || !this.handle) return;
         let off = 0;
         while (off < bytes.length) {
           const { bytesWritten } = await this.handle.write(bytes, off, bytes.length - off);
@@ -113,6 +114,8 @@ export class AppendFile {
         }
       } catch (err) {
         this.error = err as Error;
+      } finally {
+        released?.();
       }
     });
   }
@@ -156,8 +159,8 @@ export class StagedFile {
     this.out = new AppendFile(this.tmp);
   }
 
-  append(bytes: Uint8Array): void {
-    this.out.append(bytes);
+  append(bytes: Uint8Array, released?: () => void): void {
+    this.out.append(bytes, released);
   }
 
   async commit(): Promise<void> {

@@ -149,19 +149,27 @@ export async function writeStems(dir: string, stems: { track: number; data: Floa
 }
 
 /**
- * renderMixdown + writeMixdown on a worker thread, for the engine host: the render takes seconds for a
- * long set, and the host's thread must stay free for the audio. The source's buffers are moved to the
- * worker (unusable here afterwards). Resolves with the files written; rejects with the worker's error
- * (an InputError or WavError message).
+ * What an export renders: loops already in memory, or a saved session folder. For the live engine host,
+ * `{sessionDir}` of its autosave after `await autosave.flush()` costs its thread nothing (the worker
+ * reads the files); mixSourceFromEngine() costs one copy of the loops (~0.5 ms per MiB measured).
  */
-export function exportInWorker(source: MixSource, target: ExportTarget, loops = 1): Promise<string[]> {
+export type ExportSource = MixSource | { sessionDir: string };
+
+/**
+ * renderMixdown + writeMixdown on a worker thread, for the engine host: the render takes seconds for a
+ * long set, and the host's thread must stay free for the audio. A MixSource's buffers are moved to the
+ * worker (unusable here afterwards). Resolves with the files written and, for a session folder, the
+ * layers left out because they could not be read; rejects with the worker's error (an InputError or
+ * WavError message).
+ */
+export function exportInWorker(source: ExportSource, target: ExportTarget, loops = 1): Promise<{ files: string[]; problems: string[] }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'export-worker.js'), {
       workerData: { source, target, loops },
-      transferList: source.tracks.map((t) => t.data.buffer as ArrayBuffer),
+      transferList: 'tracks' in source ? source.tracks.map((t) => t.data.buffer as ArrayBuffer) : [],
     });
-    worker.once('message', (msg: { files?: string[]; error?: { name: string; message: string } }) => {
-      if (msg.files) resolve(msg.files);
+    worker.once('message', (msg: { files?: string[]; problems?: string[]; error?: { name: string; message: string } }) => {
+      if (msg.files) resolve({ files: msg.files, problems: msg.problems ?? [] });
       else reject(Object.assign(new Error(msg.error?.message), { name: msg.error?.name }));
     });
     worker.once('error', reject);

@@ -84,10 +84,14 @@ describe('session: save -> load -> render', function () {
     assert.deepEqual(fromDisk.stems.map((x) => x.track), [1, 2, 3]);
     fromLive.stems.forEach((stem, i) => assert.equal(firstDifference(fromDisk.stems[i].data, stem.data), -1));
     assert.ok(fromLive.stems[2].data.every((x) => x === 0), 'a stopped track is silent in its stem');
-    const files = await exportInWorker(mixSourceFromEngine(live.engine), { mix: tmp.file('mix.wav'), stemsDir: tmp.file('stems') }, 2);
+    const { files } = await exportInWorker(mixSourceFromEngine(live.engine), { mix: tmp.file('mix.wav'), stemsDir: tmp.file('stems') }, 2);
     assert.deepEqual(files.map((f) => path.relative(tmp.dir, f)), ['mix.wav', 'stems/track1.wav', 'stems/track2.wav', 'stems/track3.wav']);
     assert.equal(firstDifference(readWav(tmp.file('mix.wav'), { sampleRate: RATE }).data, fromLive.mix), -1);
     assert.equal(firstDifference(readWav(tmp.file('stems/track2.wav'), { sampleRate: RATE }).data, fromLive.stems[1].data), -1);
+    // from the autosave folder: the host's thread copies nothing
+    const fromFolder = await exportInWorker({ sessionDir: lib.autosaveDir }, { mix: tmp.file('mix2.wav') }, 2);
+    assert.deepEqual(fromFolder.problems, []);
+    assert.equal(firstDifference(readWav(tmp.file('mix2.wav'), { sampleRate: RATE }).data, fromLive.mix), -1);
 
     // the export's first frame is the master loop's position 0: track 1 alone (track 2 at 0.7, panned) sums to the mix
     const t1 = live.engine.tracks[0];
