@@ -10,6 +10,8 @@ export const NodeType = {
   LoopRecorder: 'loopstation-loop-recorder',
   Mixer: 'loopstation-mixer',
   AudioOut: 'loopstation-audio-out',
+  Osc: 'loopstation-osc',
+  Midi: 'loopstation-midi',
 } as const;
 export type NodeTypeName = (typeof NodeType)[keyof typeof NodeType];
 

@@ -1,0 +1,83 @@
+import { NodeType } from '../../lib/control/constants';
+import { oscSettings } from '../../lib/osc/osc-controller';
+import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, statusCalls, wait } from '../nodes/harness';
+import { TestOscClient, settle } from './client';
+
+// The loopstation-osc node in Node-RED: it opens its port with the engine, drives the engine's tracks,
+// and closes its socket on redeploy and removal.
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const NODES = [...ALL_NODES, require('../../nodes/loopstation-osc')];
+
+async function load(flow: object[], factory = new CountingFactory()): Promise<CountingFactory> {
+  helper.settings({ loopstationClientFactory: factory.create });
+  await helper.load(NODES, flow);
+  return factory;
+}
+
+/** The port in the node's "OSC 127.0.0.1:<port>" status, once it shows. */
+async function listeningPort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const shown = statusCalls('osc').map((s) => /^OSC 127\.0\.0\.1:(\d+)$/.exec(s.text ?? '')).find((m) => m);
+    if (shown) return Number(shown[1]);
+    await wait(10);
+  }
+  throw new Error(`the osc node never showed its port: ${JSON.stringify(statusCalls('osc'))}`);
+}
+
+const oscNode = (props: object = {}) => ({ id: 'osc', type: NodeType.Osc, engine: 'engine', port: 0, ...props });
+
+describe('nodes: osc', function () {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  it('listens on 127.0.0.1, shows the port, and drives the engine from /sl/#/hit', async () => {
+    const factory = await load([engineDef(), oscNode()]);
+    await engineUp();
+    const port = await listeningPort();
+    const client = await new TestOscClient().open();
+    try {
+      await client.send(port, '/sl/1/hit', 's', ['record']);
+      await client.send(port, '/set', 'sf', ['tempo', 90]);
+      await settle(100);
+      assert.deepEqual(factory.commands(), [{ command: 'record', track: 2, value: 0 }, { command: 'bpm', track: 0, value: 90 }]);
+      const pong = await client.ask(port, '/ping', 'ss', [client.url, '/pong']);
+      assert.deepEqual(pong.args.slice(1), ['1.7.8', 4]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a redeploy on a fixed port gets the port again, and removal frees it', async () => {
+    const probe = await new TestOscClient().open();
+    const port = probe.port;
+    await probe.close();
+    const flow = [engineDef(), oscNode({ port })];
+    await load(flow);
+    await engineUp();
+    const client = await new TestOscClient().open();
+    try {
+      assert.equal((await client.ask(port, '/ping', 'ss', [client.url, '/a'])).address, '/a');
+      for (let i = 0; i < 3; i++) {
+        await helper.setFlows([engineDef(), oscNode({ port, name: `osc ${i}` })], 'nodes');
+        await wait(50);
+        assert.equal((await client.ask(port, '/ping', 'ss', [client.url, `/b${i}`])).address, `/b${i}`);
+      }
+      await helper.setFlows([engineDef()], 'nodes');
+      await settle(100);
+      await client.send(port, '/ping', 'ss', [client.url, '/gone']);
+      await settle(100);
+      assert.equal(client.received.filter((m) => m.address === '/gone').length, 0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a host that is not an IP address, and a bad port', () => {
+    assert.throws(() => oscSettings({ host: 'example.com' }), /host/);
+    assert.throws(() => oscSettings({ port: 70000 }), /port/);
+    assert.deepEqual(oscSettings({}), { port: 9951, host: '127.0.0.1' });
+    assert.deepEqual(oscSettings({ host: '0.0.0.0', port: '8000' }), { port: 8000, host: '0.0.0.0' });
+  });
+});
