@@ -129,7 +129,8 @@ export class InProcessClient extends EventEmitter implements EngineClient {
       engine.command(c.cmd, c.track, req.frame ?? engine.frame, c.value);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      this.emitEvent({ type: 'error', track: typeof req.track === 'number' ? req.track : 0, message: err.message, id: req.id });
+      const track = typeof req.track === 'number' ? req.track : 0;
+      this.emitEvent(req.id === undefined ? { type: 'error', track, message: err.message } : { type: 'error', track, message: err.message, id: req.id });
     }
   }
 
