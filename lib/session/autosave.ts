@@ -129,7 +129,8 @@ export class Autosave {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
-  private ready: Promise<void>;
+  private unusable = false;
+  private readonly ready: Promise<void>;
 
   constructor(readonly engine: Engine, dir: string, private readonly options: AutosaveOptions = {}) {
     this.folder = new SessionFolder(dir);
@@ -139,7 +140,13 @@ export class Autosave {
     for (const a of options.adopted ?? []) this.watches[a.track - 1].layers.set(a.id, { ...a, durable: true });
     // creating the folders is the only wait: nothing is written before it is done
     this.ready = this.folder.create();
-    this.ready.catch((err: Error) => this.fail(err));
+    this.ready.catch((err: Error) => {
+      // without its folder the autosave can do nothing: say so once and stand aside
+      this.unusable = true;
+      this.jobs.length = 0;
+      this.fail(writeError(dir, err));
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
   }
 
   /**
@@ -147,7 +154,7 @@ export class Autosave {
    * queues disk work; never waits and allocates only when a pass is written (its copy).
    */
   afterBlock(): void {
-    if (this.closed) return;
+    if (this.closed || this.unusable) return;
     const e = this.engine;
     for (let i = 0; i < e.tracks.length; i++) {
       const tr = e.tracks[i];
@@ -370,7 +377,7 @@ export class Autosave {
     this.track(
       this.ready
         .then(() => this.folder.writeManifest(manifest))
-        .then(() => this.afterManifest(listed), (err: Error) => this.fail(writeError(this.folder.dir, err)))
+        .then(() => this.afterManifest(listed), (err: Error) => this.unusable || this.fail(writeError(this.folder.dir, err)))
         .finally(() => {
           this.manifestBusy = false;
           if (this.dirty) this.writeManifestSoon();
@@ -435,6 +442,7 @@ export class Autosave {
   }
 
   private idle(): boolean {
+    if (this.unusable) return true;
     return this.jobs.length === 0 && this.inFlight === 0 && !this.manifestBusy && !this.dirty;
   }
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../../lib/engine/engine';
-import { State } from '../../lib/engine/types';
+import { Cmd, State } from '../../lib/engine/types';
 import { Autosave } from '../../lib/session/autosave';
 import { parseManifest } from '../../lib/session/manifest';
 import { restoreSession } from '../../lib/session/restore';
@@ -70,5 +70,31 @@ describe('session/autosave', () => {
     assert.equal(fresh.tracks[2].state, State.Stopped);
     assert.equal(fresh.tracks[1].volume, 0.5);
     assert.equal(fresh.masterTrack, 1);
+  });
+  it('a cleared track\'s files go once a manifest without them is on the disk; redo layers are saved too', async () => {
+    const d = new Driver(options, input, steps, 256);
+    const autosave = new Autosave(d.engine, tmp.dir);
+    d.runTo(s(6), () => autosave.afterBlock());
+    await autosave.flush();
+    const files = () => fs.readdirSync(path.join(tmp.dir, 'layers')).map((f) => f.split('-')[0]).sort();
+    assert.deepEqual(files(), ['t1', 't1', 't1', 't2', 't3']);
+    d.engine.command(Cmd.Clear, 1, d.engine.frame);
+    d.runTo(s(6.1), () => autosave.afterBlock());
+    await autosave.close();
+    assert.deepEqual(files(), ['t2', 't3']);
+    const m = parseManifest(fs.readFileSync(path.join(tmp.dir, 'session.json'), 'utf8'), 'session.json');
+    assert.deepEqual([m.tracks[0].layers, m.tracks[0].current, m.tracks[0].state], [[], -1, 'empty']);
+  });
+
+  it('a folder it cannot write is reported through onError; the engine and afterBlock() carry on', async () => {
+    fs.writeFileSync(tmp.file('file'), 'not a folder');
+    const errors: string[] = [];
+    const d = new Driver(options, input, steps.slice(0, 2), 256);
+    const autosave = new Autosave(d.engine, path.join(tmp.file('file'), 'session'), { onError: (e) => errors.push(e.message) });
+    d.runTo(s(2), () => autosave.afterBlock());
+    await autosave.close();
+    assert.ok(errors.length > 0);
+    assert.match(errors[0], /cannot write/);
+    assert.equal(d.engine.tracks[0].layerCount, 1);
   });
 });
