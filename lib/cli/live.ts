@@ -245,7 +245,12 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
     io.stdout.write(`bpm [${DEFAULT_OPTIONS.bpm}]: `);
     const typed = (await input.line())?.trim();
     if (!io.stdout.isTTY) io.stdout.write('\n');
-    bpm = typed ? numberIn(typed, 'bpm', LIMITS.bpm) : DEFAULT_OPTIONS.bpm;
+    try {
+      bpm = typed ? numberIn(typed, 'bpm', LIMITS.bpm) : DEFAULT_OPTIONS.bpm;
+    } catch (err) {
+      input.close();
+      throw err;
+    }
   }
   const config = liveHostConfig(options, bpm);
   const client = new ForkedClient(config);
@@ -293,6 +298,7 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
   print(describeReady(ready));
   print('keys: 1-9 track (toggle), r p o s u y c on the selected track, m metronome, +/- bpm, l calibrate, h help, q quit');
 
+  let requestedBpm = bpm;
   const send = (command: CommandName, value?: unknown) => {
     const track = COMMANDS.indexOf(command) <= COMMANDS.indexOf('unsolo') ? view.selected : 0;
     client.send({ type: 'command', command, track, value });
@@ -311,8 +317,9 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
       view.metronome = !view.metronome;
       send('metronome', view.metronome);
     } else if (key === '+' || key === '=' || key === '-' || key === '_') {
-      const next = Math.min(LIMITS.bpm[1], Math.max(LIMITS.bpm[0], Math.round(view.bpm) + (key === '+' || key === '=' ? 1 : -1)));
-      send('bpm', next);
+      // from the last tempo asked for: the engine changes it on the next beat, keys can come faster
+      requestedBpm = Math.min(LIMITS.bpm[1], Math.max(LIMITS.bpm[0], Math.round(requestedBpm) + (key === '+' || key === '=' ? 1 : -1)));
+      send('bpm', requestedBpm);
     } else if (key === 'l') {
       print('calibrating: clicks on the output, listening on the input...');
       client.request({ type: 'calibrate' }).then(
@@ -370,10 +377,11 @@ class KeyInput {
     this.onData('');
   }
 
+  /** Done with stdin for good: a pipe left open would keep the process alive after quitting. */
   close(): void {
     this.stdin.off('data', this.onData);
     this.stdin.off('end', this.onEnd);
-    this.stdin.pause();
+    this.stdin.destroy();
   }
 
   private readonly onData = (chunk: string): void => {

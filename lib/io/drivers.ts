@@ -82,8 +82,15 @@ export function deviceSpecOf(text: string): DeviceSpec | undefined {
   return /^\d+$/.test(t) ? Number(t) : t;
 }
 
-/** Output blocks waiting for naudiodon to take them; more means the output stopped consuming. */
-const OUTPUT_POOL_BLOCKS = 32;
+/**
+ * Output blocks naudiodon may hold beyond the prefill. Its queue is the output latency, and it only
+ * grows: naudiodon's callback waits for data instead of playing silence, so after a stall the input's
+ * backlog (up to its own queue of 16) would pile up here and stay, 85 ms at 256 frames. A small queue
+ * bounds it; blocks that find it full are dropped (an xrun) so the latency comes back down.
+ */
+const OUTPUT_QUEUE_SLACK = 2;
+/** Writes in flight (one in naudiodon's native write, one waiting in the stream) before blocks are dropped. */
+const MAX_PENDING_WRITES = 2;
 const WATCHDOG_MS = 100;
 /** How fast the delivery baseline may follow a device clock slower than ours (200 ppm, 10x a typical crystal). */
 const CLOCK_CREEP = 200e-6;
@@ -101,7 +108,11 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   readonly defaultSoundDelayFrames: number;
   private readonly input: PortAudioStream;
   private readonly output: PortAudioStream;
+  /** output buffers not in flight: a write keeps its buffer until naudiodon has copied it */
   private readonly pool: Buffer[] = [];
+  /** when each write in flight was made, oldest first */
+  private readonly writesInFlight: number[] = [];
+  private dropping = false;
   private readonly blockMs: number;
   private readonly headroomMs: number;
   private watchdog: NodeJS.Timeout | undefined;
@@ -130,14 +141,19 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     this.inputDevice = inDev.name;
     this.outputDevice = outDev.name;
     const common = { sampleRate, framesPerBuffer: blockFrames, channels: 2 };
-    this.output = openOutput({ ...common, device: outDev.id, prefillBuffers: options.prefillBuffers });
+    this.output = openOutput({
+      ...common,
+      device: outDev.id,
+      prefillBuffers: options.prefillBuffers,
+      maxQueue: Math.max(1, options.prefillBuffers) + OUTPUT_QUEUE_SLACK,
+    });
     try {
       this.input = openInput({ ...common, device: inDev.id });
     } catch (err) {
       void this.output.close();
       throw err;
     }
-    for (let i = 0; i < OUTPUT_POOL_BLOCKS; i++) this.pool.push(Buffer.alloc(this.output.bytesPerBuffer));
+    for (let i = 0; i < MAX_PENDING_WRITES; i++) this.pool.push(Buffer.alloc(this.output.bytesPerBuffer));
     const fault = (what: string) => (err: Error) => this.fault(new Error(`${what} stream error: ${err.message}`));
     this.input.on('error', fault('input'));
     this.output.on('error', fault('output'));
@@ -204,15 +220,24 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   private write(out: Int16Array): void {
     const buf = this.pool.pop();
     if (!buf) {
-      this.fault(new Error(`the output took none of the last ${OUTPUT_POOL_BLOCKS} blocks: it stopped`));
+      // naudiodon's queue is full: the output is behind; this block is dropped (once per episode, an xrun)
+      if (!this.dropping) {
+        this.dropping = true;
+        this.emit('xrun');
+      }
       return;
     }
+    this.dropping = false;
     const bytes = this.output.bytesPerBuffer;
     if (!this.outView || this.outView.buffer !== out.buffer || this.outView.byteOffset !== out.byteOffset) {
       this.outView = Buffer.from(out.buffer, out.byteOffset, bytes);
     }
     this.outView.copy(buf, 0, 0, bytes);
-    this.output.write(buf, () => this.pool.push(buf));
+    this.writesInFlight.push(performance.now());
+    this.output.write(buf, () => {
+      this.writesInFlight.shift();
+      this.pool.push(buf);
+    });
   }
 
   private readonly checkStall = (): void => {
@@ -230,6 +255,8 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     const limit = this.options.stallTimeoutMs ?? 1000;
     if (now - this.lastDataAt > limit) {
       this.fault(new Error(`the input device "${this.inputDevice}" delivered nothing for ${Math.round(now - this.lastDataAt)} ms: it was unplugged or stopped`));
+    } else if (this.writesInFlight.length > 0 && now - this.writesInFlight[0] > limit) {
+      this.fault(new Error(`the output device "${this.outputDevice}" took no audio for ${Math.round(now - this.writesInFlight[0])} ms: it was unplugged or stopped`));
     }
   };
 

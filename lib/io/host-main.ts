@@ -54,6 +54,12 @@ const TRANSITIONS: Record<HostPhase, Partial<Record<HostInput, HostPhase>>> = {
 /** Delays between attempts to reopen a lost device: quick at first, then every 8 s. */
 const REOPEN_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 const DEFAULT_PREFILL = 4;
+const SETTLE_MS = 1000;
+/** An xrun during a measurement moves the round trip and splits the clicks: measure again. */
+const CALIBRATION_ATTEMPTS = 3;
+
+/** The pattern was not found clearly: worth another attempt (unlike a device that is not running). */
+class CalibrationMiss extends Error {}
 
 interface RunningCalibration {
   pattern: ClickPattern;
@@ -75,7 +81,9 @@ export class Host {
   private blocksSinceLevels = 0;
   /** xruns the host saw itself (late blocks); the client adds the device's (naudiodon's stdout lines) */
   private xruns = 0;
+  /** the attempt in progress, fed by renderBlock */
   private calibration: RunningCalibration | undefined;
+  private calibrating = false;
   private reopenAttempt = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
   private pcmInBytes: Buffer | undefined;
@@ -112,6 +120,8 @@ export class Host {
     let inputLatencyFrames = this.config.inputLatencyFrames;
     if (this.config.calibrateOnStart && driver.backend === 'portaudio') {
       try {
+        // the first second of a new stream pair is where dropouts happened here: let it settle
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         inputLatencyFrames = (await this.calibrate()).inputLatencyFrames;
       } catch (err) {
         this.notices.push(`latency calibration failed (${(err as Error).message}); using inputLatencyFrames ${inputLatencyFrames}`);
@@ -318,12 +328,30 @@ export class Host {
     return false;
   }
 
-  /** Plays this run's click pattern and finds it on the input (see calibration.ts). */
-  calibrate(): Promise<CalibrationResult> {
+  /** Plays a click pattern and finds it on the input (see calibration.ts), up to CALIBRATION_ATTEMPTS times. */
+  async calibrate(): Promise<CalibrationResult> {
+    if (this.calibrating) throw new Error('a calibration is already running');
+    this.calibrating = true;
+    try {
+      let lastError: Error | undefined;
+      for (let attempt = 1; attempt <= CALIBRATION_ATTEMPTS; attempt++) {
+        try {
+          return await this.measureOnce();
+        } catch (err) {
+          lastError = err as Error;
+          if (!(err instanceof CalibrationMiss)) throw err;
+        }
+      }
+      throw new Error(`${lastError?.message} (${CALIBRATION_ATTEMPTS} attempts)`);
+    } finally {
+      this.calibrating = false;
+    }
+  }
+
+  private measureOnce(): Promise<CalibrationResult> {
     if (this.backend !== 'portaudio' || this.phase !== 'running') {
       return Promise.reject(new Error(this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input'));
     }
-    if (this.calibration) return Promise.reject(new Error('a calibration is already running'));
     if (this.anyTrackWriting()) return Promise.reject(new Error('a track is recording or overdubbing: calibrate when none is'));
     const pattern = makeClickPattern(this.config.sampleRate, this.engine.frame + this.config.blockFrames, Math.random);
     return new Promise((resolve, reject) => {
@@ -335,7 +363,7 @@ export class Host {
     this.calibration = undefined;
     const a = c.capture.analyse(this.config.sampleRate);
     if (!a.ok) {
-      c.reject(new Error(a.reason ?? 'the click pattern was not found'));
+      c.reject(new CalibrationMiss(a.reason ?? 'the click pattern was not found'));
       return;
     }
     // inputLatencyFrames decides where a pass in progress writes: change it only between passes
