@@ -1,4 +1,6 @@
-import { DeviceList, EngineClientFactory, defaultClientFactory } from '../io/client';
+import { listDevicesInChild } from '../cli/devices';
+import { DeviceList, EngineClientFactory } from '../io/client';
+import { ForkedClient } from '../io/forked-client';
 import { AdminRoute, NodeType, Permission } from './constants';
 import { EngineConnection } from './engine-connection';
 import { ConfigError, NodeError } from './errors';
@@ -9,10 +11,30 @@ import { EngineConfigNode, translator } from './wiring';
 // The loopstation-engine config node: its settings become a HostConfig and an EngineConnection that
 // the user nodes share; and the admin routes the editor uses (device list, calibration).
 
-/** RED.settings.loopstationClientFactory replaces how hosts are made (tests, embedders); default: defaultClientFactory. */
-export function clientFactoryOf(RED: Pick<NodeAPI, 'settings'>): EngineClientFactory {
+/**
+ * How hosts are made: RED.settings.loopstationClientFactory if set (tests, embedders), else the forked
+ * engine host, whose output (naudiodon's prints, ALSA's probe noise) is logged only under verbose.
+ */
+export function clientFactoryOf(RED: Pick<NodeAPI, 'settings'>, log?: (line: string) => void): EngineClientFactory {
   const custom = RED.settings.loopstationClientFactory;
-  return typeof custom === 'function' ? (custom as EngineClientFactory) : defaultClientFactory;
+  if (typeof custom === 'function') return custom as EngineClientFactory;
+  const onOutput = RED.settings.verbose && log ? (stream: string, line: string) => log(`host ${stream}: ${line}`) : undefined;
+  return (config) => new ForkedClient(config, { onOutput });
+}
+
+/** Lists devices when no host runs: in a short-lived child, or through a custom factory's client. */
+function devicesProbe(RED: Pick<NodeAPI, 'settings'>): () => Promise<DeviceList> {
+  const custom = RED.settings.loopstationClientFactory;
+  if (typeof custom !== 'function') return () => listDevicesInChild();
+  return async () => {
+    const probe = (custom as EngineClientFactory)({ ...DEFAULT_HOST_CONFIG, memoryMiB: 1 });
+    try {
+      await probe.start();
+      return (await probe.request({ type: 'devices' })) as DeviceList;
+    } finally {
+      await probe.stop();
+    }
+  };
 }
 
 export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeDef, live: Set<EngineConfigNode>): void {
@@ -22,7 +44,7 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
   node.settingsError = undefined;
   try {
     node.hostConfig = hostConfigOf(def);
-    node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED), {
+    node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED, (line) => node.log(line)), {
       log: (level, message) => (level === 'error' ? node.error(message) : node.warn(message)),
     });
   } catch (err) {
@@ -49,24 +71,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Lists devices through a running host, or a short-lived one when none runs. */
-export async function listDevices(live: Iterable<EngineConfigNode>, factory: EngineClientFactory): Promise<DeviceList> {
+/** Lists devices through a running host, or the probe when none runs. */
+export async function listDevices(live: Iterable<EngineConfigNode>, probe: () => Promise<DeviceList>): Promise<DeviceList> {
   for (const node of live) {
     if (node.connection?.ready) return (await node.connection.request({ type: 'devices' })) as DeviceList;
   }
-  const probe = factory({ ...DEFAULT_HOST_CONFIG, memoryMiB: 1 });
-  try {
-    await probe.start();
-    return (await probe.request({ type: 'devices' })) as DeviceList;
-  } finally {
-    await probe.stop();
-  }
+  const { devices } = await probe();
+  return { devices };
 }
 
 export function registerAdminRoutes(RED: NodeAPI, live: Set<EngineConfigNode>): void {
   RED.httpAdmin.get(AdminRoute.Devices, RED.auth.needsPermission(Permission.Read), (_req: Request, res: Response) => {
     // the editor's dropdown falls back to free text, so this always answers 200 with what it has
-    withTimeout(listDevices(live, clientFactoryOf(RED)), LIST_TIMEOUT_MS, 'listing the audio devices').then(
+    withTimeout(listDevices(live, devicesProbe(RED)), LIST_TIMEOUT_MS, 'listing the audio devices').then(
       (list) => res.json({ devices: list.devices }),
       (err: Error) => res.json({ devices: [], error: err.message }),
     );
