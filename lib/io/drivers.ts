@@ -11,7 +11,8 @@ import type { BackendName } from './protocol';
 // Runs in the host process only (naudiodon prints to stdout, see portaudio.ts).
 //
 // Events: 'fault' (Error): the device went away or the stream broke; the host closes this driver and
-// opens a new one, keeping the engine. 'xrun' (): the host was late for a block.
+// opens a new one, keeping the engine. 'xrun' (): audio was lost on the host's side: the null driver's
+// block came late, or the PortAudio driver dropped output blocks because the device was behind.
 
 /** The host's per-block work: int16 interleaved stereo in (null = silence), the engine's int16 output view out. */
 export type RenderBlock = (input: Buffer | null) => Int16Array;
@@ -92,8 +93,6 @@ const OUTPUT_QUEUE_SLACK = 2;
 /** Writes in flight (one in naudiodon's native write, one waiting in the stream) before blocks are dropped. */
 const MAX_PENDING_WRITES = 2;
 const WATCHDOG_MS = 100;
-/** How fast the delivery baseline may follow a device clock slower than ours (200 ppm, 10x a typical crystal). */
-const CLOCK_CREEP = 200e-6;
 
 /**
  * A PortAudio input stream and output stream (separate: one duplex stream glitched in 11 of 12 runs
@@ -113,16 +112,10 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   /** when each write in flight was made, oldest first */
   private readonly writesInFlight: number[] = [];
   private dropping = false;
-  private readonly blockMs: number;
-  private readonly headroomMs: number;
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
   private firstDataAt = -1;
   private lastDataAt = 0;
-  private blocks = 0;
-  /** how late (ms) blocks arrive at best, against firstDataAt + n * blockMs: the delivery baseline */
-  private baselineMs = Infinity;
-  private late = false;
   private outView: Buffer | undefined;
   private startedAt = 0;
   private lastCheckAt = 0;
@@ -131,9 +124,6 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   constructor(private readonly options: PortAudioDriverOptions, private readonly render: RenderBlock) {
     super();
     const { sampleRate, blockFrames } = options;
-    this.blockMs = (blockFrames * 1000) / sampleRate;
-    // the output holds the prefill ahead of the device: a host later than that starves it
-    this.headroomMs = Math.max(1, options.prefillBuffers) * this.blockMs;
     this.defaultSoundDelayFrames = 2 * blockFrames;
     const devices = listDevices();
     const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', 2, devices);
@@ -193,29 +183,9 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
       this.firstData = undefined;
     }
     this.lastDataAt = now;
-    this.checkLate(now);
     const out = this.render(chunk);
     this.write(out);
   };
-
-  /**
-   * Input blocks come on the device's clock: block n at about firstDataAt + n * blockMs plus a steady
-   * delivery delay (the baseline, the least seen). One arriving later than the baseline by more than
-   * the output's headroom means the host fell behind long enough for the output to run dry: an xrun,
-   * counted once per episode. The baseline creeps up slowly so a device clock slower than ours is not one.
-   */
-  private checkLate(now: number): void {
-    const lateness = now - (this.firstDataAt + this.blocks * this.blockMs);
-    this.blocks++;
-    this.baselineMs = Math.min(lateness, this.baselineMs + this.blockMs * CLOCK_CREEP);
-    const behind = lateness - this.baselineMs;
-    if (!this.late && behind > this.headroomMs) {
-      this.late = true;
-      this.emit('xrun');
-    } else if (this.late && behind < this.headroomMs / 2) {
-      this.late = false;
-    }
-  }
 
   private write(out: Int16Array): void {
     const buf = this.pool.pop();

@@ -313,9 +313,10 @@ export class Host {
     const t = numberIn(track, 'track', [1, this.engine.tracks.length], true);
     const data = this.engine.loopData(t);
     if (!data) return { track: t, frames: 0, int16Base64: '' };
-    const pcm = Buffer.alloc(data.length * 2);
-    for (let i = 0; i < data.length; i++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(data[i] * 32767))) | 0, i * 2);
-    return { track: t, frames: data.length / 2, int16Base64: pcm.toString('base64') };
+    // x * 32768 undoes the device input's x / 32768: a recording comes back as the very samples captured
+    const pcm = new Int16Array(data.length);
+    for (let i = 0; i < data.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(data[i] * 32768)));
+    return { track: t, frames: data.length / 2, int16Base64: Buffer.from(pcm.buffer).toString('base64') };
   }
 
   /** A pass in progress: recording or overdubbing, including the write side's tail (it lags by inputLatencyFrames). */

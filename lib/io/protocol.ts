@@ -80,8 +80,8 @@ export type HostEvent =
   | { type: 'levels'; input: [number, number]; output: [number, number]; frame?: number }
   /**
    * count: every xrun since start, from all sources. source 'device': PortAudio reported an under/overflow
-   * (naudiodon's stdout line); 'host': the host itself was late (the null backend's schedule, or the
-   * input stalled longer than the output's headroom), which a device usually reports too.
+   * (naudiodon's stdout line); 'host': the host lost audio itself (the null backend's block came late, or
+   * output blocks were dropped because the device fell behind), counted once per episode.
    */
   | { type: 'xrun'; count: number; frame: number; source?: XrunSource }
   | { type: 'error'; track: number; message: string; id?: number }
@@ -93,7 +93,7 @@ export type HostEvent =
  */
 export type HostDiagnosticRequest = { type: 'loop'; id: number; track: number };
 
-/** A track's current loop: interleaved stereo int16 (clamped like the device output), base64 over JSON IPC. */
+/** A track's current loop: interleaved stereo int16 (x * 32768, rounded and clamped: a recording's captured samples exactly), base64 over JSON IPC. */
 export interface LoopData {
   track: number;
   frames: number;
