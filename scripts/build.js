@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Build: TypeScript -> CommonJS in dist/, AssemblyScript -> dist/lib/dsp/kernels.wasm, then copy what
+// Build: AssemblyScript -> dist/lib/dsp/kernels.wasm, TypeScript -> CommonJS in dist/, then copy what
 // Node-RED loads beside the compiled nodes (editor .html, locales, icons), since Node-RED looks for them
 // next to the node's .js file.
 'use strict';
@@ -8,11 +8,11 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 
 // The DSP kernels in WebAssembly SIMD (lib/dsp/assembly, excluded from tsconfig.json), beside the
-// compiled lib/dsp/index.js that loads them. The module imports the engine's arena as env.memory and
-// has no runtime, heap or abort import (--runtime stub, --use abort=).
+// compiled lib/dsp/index.js that loads them (first: they do not depend on the TypeScript build). The
+// module imports the engine's arena as env.memory and has no runtime, heap or abort import
+// (--runtime stub, --use abort=).
 execFileSync(
   process.execPath,
   [
@@ -24,6 +24,8 @@ execFileSync(
   ],
   { stdio: 'inherit', cwd: root },
 );
+
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 
 const copyDir = (from, to, filter) => {
   if (!fs.existsSync(from)) return;

@@ -150,6 +150,7 @@ function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory, m: Float3
 
 function bindJs(m: Float32Array): Kernels {
   const m16 = new Int16Array(m.buffer, m.byteOffset, m.length * 2);
+  const u = new Uint32Array(m.buffer, m.byteOffset, m.length);
   return {
     backend: 'js',
     zero: (dst, frames) => js.zero(m, dst, frames),
@@ -157,11 +158,11 @@ function bindJs(m: Float32Array): Kernels {
     mixLoopRamp: (bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0) =>
       js.mixLoopRamp(m, bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0),
     addScaled: (dst, src, frames, g) => js.addScaled(m, dst, src, frames, g),
-    monitorIn: (dst, src, frames, g, meter) => js.monitorIn(m, dst, src, frames, g, meter),
+    monitorIn: (dst, src, frames, g, meter) => js.monitorIn(m, u, dst, src, frames, g, meter),
     overdub: (loop, len, pos, input, frames, feedback, w0, dw, k0) =>
       js.overdub(m, loop, len, pos, input, frames, feedback, w0, dw, k0),
     crossfadeInto: (dst, preroll, fade, frames) => js.crossfadeInto(m, dst, preroll, fade, frames),
-    masterOut: (buf, frames, gain, soft, meter) => js.masterOut(m, buf, frames, gain, soft, meter),
+    masterOut: (buf, frames, gain, soft, meter) => js.masterOut(m, u, buf, frames, gain, soft, meter),
     toInt16: (src, frames, dst) => js.toInt16(m, m16, src, frames, dst),
     fromInt16: (src, dst, frames) => js.fromInt16(m, m16, src, dst, frames),
   };

@@ -9,9 +9,13 @@
 // Offsets, lengths and positions are int32 (coerced on entry: a double-typed index costs a conversion
 // per access in V8, and Wasm takes i32); gains are float32 (rounded on entry, as a Wasm f32 parameter
 // is). Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
-// product), so a SIMD f32x4 kernel doing the same operations produces the same bits. Peaks use
-// `p < |x| ? |x| : p` (f32x4.pmax): exact in any order, so lane-wise maxima give the same bits, and a
-// NaN sample never reaches a meter.
+// product), so a SIMD f32x4 kernel doing the same operations produces the same bits.
+//
+// Peak meters compare samples by their float bits shifted left by one (the sign shifted out), as
+// unsigned integers: that orders them like |x|, with a NaN above infinity, so the maximum is exact and
+// the same in any order (the SIMD twin keeps one per lane and folds them), and a NaN sample shows as a
+// NaN peak (LevelMeter's comparison skips it). Those kernels read the bits through `u`, a Uint32Array
+// over the same bytes as `m`.
 
 const f = Math.fround;
 
@@ -82,30 +86,33 @@ export function addScaled(m: Float32Array, dst: number, src: number, frames: num
   for (let d = dst, s = src; d < end; d++, s++) m[d] += f(m[s] * g);
 }
 
-/** dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into m[meter..+1]. */
-export function monitorIn(m: Float32Array, dst: number, src: number, frames: number, g: number, meter: number): void {
+/**
+ * dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into
+ * m[meter..+1] (max with |what is there|).
+ */
+export function monitorIn(
+  m: Float32Array, u: Uint32Array, dst: number, src: number, frames: number, g: number, meter: number,
+): void {
   dst |= 0; src |= 0; frames |= 0; meter |= 0;
   g = f(g);
-  let pl = m[meter];
-  let pr = m[meter + 1];
+  let pl = peakBits(u, meter, 0);
+  let pr = peakBits(u, meter + 1, 0);
   const end = dst + frames * 2;
   for (let d = dst, s = src; d < end; d += 2, s += 2) {
-    const l = m[s];
-    const r = m[s + 1];
     // + 0 turns the -0 of a negative sample times a gain of 0 into +0: silence is all-zero bits
-    m[d] = f(l * g) + 0;
-    m[d + 1] = f(r * g) + 0;
-    pl = peak(pl, l);
-    pr = peak(pr, r);
+    m[d] = f(m[s] * g) + 0;
+    m[d + 1] = f(m[s + 1] * g) + 0;
+    pl = peakBits(u, s, pl);
+    pr = peakBits(u, s + 1, pr);
   }
-  m[meter] = pl;
-  m[meter + 1] = pr;
+  u[meter] = pl >>> 1;
+  u[meter + 1] = pr >>> 1;
 }
 
-/** The running peak of |x| (f32x4.pmax of the Wasm twin). */
-function peak(p: number, x: number): number {
-  const a = Math.abs(x);
-  return p < a ? a : p;
+/** max(p, the bits of float i shifted left by one), unsigned (i32x4.max_u of i32x4.shl in the Wasm twin) */
+function peakBits(u: Uint32Array, i: number, p: number): number {
+  const a = (u[i] << 1) >>> 0;
+  return a > p ? a : p;
 }
 
 /**
@@ -159,26 +166,26 @@ export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fad
 
 /**
  * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
- * what is there). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
+ * |what is there|). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
  */
-export function masterOut(m: Float32Array, buf: number, frames: number, gain: number, soft: boolean, meter: number): void {
+export function masterOut(
+  m: Float32Array, u: Uint32Array, buf: number, frames: number, gain: number, soft: boolean, meter: number,
+): void {
   buf |= 0; frames |= 0; meter |= 0;
   gain = f(gain);
   const knee = f(0.8);
   const room = f(1 - knee);
-  let pl = m[meter];
-  let pr = m[meter + 1];
+  let pl = peakBits(u, meter, 0);
+  let pr = peakBits(u, meter + 1, 0);
   const end = buf + frames * 2;
   for (let i = buf; i < end; i += 2) {
-    const l = limit(f(m[i] * gain), soft, knee, room);
-    const r = limit(f(m[i + 1] * gain), soft, knee, room);
-    m[i] = l;
-    m[i + 1] = r;
-    pl = peak(pl, l);
-    pr = peak(pr, r);
+    m[i] = limit(f(m[i] * gain), soft, knee, room);
+    m[i + 1] = limit(f(m[i + 1] * gain), soft, knee, room);
+    pl = peakBits(u, i, pl);
+    pr = peakBits(u, i + 1, pr);
   }
-  m[meter] = pl;
-  m[meter + 1] = pr;
+  u[meter] = pl >>> 1;
+  u[meter + 1] = pr >>> 1;
 }
 
 function limit(v: number, soft: boolean, knee: number, room: number): number {

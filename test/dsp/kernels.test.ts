@@ -145,10 +145,10 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
     for (let i = 0; i < n; i += 3) m[from + i] = specials[(i / 3) % specials.length];
   };
 
-  it('monitorIn: scaled copy, +0 for silence, peaks per channel that ignore NaN', () => {
+  it('monitorIn: scaled copy, +0 for silence, peaks per channel (NaN shows)', () => {
     blockSizes.forEach((frames, i) => {
       for (const g of [1, 0, 0.25, 0.1]) {
-        for (const start of [0, 0.3, 7]) {
+        for (const start of [0, -0, 0.3, -0.6, 7]) {
           t.reset(600 + i, 1.5, (m) => {
             sprinkle(SRC, frames * 2)(m);
             m[METER] = start;
@@ -167,9 +167,12 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
     });
     t.kjs.monitorIn(BUS, SRC, 4, 0, METER);
     assert.deepEqual([...new Uint32Array(t.js.memory.buffer, BUS * 4, 8)], [0, 0, 0, 0, 0, 0, 0, 0], 'silence is +0');
+    t.kjs.monitorIn(BUS, SRC, 4, 1, METER);
+    assert.deepEqual([t.js.memory[METER], t.js.memory[METER + 1]], [0.75, 0.5], 'peaks');
+    t.js.memory[METER + 1] = -0.25;
     t.js.memory[SRC + 1] = NaN;
     t.kjs.monitorIn(BUS, SRC, 4, 1, METER);
-    assert.deepEqual([t.js.memory[METER], t.js.memory[METER + 1]], [0.75, 0.5], 'peaks, NaN ignored');
+    assert.ok(Number.isNaN(t.js.memory[METER + 1]) && t.js.memory[METER] === 0.75, 'a NaN sample makes a NaN peak');
   });
 
   it('masterOut: clamp and soft limiter over specials, peaks', () => {

@@ -131,34 +131,43 @@ export function addScaled(dst: i32, src: i32, frames: i32): void {
 }
 
 /**
- * The running peak of |x| per lane: p < |x| ? |x| : p (f32x4.pmax). A NaN sample never wins, and the
- * lanes' maxima combine in any order to the same bits.
+ * The running peak of |x| per lane, on the float bits shifted left by one (the sign out): as unsigned
+ * integers these order like |x| (a NaN above infinity), so i32x4.max_u keeps the peak exactly, in any
+ * order, in two instructions and no constant.
  */
 // @ts-ignore: decorator
 @inline function peak(p: v128, x: v128): v128 {
-  return f32x4.pmax(p, f32x4.abs(x));
+  return i32x4.max_u(p, i32x4.shl(x, 1));
 }
 
-/** Folds a [L, R, L, R] peak vector and stores it at m[meter], m[meter+1]. */
+/** The peak state of the meter at address mp: its value's bits shifted left by one, in every lane. */
 // @ts-ignore: decorator
-@inline function storePeaks(meter: usize, p: v128): void {
-  v128.store64_lane(meter, f32x4.pmax(p, v128.shuffle<f32>(p, p, 2, 3, 0, 1)), 0);
+@inline function loadPeaks(mp: usize): v128 {
+  return i32x4.shl(v128.load64_splat(mp), 1);
 }
 
-/** Scalar form of peak() for the last frame of an odd run. */
+/** Folds a [L, R, L, R] peak state and stores it, as |peak|, at m[meter], m[meter+1]. */
 // @ts-ignore: decorator
-@inline function peak1(p: f32, x: f32): f32 {
-  const a = abs(x);
-  return p < a ? a : p;
+@inline function storePeaks(mp: usize, p: v128): void {
+  v128.store64_lane(mp, i32x4.shr_u(i32x4.max_u(p, v128.shuffle<u32>(p, p, 2, 3, 0, 1)), 1), 0);
 }
 
-/** dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into m[meter..+1]. */
+/** Scalar form of peak() on one meter value at address a, for the last frame of an odd run. */
+// @ts-ignore: decorator
+@inline function peak1(a: usize, x: f32): void {
+  store<u32>(a, max(load<u32>(a) << 1, reinterpret<u32>(x) << 1) >> 1);
+}
+
+/**
+ * dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into
+ * m[meter..+1] (max with |what is there|).
+ */
 export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
   const g = arg(0);
   const gv = f32x4.splat(g);
   const zero = f32x4.splat(0);
   const mp = at(meter);
-  let p = v128.load64_splat(mp);
+  let p = loadPeaks(mp);
   let q = p;
   let d = at(dst);
   let s = at(src);
@@ -180,14 +189,14 @@ export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
     d += 16;
     s += 16;
   }
-  storePeaks(mp, f32x4.pmax(p, q));
+  storePeaks(mp, i32x4.max_u(p, q));
   if (frames & 1) {
     const l = load<f32>(s);
     const r = load<f32>(s, 4);
     store<f32>(d, l * g + 0);
     store<f32>(d, r * g + 0, 4);
-    store<f32>(mp, peak1(load<f32>(mp), l));
-    store<f32>(mp, peak1(load<f32>(mp, 4), r), 4);
+    peak1(mp, l);
+    peak1(mp + 4, r);
   }
 }
 
@@ -298,13 +307,13 @@ const ROOM: f32 = 1 - KNEE;
 
 /**
  * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
- * what is there). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
+ * |what is there|). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
  */
 export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
   const gain = arg(0);
   const gv = f32x4.splat(gain);
   const mp = at(meter);
-  let p = v128.load64_splat(mp);
+  let p = loadPeaks(mp);
   let q = p;
   let b = at(buf);
   const quads = b + (<usize>(frames >> 2) << 5);
@@ -335,14 +344,14 @@ export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
     p = peak(p, v);
     b += 16;
   }
-  storePeaks(mp, f32x4.pmax(p, q));
+  storePeaks(mp, i32x4.max_u(p, q));
   if (frames & 1) {
     const l = limit1(load<f32>(b) * gain, soft);
     const r = limit1(load<f32>(b, 4) * gain, soft);
     store<f32>(b, l);
     store<f32>(b, r, 4);
-    store<f32>(mp, peak1(load<f32>(mp), l));
-    store<f32>(mp, peak1(load<f32>(mp, 4), r), 4);
+    peak1(mp, l);
+    peak1(mp + 4, r);
   }
 }
 
