@@ -18,6 +18,8 @@ import { WavWriteFormat, writeWavAtomic } from './wav';
 // the mix before the master volume and the output clamp.
 
 export const MAX_EXPORT_LOOPS = 64;
+/** the longest export, like the longest render (an hour of float32 stereo at 48 kHz is 1.3 GiB) */
+export const MAX_EXPORT_SECONDS = 3600;
 
 export interface MixTrack {
   track: number;
@@ -94,6 +96,9 @@ export function renderMixdown(source: MixSource, loops = 1): Mixdown {
   if (source.tracks.length === 0) throw new InputError('export', 'nothing to export: no track holds a loop');
   const longest = Math.max(...source.tracks.map((t) => t.data.length / 2));
   const frames = longest * loops;
+  if (frames > MAX_EXPORT_SECONDS * source.sampleRate) {
+    throw new InputError('loops', `${loops} x ${(longest / source.sampleRate).toFixed(1)} s is longer than ${MAX_EXPORT_SECONDS} s; accepted: fewer loops`);
+  }
   const master = source.tracks.find((t) => t.track === source.masterTrack) ?? source.tracks[0];
   const loopBytes = source.tracks.reduce((sum, t) => sum + t.data.byteLength, 0);
   const engine = new Engine({

@@ -18,6 +18,7 @@ import { encodeWav, writeError } from './wav';
 //
 //   <root>/autosave/          the live session, kept by Autosave; restored after a crash or restart
 //   <root>/sessions/<name>/   named sessions (SessionFolder layout)
+//   <root>/exports/<name>/    mixdowns and stems exported live (exportTarget)
 //
 // A save never leaves a half-written session under its name: it is built in a hidden staging folder
 // (layer files hard-linked from the autosave: they never change) and renamed into place; a replaced or
@@ -46,6 +47,7 @@ export interface ImportOptions {
 }
 
 const SESSIONS_DIR = 'sessions';
+const EXPORTS_DIR = 'exports';
 const STAGING = /^\.(.+)\.[0-9a-f]{8}\.(new|old|deleted)$/;
 
 export class SessionLibrary {
@@ -81,22 +83,34 @@ export class SessionLibrary {
    */
   async save(name: unknown, from: Autosave | string): Promise<SessionSummary> {
     const n = sessionName(name);
-    let source: string;
-    if (typeof from === 'string') source = from;
-    else {
-      await from.flush();
-      source = from.folder.dir;
-    }
-    const src = new SessionFolder(source);
-    const { manifest } = await src.readManifest();
-    if (!manifest) throw new InputError('session', `nothing to save: ${source} holds no readable session`);
     await this.repair();
-    await this.install(n, async (staging) => {
-      for (const t of manifest.tracks) for (const l of t.layers) await linkOrCopy(src.layer(l.file), staging.layer(l.file));
-      manifest.savedAt = new Date().toISOString();
-      await staging.writeManifest(manifest);
-    });
-    return summarize(n, this.dirOf(n));
+    for (let attempt = 1; ; attempt++) {
+      if (typeof from !== 'string') await from.flush();
+      const src = new SessionFolder(typeof from === 'string' ? from : from.folder.dir);
+      const { manifest } = await src.readManifest();
+      if (!manifest) throw new InputError('session', `nothing to save: ${src.dir} holds no readable session`);
+      try {
+        await this.install(n, async (staging) => {
+          for (const t of manifest.tracks) for (const l of t.layers) await linkOrCopy(src.layer(l.file), staging.layer(l.file));
+          manifest.savedAt = new Date().toISOString();
+          await staging.writeManifest(manifest);
+        });
+        return summarize(n, this.dirOf(n));
+      } catch (err) {
+        // a live autosave may drop a layer file between its manifest and our link (a clear mid-save): once more
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || typeof from === 'string' || attempt === 2) throw err;
+      }
+    }
+  }
+
+  /**
+   * Where a live export named `name` goes: <root>/exports/<name>/mix.wav and stems/ (the folder is made).
+   * The name is checked like a session name, so a msg cannot write anywhere else.
+   */
+  async exportTarget(name: unknown): Promise<{ mix: string; stemsDir: string }> {
+    const dir = path.join(this.root, EXPORTS_DIR, sessionName(name, 'name', true));
+    await fs.promises.mkdir(dir, { recursive: true });
+    return { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems') };
   }
 
   /**

@@ -50,7 +50,11 @@ export interface RestoreReport {
 }
 
 export interface RestoreOptions {
-  /** rebuild interrupted passes from capture files (default true; false for a named session) */
+  /**
+   * The folder is the autosave (default true): rebuild interrupted passes from capture files and clear
+   * out what crashed writes left (temp files, unnamed layer files). False for a named session, which is
+   * only read.
+   */
   recover?: boolean;
 }
 
@@ -71,11 +75,12 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
   const folder = new SessionFolder(dir);
   const report: RestoreReport = { dir, restored: false, tracks: [], adopted: [], recovered: [], problems: [] };
   if (!fs.existsSync(dir)) return report;
-  await folder.removeTempFiles();
+  const recover = options.recover !== false;
+  if (recover) await folder.removeTempFiles();
   const read = folder.exists() ? await folder.readManifest() : { manifest: null, primary: false, problems: [] };
   report.problems.push(...read.problems);
   const m = read.manifest;
-  const captures = options.recover === false ? [] : await pendingCaptures(folder, m, report);
+  const captures = recover ? await pendingCaptures(folder, m, report) : [];
   if (m) {
     report.restored = true;
     const shift = engine.frame === 0 ? 0 : engine.transport.beatFrame(engine.transport.barBeatAtOrAfter(engine.frame));
@@ -100,7 +105,7 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
   }
   // interrupted passes that are not a track's redo step: recovered files only
   for (const c of captures) await recoverCapture(folder, c, null, report);
-  if (read.primary && m) await removeOrphans(folder, m);
+  if (recover && read.primary && m) await removeOrphans(folder, m);
   return report;
 }
 

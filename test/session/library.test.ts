@@ -4,6 +4,7 @@ import * as path from 'path';
 import { InputError } from '../../lib/engine/commands';
 import { Cmd } from '../../lib/engine/types';
 import { Autosave } from '../../lib/session/autosave';
+import { renderMixdown } from '../../lib/session/export';
 import { SessionLibrary } from '../../lib/session/library';
 import { clearAll } from '../../lib/session/restore';
 import { noise, plain } from '../engine/harness';
@@ -106,5 +107,17 @@ describe('session library', () => {
     fs.mkdirSync(path.join(tmp.dir, 'sessions', '.set.89abcdef.new'));
     assert.deepEqual((await lib.list()).map((x) => [x.name, x.layers]), [['set', 2]]);
     assert.deepEqual(fs.readdirSync(path.join(tmp.dir, 'sessions')), ['set']);
+  });
+  it('live exports go to <root>/exports/<name>, checked like session names', async () => {
+    const lib = new SessionLibrary(tmp.dir);
+    const target = await lib.exportTarget('friday');
+    assert.deepEqual(target, { mix: path.join(tmp.dir, 'exports', 'friday', 'mix.wav'), stemsDir: path.join(tmp.dir, 'exports', 'friday', 'stems') });
+    assert.ok(fs.statSync(path.join(tmp.dir, 'exports', 'friday')).isDirectory());
+    await assert.rejects(lib.exportTarget('../../etc'), /name: "..\/..\/etc" is a path/);
+  });
+
+  it('an export longer than an hour is refused before anything is rendered', () => {
+    const source = { sampleRate: RATE, masterVolume: 1, masterTrack: 1, tracks: [{ track: 1, data: new Float32Array(RATE * 120), anchor: 0, volume: 1, pan: 0, muted: false, soloed: false, playing: true }] };
+    assert.throws(() => renderMixdown(source, 61), /loops: 61 x 60\.0 s is longer than 3600 s/);
   });
 });
