@@ -171,18 +171,23 @@ export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
   let q = p;
   let d = at(dst);
   let s = at(src);
-  const quads = d + (<usize>(frames >> 2) << 5);
-  while (d < quads) {
-    const x = v128.load(s);
-    const y = v128.load(s, 16);
-    v128.store(d, f32x4.add(f32x4.mul(x, gv), zero));
-    v128.store(d, f32x4.add(f32x4.mul(y, gv), zero), 16);
-    p = peak(p, x);
-    q = peak(q, y);
-    d += 32;
-    s += 32;
+  const eights = d + (<usize>(frames >> 3) << 6);
+  while (d < eights) {
+    const x0 = v128.load(s);
+    const x1 = v128.load(s, 16);
+    const x2 = v128.load(s, 32);
+    const x3 = v128.load(s, 48);
+    v128.store(d, f32x4.add(f32x4.mul(x0, gv), zero));
+    v128.store(d, f32x4.add(f32x4.mul(x1, gv), zero), 16);
+    v128.store(d, f32x4.add(f32x4.mul(x2, gv), zero), 32);
+    v128.store(d, f32x4.add(f32x4.mul(x3, gv), zero), 48);
+    p = peak(peak(p, x0), x2);
+    q = peak(peak(q, x1), x3);
+    d += 64;
+    s += 64;
   }
-  if (frames & 2) {
+  const pairs = d + (<usize>((frames >> 1) & 3) << 4);
+  while (d < pairs) {
     const x = v128.load(s);
     v128.store(d, f32x4.add(f32x4.mul(x, gv), zero));
     p = peak(p, x);
@@ -316,29 +321,38 @@ export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
   let p = loadPeaks(mp);
   let q = p;
   let b = at(buf);
-  const quads = b + (<usize>(frames >> 2) << 5);
+  const eights = b + (<usize>(frames >> 3) << 6);
   if (soft) {
-    while (b < quads) {
-      const v = softLimit(f32x4.mul(v128.load(b), gv));
-      const w = softLimit(f32x4.mul(v128.load(b, 16), gv));
-      v128.store(b, v);
-      v128.store(b, w, 16);
-      p = peak(p, v);
-      q = peak(q, w);
-      b += 32;
+    while (b < eights) {
+      const v0 = softLimit(f32x4.mul(v128.load(b), gv));
+      const v1 = softLimit(f32x4.mul(v128.load(b, 16), gv));
+      const v2 = softLimit(f32x4.mul(v128.load(b, 32), gv));
+      const v3 = softLimit(f32x4.mul(v128.load(b, 48), gv));
+      v128.store(b, v0);
+      v128.store(b, v1, 16);
+      v128.store(b, v2, 32);
+      v128.store(b, v3, 48);
+      p = peak(peak(p, v0), v2);
+      q = peak(peak(q, v1), v3);
+      b += 64;
     }
   } else {
-    while (b < quads) {
-      const v = clamp(f32x4.mul(v128.load(b), gv));
-      const w = clamp(f32x4.mul(v128.load(b, 16), gv));
-      v128.store(b, v);
-      v128.store(b, w, 16);
-      p = peak(p, v);
-      q = peak(q, w);
-      b += 32;
+    while (b < eights) {
+      const v0 = clamp(f32x4.mul(v128.load(b), gv));
+      const v1 = clamp(f32x4.mul(v128.load(b, 16), gv));
+      const v2 = clamp(f32x4.mul(v128.load(b, 32), gv));
+      const v3 = clamp(f32x4.mul(v128.load(b, 48), gv));
+      v128.store(b, v0);
+      v128.store(b, v1, 16);
+      v128.store(b, v2, 32);
+      v128.store(b, v3, 48);
+      p = peak(peak(p, v0), v2);
+      q = peak(peak(q, v1), v3);
+      b += 64;
     }
   }
-  if (frames & 2) {
+  const pairs = b + (<usize>((frames >> 1) & 3) << 4);
+  while (b < pairs) {
     const v = soft ? softLimit(f32x4.mul(v128.load(b), gv)) : clamp(f32x4.mul(v128.load(b), gv));
     v128.store(b, v);
     p = peak(p, v);
@@ -365,8 +379,18 @@ export function toInt16(src: i32, frames: i32, dst: i32): void {
   let s = at(src);
   let d = at(dst);
   const n = <usize>frames << 1;
-  const quads = d + ((n >> 3) << 4);
-  while (d < quads) {
+  const sixteens = d + ((n >> 4) << 5);
+  while (d < sixteens) {
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s), scale));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s, 16), scale));
+    const c = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s, 32), scale));
+    const e = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s, 48), scale));
+    v128.store(d, i16x8.narrow_i32x4_s(a, b));
+    v128.store(d, i16x8.narrow_i32x4_s(c, e), 16);
+    s += 64;
+    d += 32;
+  }
+  if (n & 8) {
     const lo = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s), scale));
     const hi = i32x4.trunc_sat_f32x4_s(f32x4.mul(v128.load(s, 16), scale));
     v128.store(d, i16x8.narrow_i32x4_s(lo, hi));
