@@ -145,7 +145,7 @@ export class Autosave {
       this.unusable = true;
       this.jobs.length = 0;
       this.fail(writeError(dir, err));
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.settle();
     });
   }
 
@@ -327,6 +327,7 @@ export class Autosave {
         // the layer left the engine before it was saved (cleared, or dropped from the undo history)
         this.jobs.shift();
         void job.out?.abort();
+        this.settle();
         continue;
       }
       const buffer = this.takeBuffer();
@@ -374,10 +375,13 @@ export class Autosave {
     this.manifestBusy = true;
     this.dirty = false;
     const { manifest, listed } = this.buildManifest();
+    // layers dropped before this manifest was built: it does not name them, so once it is written they can go
+    const gone = this.dropped;
+    this.dropped = [];
     this.track(
       this.ready
         .then(() => this.folder.writeManifest(manifest))
-        .then(() => this.afterManifest(listed), (err: Error) => this.unusable || this.fail(writeError(this.folder.dir, err)))
+        .then(() => this.afterManifest(listed, gone), (err: Error) => this.unusable || this.fail(writeError(this.folder.dir, err)))
         .finally(() => {
           this.manifestBusy = false;
           if (this.dirty) this.writeManifestSoon();
@@ -414,7 +418,7 @@ export class Autosave {
   }
 
   /** A manifest is on the disk: captures and layer files it made unnecessary can go. */
-  private async afterManifest(listed: Set<number>): Promise<void> {
+  private async afterManifest(listed: Set<number>, gone: SavedLayer[]): Promise<void> {
     for (let k = this.ended.length - 1; k >= 0; k--) {
       const c = this.ended[k];
       const saved = c.layerId !== null && this.watches[c.track - 1].layers.get(c.layerId);
@@ -423,8 +427,6 @@ export class Autosave {
       await c.closed;
       await fs.promises.rm(this.folder.capture(c.name), { force: true });
     }
-    const gone = this.dropped;
-    this.dropped = [];
     // a file can come back under the same name: a session saved from this folder, loaded again
     const inUse = new Set(this.watches.flatMap((w) => [...w.layers.values()].map((l) => l.file)));
     for (const layer of gone) if (!inUse.has(layer.file)) await fs.promises.rm(this.folder.layer(layer.file), { force: true });
@@ -437,8 +439,13 @@ export class Autosave {
     void p.finally(() => {
       this.inFlight--;
       if (this.dirty && !this.closed) this.writeManifestSoon();
-      if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.settle();
     });
+  }
+
+  /** Wakes flush() when nothing is left to do. */
+  private settle(): void {
+    if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private idle(): boolean {
