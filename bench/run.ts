@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import { constants, PerformanceObserver } from 'perf_hooks';
-import { bindKernels } from '../lib/dsp';
+import { bindKernels, KERNEL_ARGS_FLOATS } from '../lib/dsp';
 import { Arena } from '../lib/engine/arena';
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
@@ -104,18 +104,17 @@ function mixCase(tracks: number, frames: number, calls: number): void {
 }
 
 /**
- * The kernel calls the mix case's engine makes in a block (monitorIn, mixLoop per track, zero of the
- * click bus, masterOut, toInt16), issued directly on an arena of the same layout: the DSP's share of
- * a mix block; the rest is the engine's bookkeeping.
+ * The kernel calls the mix case's engine makes in a block (monitorIn, mixLoop per track, masterOut,
+ * toInt16), issued directly on an arena of the same layout: the DSP's share of a mix block; the rest
+ * is the engine's bookkeeping.
  */
 function kernelsCase(tracks: number, frames: number, calls: number): void {
   const lens = Array.from({ length: tracks }, (_, i) => Math.floor(44100 * 0.5 * (2 + (i % 7))));
-  const arena = new Arena(frames * 8 + 4 + lens.reduce((sum, len) => sum + len * 2, 0));
+  const arena = new Arena(frames * 6 + KERNEL_ARGS_FLOATS + 4 + lens.reduce((sum, len) => sum + len * 2, 0));
   const k = bindKernels(arena.memory, arena.wasmMemory);
   const m = arena.memory;
   const input = arena.alloc(frames * 2);
   const mix = arena.alloc(frames * 2);
-  const click = arena.alloc(frames * 2);
   const meters = arena.alloc(4);
   const pcm = arena.alloc(frames);
   const loops = lens.map((len) => arena.alloc(len * 2));
@@ -128,7 +127,6 @@ function kernelsCase(tracks: number, frames: number, calls: number): void {
     m.fill(0, meters, meters + 4);
     k.monitorIn(mix, input, frames, g, meters);
     for (let i = 0; i < tracks; i++) k.mixLoop(mix, frames, loops[i], lens[i], t % lens[i], g, g);
-    k.zero(click, frames);
     k.masterOut(mix, frames, 1, false, meters + 2);
     k.toInt16(mix, frames, pcm);
     t += frames;

@@ -109,6 +109,8 @@ export class Engine {
   private clickPos = 0;
   private clickGain = 0;
   private clickInBlock = false;
+  /** the click bus still holds an earlier block's click (it starts zeroed) */
+  private clickBusDirty = false;
   /** the click sounds until this frame even when the metronome is off (count-in) */
   private countInUntil = -1;
   // Tempo or bar changes wait for their beat.
@@ -360,8 +362,14 @@ export class Engine {
       const s = this.tracks[i].stem;
       if (s >= 0) this.dsp.addScaled(this.mixBus, s, frames, 1);
     }
-    if (!this.clickInBlock) this.dsp.zero(this.clickBus, frames);
-    else if (this.metronomeInOutput) this.dsp.addScaled(this.mixBus, this.clickBus, frames, 1);
+    if (this.clickInBlock) {
+      this.clickBusDirty = true;
+      if (this.metronomeInOutput) this.dsp.addScaled(this.mixBus, this.clickBus, frames, 1);
+    } else if (this.clickBusDirty) {
+      // the first silent block after a click clears the bus, the next ones find it clear
+      this.dsp.zero(this.clickBus, this.maxBlockFrames);
+      this.clickBusDirty = false;
+    }
     this.dsp.masterOut(this.mixBus, frames, this.masterVolume, this.softLimit, this.meters + 2);
     this.keepHistory(frames);
     this.frame = end;
