@@ -12,6 +12,7 @@ export const NodeType = {
   AudioOut: 'loopstation-audio-out',
   Osc: 'loopstation-osc',
   Midi: 'loopstation-midi',
+  Panel: 'loopstation-panel',
 } as const;
 export type NodeTypeName = (typeof NodeType)[keyof typeof NodeType];
 

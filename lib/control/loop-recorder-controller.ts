@@ -176,7 +176,10 @@ export class LoopRecorderController implements Controller {
 
   private showState(): void {
     const parts = [this.ctx.text(`${KEYS}.state.${this.state}`, {}, this.state)];
-    if (this.frames > 0) parts.push(this.ctx.text(`${KEYS}.status.bars`, { bars: this.bars }, `${this.bars} bars`));
+    if (this.frames > 0) {
+      const one = this.bars === 1;
+      parts.push(this.ctx.text(`${KEYS}.status.${one ? 'bar' : 'bars'}`, { bars: this.bars }, one ? '1 bar' : `${this.bars} bars`));
+    }
     if (this.muted) parts.push(this.ctx.text(`${KEYS}.status.muted`, {}, 'muted'));
     this.ctx.status.setOwn({ ...STATE_LOOK[this.state], text: parts.join(' · ') });
   }
