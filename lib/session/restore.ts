@@ -19,6 +19,9 @@ import { encodeWav, writeError } from './wav';
 // by the same whole number of bars (the next bar line), which keeps the loops in phase with each other
 // and on the grid (to a frame, when the session's tempo differs from the engine's).
 //
+// The tempo is restored as one tempo from frame 0: a session whose tempo changed while loops were
+// recorded keeps its loops in phase with each other, but not necessarily on the new grid's bar lines.
+//
 // Interrupted passes (capture files no layer was made from) are offered, not imposed:
 //  - a recording is written as recovered/<capture>.wav and reported: it never ended, so it has no loop
 //    length; import it into a track if it is wanted;
