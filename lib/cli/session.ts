@@ -66,7 +66,7 @@ export async function sessionCommand(args: string[], out: (line: string) => void
       const format = options.format ?? 'float32';
       if (format !== 'float32' && format !== 'int16') throw new InputError('--format', `${JSON.stringify(format)}; accepted: float32, int16`);
       const dir = path.resolve(options.out ?? `${name}-export`);
-      const { source, problems } = await mixSourceFromSession(library.dirOf(name));
+      const { source, problems } = await mixSourceFromSession(await library.existing(name));
       for (const p of problems) out(`warning: ${p}`);
       const mixdown = renderMixdown(source, loops);
       await fs.promises.mkdir(dir, { recursive: true });

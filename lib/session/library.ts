@@ -184,8 +184,8 @@ export class SessionLibrary {
     return { frames: audio.frames, sampleRate: m.sampleRate, sourceRate: audio.sourceRate };
   }
 
-  /** The folder of an existing session, or an InputError naming the sessions there are. */
-  private async existing(name: unknown): Promise<string> {
+  /** The folder of an existing session ("autosave" too), or an InputError naming the sessions there are. */
+  async existing(name: unknown): Promise<string> {
     const dir = this.dirOf(name);
     if (new SessionFolder(dir).exists()) return dir;
     const names = (await this.list()).map((s) => s.name);

@@ -76,6 +76,8 @@ describe('loopstation session', function () {
     [['save', '../evil', '--dir', 'r'], /^loopstation session: name: "..\/evil" is a path; accepted: /],
     [['save', '/etc/x', '--dir', 'r'], /is a path/],
     [['delete', 'nope', '--dir', 'r'], /name: no session named "nope"; saved sessions: \(none\)/],
+    [['save', 'x', '--dir', 'r'], /session: nothing to save: .*autosave holds no readable session/],
+    [['export', 'nope', '--dir', 'r'], /name: no session named "nope"; saved sessions: \(none\)/],
     [['list'], /--dir: missing/],
     [['frob', '--dir', 'r'], /session: unknown subcommand "frob"; accepted: list, save, load, delete, export, import/],
     [['save', '--dir', 'r'], /session save: expects 1 argument\(s\), got 0/],
