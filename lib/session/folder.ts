@@ -83,7 +83,7 @@ export class SessionFolder {
     try {
       audio = await readWavAsync(file, { sampleRate });
     } catch (e) {
-      if (e instanceof WavError) throw new InputError(file, e.message.slice(file.length + 2));
+      if (e instanceof WavError) throw new InputError(file, e.problem);
       throw e;
     }
     const expected = resampledLength(entry.frames, manifestRate, sampleRate);

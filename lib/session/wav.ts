@@ -30,7 +30,7 @@ export interface WavAudio {
 
 /** Any failure to read or write a WAV file. `message` is one line: "<file>: <what is wrong>[; <what is accepted>]". */
 export class WavError extends Error {
-  constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
+  constructor(readonly file: string, readonly problem: string, options?: { cause?: unknown }) {
     super(`${file}: ${problem}`, options);
     this.name = 'WavError';
   }
