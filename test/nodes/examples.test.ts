@@ -59,7 +59,7 @@ describe('examples', function () {
 
   it('every node type appears in an example; every example is an array of nodes wired to nodes it holds', () => {
     const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
-    assert.equal(files.length, 3);
+    for (const f of ['01 Inject buttons.json', '02 Raspberry Pi pedalboard.json', '03 MQTT control and state.json']) assert.ok(files.includes(f), f);
     const types = new Set(files.flatMap((f) => example(f).map((n) => n.type)));
     for (const type of [NodeType.Engine, NodeType.AudioIn, NodeType.Metronome, NodeType.LoopRecorder, NodeType.Mixer, NodeType.AudioOut]) {
       assert.ok(types.has(type), `${type} in no example`);

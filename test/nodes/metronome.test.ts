@@ -50,11 +50,12 @@ describe('nodes: metronome', function () {
     const t0 = beats[0].at - (beats[0].msg.frame / 48000) * 1000;
     for (const { msg, at } of beats) {
       const due = t0 + (msg.frame / 48000) * 1000;
-      // a block (5.3 ms) of output buffer plus timer jitter, and no drift over the run
-      assert.ok(Math.abs(at - due) < 25, `beat ${msg.beat} came ${(at - due).toFixed(1)} ms off its time`);
+      // a block (5.3 ms) of output buffer plus timer jitter on a busy machine, and no drift over the run
+      // (that no event comes before it sounds is checked exactly in test/io/in-process-client)
+      assert.ok(Math.abs(at - due) < 50, `beat ${msg.beat} came ${(at - due).toFixed(1)} ms off its time`);
     }
     const spanMs = beats[7].at - beats[0].at;
-    assert.ok(Math.abs(spanMs - 7 * 150) < 30, `7 beats at 400 bpm took ${spanMs.toFixed(0)} ms`);
+    assert.ok(Math.abs(spanMs - 7 * 150) < 60, `7 beats at 400 bpm took ${spanMs.toFixed(0)} ms`);
   });
 
   it('a number sets the tempo from the next beat, and the status follows', async () => {
