@@ -1,4 +1,3 @@
-import { InputError } from '../engine/commands';
 import { CommandName, TrackState } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';

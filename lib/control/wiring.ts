@@ -44,8 +44,8 @@ export interface ControllerContext {
 }
 
 export interface Controller {
-  /** Handles one msg; throws (or rejects with) an InputError or NodeError for a msg it refuses. */
-  input(msg: NodeMessage): void | Promise<void>;
+  /** Handles one msg; throws an InputError or NodeError for a msg it refuses (before sending anything). */
+  input(msg: NodeMessage): void;
   engineStatus?(status: EngineStatus): void;
   close?(): void;
 }
@@ -147,15 +147,13 @@ export function wireUserNode(RED: NodeAPI, node: Node, def: NodeDef, spec: UserN
       done(report(refusal));
       return;
     }
-    let result: void | Promise<void>;
     try {
-      result = controller.input(msg);
+      controller.input(msg);
     } catch (err) {
       done(report(err));
       return;
     }
-    if (result) result.then(() => done(), (err) => done(report(err)));
-    else done();
+    done();
   });
 
   node.on('close', (removed: boolean, done: DoneFn) => {
