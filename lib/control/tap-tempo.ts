@@ -1,7 +1,9 @@
 import { LIMITS } from '../engine/types';
 
-// Tap tempo: the bpm of the mean interval between recent taps. A pause longer than the slowest
-// accepted tempo's beat starts a new series; the first tap of a series gives no tempo.
+// Tap tempo: the bpm of the median interval between the recent taps (up to MAX_TAPS). The median, not
+// the mean: one late or doubled tap among eight leaves the tempo where the other taps put it. A pause
+// longer than the slowest accepted tempo's beat (3 s at 20 bpm) starts a new series; the first tap of
+// a series gives no tempo. Used by the metronome node's "tap" and OSC's tap_tempo.
 
 const MAX_TAPS = 8;
 
@@ -16,8 +18,10 @@ export class TapTempo {
     this.taps.push(now);
     if (this.taps.length > MAX_TAPS) this.taps.shift();
     if (this.taps.length < 2) return undefined;
-    const meanMs = (now - this.taps[0]) / (this.taps.length - 1);
-    const bpm = Math.round((60000 / meanMs) * 10) / 10;
+    const intervals = this.taps.slice(1).map((t, i) => t - this.taps[i]).sort((a, b) => a - b);
+    const mid = intervals.length >> 1;
+    const medianMs = intervals.length % 2 === 1 ? intervals[mid] : (intervals[mid - 1] + intervals[mid]) / 2;
+    const bpm = Math.round((60000 / medianMs) * 10) / 10;
     return Math.min(LIMITS.bpm[1], Math.max(LIMITS.bpm[0], bpm));
   }
 }

@@ -67,12 +67,22 @@ describe('control: gesture detector', () => {
 });
 
 describe('control: tap tempo', () => {
-  it('gives the mean tempo of the taps from the second one', () => {
+  it('gives the tempo of the median interval of the taps from the second one', () => {
     const t = new TapTempo();
     assert.equal(t.tap(1000), undefined);
     assert.equal(t.tap(1500), 120);
     assert.equal(t.tap(2000), 120);
-    assert.equal(t.tap(2400), 128.6); // 1400 ms over 3 intervals
+    assert.equal(t.tap(2400), 120); // intervals 500, 500, 400: the median is 500
+    assert.equal(t.tap(2800), 133.3); // 500, 500, 400, 400: the median is 450
+  });
+
+  it('one stray tap among steady ones does not move the tempo', () => {
+    const t = new TapTempo();
+    const taps = [0, 600, 1200, 1800, 1850, 2400, 3000, 3600];
+    let bpm: number | undefined;
+    for (const at of taps) bpm = t.tap(at);
+    // intervals 600 x5, 50 and 550: the median is 600 (the mean, 514 ms, would say 116.7)
+    assert.equal(bpm, 100);
   });
 
   it('starts a new series after a pause longer than the slowest beat (3 s at 20 bpm)', () => {
