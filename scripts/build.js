@@ -39,3 +39,5 @@ const copyDir = (from, to, filter) => {
 };
 copyDir(path.join(root, 'nodes'), path.join(root, 'dist/nodes'), (n) => !n.endsWith('.ts'));
 copyDir(path.join(root, 'icons'), path.join(root, 'dist/nodes/icons'), () => true);
+// the panel's page (static files, no build step) beside the compiled lib/panel that serves it
+copyDir(path.join(root, 'lib/panel/assets'), path.join(root, 'dist/lib/panel/assets'), () => true);

@@ -1,29 +1,172 @@
 #!/usr/bin/env node
 // `npm start`: a Node-RED of the project's own (userDir ./.userdir, never ~/.node-red) with this package
-// installed into it by a symlink and the starter flow deployed on first run. Prints the editor URL.
+// installed into it by a symlink and the starter flow (examples/starter-looper.json) deployed on first
+// run. Prints the editor's and the panel's URLs once Node-RED listens.
+//
+//   PORT=1880                     the port (0 = any free one; the URLs printed say which)
+//   LOOPSTATION_USERDIR=<folder>  another userDir (tests use a temporary one)
+//   npm start -- <args>           more node-red arguments (--verbose, --safe, ...)
+//
+// Node-RED runs in a child process in its own process group, so a Ctrl-C in the terminal reaches only
+// this script, which asks Node-RED to stop once: Node-RED closes the nodes, and the engine host quits
+// with them instead of dying half-way on the same signal. A second Ctrl-C (or 20 s without an exit)
+// kills the group. When this script goes away without a word, Node-RED sees its IPC channel close and
+// stops too: nothing is left behind.
 'use strict';
-const { spawn } = require('child_process');
+const { fork } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const userDir = path.join(root, '.userdir');
-const port = Number(process.env.PORT || 1880);
-const starterFlow = path.join(root, 'examples', 'starter-looper.json');
 
-if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) {
-  console.error('loopstation: dist/ is missing: run "npm install" (it builds) or "npm run build" first');
-  process.exit(1);
+if (process.env.LOOPSTATION_START_CHILD === '1') {
+  runNodeRed();
+} else {
+  main();
 }
-fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-const link = path.join(userDir, 'node_modules', 'node-red-contrib-loopstation');
-if (!fs.existsSync(link)) fs.symlinkSync(root, link, 'dir');
-const flows = path.join(userDir, 'flows.json');
-if (!fs.existsSync(flows) && fs.existsSync(starterFlow)) fs.copyFileSync(starterFlow, flows);
 
-console.log(`loopstation: Node-RED editor at http://127.0.0.1:${port}/ (userDir ${userDir})`);
-const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => red.kill(signal));
-red.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+/** Child: Node-RED itself, stopping gracefully when the parent's channel closes. */
+function runNodeRed() {
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  const red = require.resolve('node-red/red.js');
+  process.argv = [process.argv[0], red, ...process.argv.slice(2)];
+  require(red);
+}
+
+function main() {
+  const userDir = path.resolve(process.env.LOOPSTATION_USERDIR || path.join(root, '.userdir'));
+  const port = process.env.PORT === undefined || process.env.PORT === '' ? 1880 : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`loopstation: PORT=${process.env.PORT} is not a port; accepted: 0 (any free port) to 65535`);
+    process.exit(2);
+  }
+  if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) {
+    console.error('loopstation: dist/ is missing: run "npm install" (it builds) or "npm run build" first');
+    process.exit(1);
+  }
+  try {
+    require.resolve('node-red/red.js');
+  } catch {
+    console.error('loopstation: Node-RED is not installed here: run "npm install" first (node-red is a development dependency)');
+    process.exit(1);
+  }
+
+  // the package, installed into the userDir the way the palette manager would, but linked: a rebuild shows at the next start
+  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+  const link = path.join(userDir, 'node_modules', 'node-red-contrib-loopstation');
+  let linked = false;
+  try {
+    linked = fs.realpathSync(link) === fs.realpathSync(root);
+  } catch {
+    // missing or dangling
+  }
+  if (!linked) {
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(root, link, 'dir');
+  }
+  // a userDir package.json lists what is installed there, as Node-RED's own installer keeps it
+  const userPackage = path.join(userDir, 'package.json');
+  if (!fs.existsSync(userPackage)) {
+    fs.writeFileSync(userPackage, `${JSON.stringify({ name: 'loopstation-userdir', description: 'npm start\'s Node-RED user directory', version: '0.0.1', private: true, dependencies: { 'node-red-contrib-loopstation': `file:${root}` } }, null, 2)}\n`);
+  }
+  const flows = path.join(userDir, 'flows.json');
+  const starter = path.join(root, 'examples', 'starter-looper.json');
+  if (!fs.existsSync(flows) && fs.existsSync(starter)) {
+    fs.copyFileSync(starter, flows);
+    console.log(`loopstation: first start: the starter flow is in ${flows}`);
+  }
+
+  const red = fork(__filename, ['--userDir', userDir, '--port', String(port), ...process.argv.slice(2)], {
+    env: { ...process.env, LOOPSTATION_START_CHILD: '1' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    detached: true,
+  });
+
+  let buffered = '';
+  red.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    buffered += chunk.toString('utf8');
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+
+  function onLine(line) {
+    const running = /Server now running at (\S+)/.exec(line);
+    if (running) printBanner(running[1], panelPaths(flows));
+    if (/\] no sound: /.test(line)) {
+      console.log('\nloopstation: NO SOUND CARD: the engine runs on the null device (silent, paced like a card).');
+      console.log('             The panel and the flow work; plug in a card or see README "Troubleshooting".\n');
+    }
+  }
+
+  let stoppingAt = 0;
+  let killTimer;
+  const killGroup = () => {
+    try {
+      process.kill(-red.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const stop = (signal) => {
+    if (stoppingAt) {
+      // npm passes the terminal's Ctrl-C on too: the same press arrives twice
+      if (Date.now() - stoppingAt < 1000) return;
+      console.log('\nloopstation: stopping now');
+      killGroup();
+      return;
+    }
+    stoppingAt = Date.now();
+    console.log(`\nloopstation: stopping Node-RED and the engine (${signal}; again to force)`);
+    red.kill('SIGINT');
+    killTimer = setTimeout(() => {
+      console.log('loopstation: Node-RED did not stop within 20 s: killing it');
+      killGroup();
+    }, 20000);
+    killTimer.unref();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal));
+
+  red.on('exit', (code, signal) => {
+    clearTimeout(killTimer);
+    // whatever of its group outlived it (an engine host that had no time to quit) goes with it
+    killGroup();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+/** The paths of the panels in the flow file (the starter has one: looper). */
+function panelPaths(flowsFile) {
+  try {
+    const flow = JSON.parse(fs.readFileSync(flowsFile, 'utf8'));
+    const nodes = Array.isArray(flow) ? flow : Array.isArray(flow.flows) ? flow.flows : [];
+    const disabledTabs = new Set(nodes.filter((n) => n.type === 'tab' && n.disabled).map((n) => n.id));
+    return nodes.filter((n) => n.type === 'loopstation-panel' && !n.d && !disabledTabs.has(n.z)).map((n) => n.path || 'looper');
+  } catch {
+    return [];
+  }
+}
+
+function lanAddresses() {
+  const out = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list || []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
+  }
+  return out;
+}
+
+function printBanner(editorUrl, paths) {
+  const base = editorUrl.replace(/\/?$/, '/');
+  const { port } = new URL(base);
+  const lines = ['', '-'.repeat(72), ' loopstation is running', `   editor:  ${base}`];
+  for (const p of paths) lines.push(`   panel:   ${new URL(`loopstation/${p}/`, `http://127.0.0.1:${port}/`).href}`);
+  const lan = lanAddresses();
+  if (paths.length && lan.length) lines.push(`   on a phone or tablet on this network: http://${lan[0]}:${port}/loopstation/${paths[0]}/`);
+  if (!paths.length) lines.push('   (no panel node in the flow: add one from the palette to get the page)');
+  lines.push('   Ctrl-C stops Node-RED and the audio engine', '-'.repeat(72), '');
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,249 @@
+import fs from 'fs';
+import path from 'path';
+import type { PanelHub, StreamResponse } from './panel-hub';
+import { MAX_COMMAND_BYTES } from './panel-hub';
+
+// The panel's HTTP side, on Node-RED's httpNode (so httpNodeRoot, httpNodeAuth and httpNodeCors apply
+// to it like to any http-in node). The routes are registered once, when the node set loads, and look
+// the panel up by its path in a registry the nodes join and leave: a redeploy never has to take a
+// route off Express's stack, and a page that reconnects finds whichever node serves its path now.
+//
+//   GET  <root>loopstation/<path>/          the page (<path> without the slash redirects to it)
+//   GET  <root>loopstation/<path>/events    Server-Sent Events: 'snapshot', then the engine's events
+//   GET  <root>loopstation/<path>/state     the snapshot as JSON
+//   POST <root>loopstation/<path>/command   {"command", "track", "value"} (JSON); 400 names what is wrong
+//   GET  <root>loopstation/<path>/<asset>   panel.css, panel.js, icon.svg, manifest.webmanifest
+
+export const PANEL_ROUTE = '/loopstation';
+/** One path segment; not "devices" (the engine's admin route lives at /loopstation/devices). */
+export const PANEL_PATH = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const RESERVED_PATHS: readonly string[] = ['devices'];
+export const DEFAULT_PANEL_PATH = 'looper';
+
+export interface PanelEndpoint {
+  readonly hub: PanelHub;
+  readonly snapshot: () => unknown;
+}
+
+/** Which node serves which path; a second node asking for a path in use is refused. */
+export class PanelRegistry {
+  private readonly byPath = new Map<string, { owner: string; endpoint: PanelEndpoint }>();
+
+  /** Returns the id of the node that holds the path already, or undefined when it is now `owner`'s. */
+  claim(panelPath: string, owner: string, endpoint: PanelEndpoint): string | undefined {
+    const key = panelPath.toLowerCase();
+    const held = this.byPath.get(key);
+    if (held && held.owner !== owner) return held.owner;
+    this.byPath.set(key, { owner, endpoint });
+    return undefined;
+  }
+
+  release(panelPath: string, owner: string): void {
+    const key = panelPath.toLowerCase();
+    if (this.byPath.get(key)?.owner === owner) this.byPath.delete(key);
+  }
+
+  get(panelPath: string): PanelEndpoint | undefined {
+    return this.byPath.get(panelPath.toLowerCase())?.endpoint;
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+}
+
+/** Checks a configured path; returns the problem, or undefined when it is fine. */
+export function panelPathProblem(p: unknown): string | undefined {
+  if (typeof p !== 'string' || !PANEL_PATH.test(p)) {
+    return `${JSON.stringify(typeof p === 'string' ? p.slice(0, 40) : p)} is not accepted; accepted: letters, digits, - and _ (one path segment, up to 64 characters)`;
+  }
+  if (RESERVED_PATHS.includes(p.toLowerCase())) return `"${p}" is reserved; accepted: any other name`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------- HTTP plumbing (Express 4, as Node-RED runs it)
+
+export interface HttpRequest {
+  params: Record<string, string>;
+  originalUrl?: string;
+  url?: string;
+  body?: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+export interface HttpResponse extends StreamResponse {
+  status(code: number): HttpResponse;
+  set(headers: Record<string, string>): HttpResponse;
+  json(body: unknown): void;
+  send(body: string | Buffer): void;
+  redirect(status: number, url: string): void;
+}
+
+type Handler = (req: HttpRequest, res: HttpResponse) => void;
+export interface HttpApp {
+  get(route: string, handler: Handler): unknown;
+  post(route: string, handler: Handler): unknown;
+}
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
+  '.png': 'image/png',
+};
+
+/** Reads the page's files once (a handful of small files); served from memory. */
+export function loadAssets(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const name of fs.readdirSync(dir)) {
+    const type = CONTENT_TYPES[path.extname(name)];
+    if (type) assets.set(name, { type, body: fs.readFileSync(path.join(dir, name)) });
+  }
+  if (!assets.has('index.html')) throw new Error(`the panel's page is missing: no index.html in ${dir}`);
+  return assets;
+}
+
+/** The panel's assets beside the compiled lib/panel (scripts/build.js copies lib/panel/assets there). */
+export const ASSETS_DIR = path.join(__dirname, 'assets');
+
+const noStore = { 'Cache-Control': 'no-cache' };
+
+function notFound(res: HttpResponse, panelPath: string): void {
+  res.status(404).set(noStore).json({ error: `no loopstation panel is deployed at ${PANEL_ROUTE}/${panelPath}` });
+}
+
+function parseJson(text: string): Promise<unknown> {
+  try {
+    return Promise.resolve(JSON.parse(text));
+  } catch {
+    return Promise.reject(Object.assign(new Error('body: not JSON; accepted: {"command": "<name>", "track": <n>, "value": <v>}'), { status: 400 }));
+  }
+}
+
+/** Reads a JSON body, unless a body parser in front of us already did. */
+export function readJsonBody(req: HttpRequest, limit = MAX_COMMAND_BYTES): Promise<unknown> {
+  // Express sets no req.body of its own: one that is there came from a parser that read the stream
+  if (Buffer.isBuffer(req.body)) return parseJson(req.body.toString('utf8'));
+  if (req.body !== undefined) return Promise.resolve(req.body);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit && !failed) {
+        failed = true;
+        reject(Object.assign(new Error(`body: larger than ${limit} bytes; accepted: {"command", "track", "value"}`), { status: 413 }));
+      }
+      if (!failed) chunks.push(chunk);
+    });
+    req.on('error', (err: Error) => {
+      if (!failed) reject(err);
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      parseJson(Buffer.concat(chunks).toString('utf8')).then(resolve, reject);
+    });
+  });
+}
+
+const isJson = (req: HttpRequest): boolean => {
+  const type = req.headers['content-type'];
+  return typeof type === 'string' && /^application\/json\b/i.test(type.trim());
+};
+
+/**
+ * Whether a command comes from a page of another site. Node-RED answers every origin's CORS preflight
+ * (its admin app allows "*"), so without this any web page open in a browser on the network could play
+ * the looper. A browser always sends Origin on a cross-site POST; curl and flows send none and pass.
+ */
+export function isCrossSite(req: HttpRequest): boolean {
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string' || origin === '') return false;
+  if (origin === 'null') return true; // a sandboxed frame or a file:// page
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return true;
+  }
+  return host !== req.headers.host;
+}
+
+export interface RouteOptions {
+  /** httpNodeCors is set: the user opened the HTTP nodes to other origins on purpose */
+  allowCrossSite?: boolean;
+}
+
+export function registerPanelRoutes(app: HttpApp, registry: PanelRegistry, assets: Map<string, Asset>, options: RouteOptions = {}): void {
+  const sendAsset = (res: HttpResponse, name: string) => {
+    const asset = assets.get(name)!;
+    res.status(200).set({ 'Content-Type': asset.type, ...noStore, 'X-Content-Type-Options': 'nosniff' }).send(asset.body);
+  };
+
+  app.get(`${PANEL_ROUTE}/:panel/events`, (req, res) => {
+    const endpoint = registry.get(req.params.panel);
+    if (!endpoint) return notFound(res, req.params.panel);
+    endpoint.hub.open(res);
+  });
+
+  app.get(`${PANEL_ROUTE}/:panel/state`, (req, res) => {
+    const endpoint = registry.get(req.params.panel);
+    if (!endpoint) return notFound(res, req.params.panel);
+    res.status(200).set(noStore).json(endpoint.snapshot());
+  });
+
+  app.post(`${PANEL_ROUTE}/:panel/command`, (req, res) => {
+    const endpoint = registry.get(req.params.panel);
+    if (!endpoint) return notFound(res, req.params.panel);
+    if (!options.allowCrossSite && isCrossSite(req)) {
+      res.status(403).json({ error: 'Origin: commands from pages of another site are refused (set httpNodeCors in settings.js to allow them)' });
+      return;
+    }
+    // JSON only: a cross-site form cannot send it without the browser asking first (CORS preflight)
+    if (!isJson(req)) {
+      res.status(415).json({ error: 'Content-Type: accepted: application/json' });
+      return;
+    }
+    readJsonBody(req).then(
+      (body) => {
+        const result = endpoint.hub.command(body);
+        res.status(result.status).json(result.body);
+      },
+      (err: Error & { status?: number }) => res.status(err.status ?? 400).json({ error: err.message }),
+    );
+  });
+
+  app.get(`${PANEL_ROUTE}/:panel/:asset`, (req, res) => {
+    if (!registry.get(req.params.panel)) return notFound(res, req.params.panel);
+    if (req.params.asset === 'index.html' || !assets.has(req.params.asset)) {
+      res.status(404).set(noStore).json({ error: `no such file: ${req.params.asset.slice(0, 64)}` });
+      return;
+    }
+    sendAsset(res, req.params.asset);
+  });
+
+  app.get(`${PANEL_ROUTE}/:panel`, (req, res) => {
+    if (!registry.get(req.params.panel)) return notFound(res, req.params.panel);
+    // the page's links are relative ("events", "panel.js"): it must be served from <path>/
+    const url = req.originalUrl ?? req.url ?? '';
+    const pathname = url.split('?')[0];
+    if (!pathname.endsWith('/')) {
+      const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+      res.redirect(302, `${encodeURIComponent(req.params.panel)}/${query}`);
+      return;
+    }
+    sendAsset(res, 'index.html');
+  });
+}

@@ -1,0 +1,150 @@
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+// End-to-end helpers: the looper as `npm start` runs it (scripts/start.js, on a temporary userDir and a
+// free port), the processes it leaves (or must not leave), and the gate for the browser tests.
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const CHROMIUM = process.env.LOOPSTATION_CHROMIUM || '/usr/bin/chromium';
+/** The flags this machine needs (no GPU, no sandbox as root, no network of Chromium's own). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Skips the calling test when there is no Chromium, unless LOOPSTATION_REQUIRE_BROWSER=1 makes that a failure. */
+export function requireBrowser(ctx: Mocha.Context): void {
+  if (fs.existsSync(CHROMIUM)) return;
+  const why = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (process.env.LOOPSTATION_REQUIRE_BROWSER === '1') throw new Error(`${why}; LOOPSTATION_REQUIRE_BROWSER=1 needs it`);
+  ctx.skip();
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `loopstation-${prefix}-`));
+}
+
+/** The starter flow with its engine on the null backend (the tests must not depend on a sound card). */
+export function starterFlowOnNull(overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'starter-looper.json'), 'utf8')) as Record<string, unknown>[];
+  return flow.map((n) => (n.type === 'loopstation-engine' ? { ...n, backend: 'null', ...overrides } : n));
+}
+
+export interface Looper {
+  child: ChildProcess;
+  editorUrl: string;
+  panelUrl: string;
+  output(): string;
+  /** Ctrl-C: SIGINT to start.js; resolves with its exit code */
+  interrupt(timeoutMs?: number): Promise<number | null>;
+}
+
+/** Starts scripts/start.js with PORT=0 on `userDir`; resolves once it printed the panel URL. */
+export function startLooper(userDir: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 60000): Promise<Looper> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', LOOPSTATION_USERDIR: userDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const interrupt = async (ms = 30000): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`start.js did not exit within ${ms} ms of SIGINT; output:\n${out.slice(-3000)}`)), ms);
+    });
+    try {
+      return await Promise.race([exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no panel URL within ${timeoutMs} ms; output:\n${out.slice(-3000)}`));
+    }, timeoutMs);
+    const check = () => {
+      const editor = /editor:\s+(http\S+)/.exec(out);
+      const panel = /panel:\s+(http\S+)/.exec(out);
+      if (!editor || !panel) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve({ child, editorUrl: editor[1], panelUrl: panel[1], output: () => out, interrupt });
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`start.js exited (${code}) before it printed the URLs; output:\n${out.slice(-3000)}`));
+    });
+  });
+}
+
+/** Every process below `pid` (children, grandchildren...), read from /proc. */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // the command name is in parentheses and may hold spaces: the fields after it are fixed
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(entry), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until fn returns a truthy value, or rejects naming `what`. */
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await wait(everyMs);
+  }
+}
