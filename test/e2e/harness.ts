@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
+import net from 'net';
 import os from 'os';
 import path from 'path';
 
@@ -139,12 +140,25 @@ export function commandLine(pid: number): string {
 export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until fn returns a truthy value, or rejects naming `what`. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10000, everyMs = 100): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+export async function until<T>(what: string, fn: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 10000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as T;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await wait(everyMs);
   }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
