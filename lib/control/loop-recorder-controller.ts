@@ -11,7 +11,10 @@ import { EngineStatus, StatusColor, StatusShape } from './status';
 
 // One track of the looper: commands and button levels in, its state out on every change.
 
-export const RECORDER_COMMANDS = ['record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute'] as const;
+export const RECORDER_COMMANDS = [
+  'record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute',
+  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
+] as const;
 export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 
 /** What each button gesture does (DESIGN.md §5). */
@@ -56,6 +59,9 @@ const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> 
   playing: { fill: StatusColor.Green, shape: StatusShape.Dot },
   overdubbing: { fill: StatusColor.Yellow, shape: StatusShape.Dot },
   stopped: { fill: StatusColor.Grey, shape: StatusShape.Dot },
+  multiplying: { fill: StatusColor.Yellow, shape: StatusShape.Ring },
+  replacing: { fill: StatusColor.Red, shape: StatusShape.Ring },
+  oneshot: { fill: StatusColor.Green, shape: StatusShape.Ring },
 };
 
 type StateEvent = Extract<HostEvent, { type: 'state' }>;

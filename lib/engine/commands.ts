@@ -1,4 +1,6 @@
-import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, TRACK_COMMAND_COUNT } from './types';
+import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, isTrackCommand } from './types';
+
+export { isTrackCommand };
 
 // One place that turns untrusted values (msgs, render scripts, IPC, the terminal) into engine commands
 // and says exactly what was wrong and what is accepted. The engine itself trusts its input.
@@ -26,10 +28,6 @@ const describe = (v: unknown): string => {
   if (typeof v === 'object') return 'an object';
   return String(v);
 };
-
-export function isTrackCommand(cmd: Cmd): boolean {
-  return cmd < TRACK_COMMAND_COUNT;
-}
 
 export function commandCode(name: unknown, field = 'command'): Cmd {
   const i = typeof name === 'string' ? (COMMANDS as readonly string[]).indexOf(name) : -1;

@@ -1,10 +1,11 @@
 import { Arena } from './arena';
 import { synthClick } from './click';
 import { EventRing } from './events';
-import { Track, Voice, WriteMode, WriteOp, WriteProgress, MAX_LAYERS, MAX_PENDING } from './track';
+import { Track, Voice, WriteMode, WriteOp, WriteProgress, MAX_LAYERS, MAX_PENDING, RETRIGGER, STATE_MASK } from './track';
+import { doubleSpeedLoop, halfSpeedLoop, reverseLoop, tileLoop } from './transform-kernels';
 import { Transport } from './transport';
 import {
-  Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, TRACK_COMMAND_COUNT,
+  Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, isTrackCommand,
 } from './types';
 import { bindKernels, DspBackend, Kernels } from '../dsp';
 
@@ -289,7 +290,9 @@ export class Engine {
       out.startPos = 0;
       out.framesWritten = 0;
     } else {
-      const record = t.writeMode === WriteMode.Record;
+      // a multiply pass fills its own region from position 0, like a recording
+      const record = t.writeMode === WriteMode.Record || t.writeMode === WriteMode.Multiply;
+      out.mode = record ? WriteMode.Record : t.writeMode;
       out.loop = t.wLoop;
       out.len = record ? 0 : t.wLen;
       out.startPos = record ? 0 : mod(t.wBegin - this.inputLatencyFrames - t.wAnchor, t.wLen);
@@ -386,7 +389,7 @@ export class Engine {
       this.qTrack.copyWithin(0, 1, this.qCount);
       this.qValue.copyWithin(0, 1, this.qCount);
       this.qCount--;
-      if (cmd < TRACK_COMMAND_COUNT) {
+      if (isTrackCommand(cmd)) {
         if (track >= 1 && track <= this.tracks.length) this.trackCommand(this.tracks[track - 1], cmd, t, value);
       } else this.globalCommand(cmd, t, value);
     }
@@ -404,15 +407,22 @@ export class Engine {
     for (let i = 0; i < this.tracks.length; i++) {
       const tr = this.tracks[i];
       while (tr.pendCount > 0 && tr.pendFrame[0] <= t) {
-        const target = tr.pendTarget[0] as State;
+        const target = tr.pendTarget[0];
         tr.shiftPending();
-        this.perform(tr, target, t);
+        this.perform(tr, (target & STATE_MASK) as State, t, (target & RETRIGGER) !== 0);
       }
       if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames <= t) {
         this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
         this.cancelPending(tr);
         this.perform(tr, State.Playing, t);
       }
+      if (tr.state === State.Multiplying && this.multiplyLimit(tr) <= t) {
+        // the region is full: the loop ends at the last whole unit that fits
+        this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Multiply);
+        this.cancelPending(tr);
+        this.perform(tr, State.Playing, t);
+      }
+      if (tr.state === State.OneShot && tr.oneShotEnd <= t) this.perform(tr, State.Stopped, t);
       while (tr.opCount > 0 && tr.opFrame[0] <= t) {
         const kind = tr.opKind[0] as WriteOp;
         const a = tr.opA[0];
@@ -435,6 +445,8 @@ export class Engine {
       if (tr.pendCount > 0 && tr.pendFrame[0] < next) next = tr.pendFrame[0];
       if (tr.opCount > 0 && tr.opFrame[0] < next) next = tr.opFrame[0];
       if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames < next) next = tr.recStart + tr.recCapacityFrames;
+      if (tr.state === State.Multiplying && this.multiplyLimit(tr) < next) next = this.multiplyLimit(tr);
+      if (tr.state === State.OneShot && tr.oneShotEnd < next) next = tr.oneShotEnd;
     }
     return next;
   }
@@ -457,6 +469,8 @@ export class Engine {
         m.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
       } else if (tr.writeMode === WriteMode.Overdub) {
         this.renderOverdub(tr, a, o, n);
+      } else if (tr.writeMode === WriteMode.Multiply) {
+        this.renderMultiply(tr, a, o, n);
       }
     }
     this.renderMetronome(a, b, blockStart);
@@ -479,9 +493,11 @@ export class Engine {
   private renderOverdub(tr: Track, a: number, o: number, n: number): void {
     let pos = mod(a - this.inputLatencyFrames - tr.wAnchor, tr.wLen);
     let done = 0;
+    // replace: feedback 0, so the loop keeps (1 - w) of itself and takes w of the input
+    const feedback = tr.wReplace ? 0 : this.feedback;
     if (tr.wRampLen > 0) {
       const r = Math.min(n, tr.wRampLen - tr.wRampPos);
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, feedback, tr.wFrom, tr.wStep, tr.wRampPos);
       tr.wRampPos += r;
       done = r;
       pos = (pos + r) % tr.wLen;
@@ -495,7 +511,29 @@ export class Engine {
       }
       if (tr.writeMode === WriteMode.None) return;
     }
-    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
+    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, feedback, tr.w, 0, 0);
+  }
+
+  /**
+   * Multiply's write side: the growing layer (wLoop, position k = frames since the pass began on the
+   * play side) first gets the old loop's content at that point, then the input overdubbed onto it.
+   */
+  private renderMultiply(tr: Track, a: number, o: number, n: number): void {
+    const k = a - this.inputLatencyFrames - tr.wAnchor;
+    tileLoop(this.arena.memory, tr.wSrc, tr.wSrcLen, mod(a - this.inputLatencyFrames - tr.wSrcAnchor, tr.wSrcLen), tr.wLoop + k * 2, n);
+    let done = 0;
+    if (tr.wRampLen > 0) {
+      const r = Math.min(n, tr.wRampLen - tr.wRampPos);
+      this.dsp.overdub(tr.wLoop, tr.wLen, k, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
+      tr.wRampPos += r;
+      done = r;
+      if (tr.wRampPos < tr.wRampLen) tr.w = f(tr.wFrom + f(tr.wStep * f(tr.wRampPos)));
+      else {
+        tr.wRampLen = 0;
+        tr.w = tr.wTarget;
+      }
+    }
+    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, k + done, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
   }
 
   private renderMetronome(a: number, b: number, blockStart: number): void {
@@ -612,8 +650,14 @@ export class Engine {
       case Cmd.Redo:
         this.redo(tr, t);
         return;
+      case Cmd.Reverse:
+      case Cmd.Half:
+      case Cmd.Double:
+        this.transform(tr, cmd, t);
+        return;
     }
-    // record, overdub, play, stop, toggle: decide the target from the state the track will be in
+    // record, overdub, play, stop, toggle, multiply, replace, oneshot, retrigger: decide the target from
+    // the state the track will be in
     const expected = tr.expectedState();
     if (cmd === Cmd.Stop && tr.pendCount > 0 && tr.pendTarget[tr.pendCount - 1] === State.Recording) {
       // stop while waiting to record: cancel the wait
@@ -624,16 +668,16 @@ export class Engine {
     const resolved = resolveTarget(cmd, expected);
     if (resolved === NO_LOOP) this.events.push(EventType.Error, tr.number, t, ErrorCode.Empty, cmd);
     if (resolved < 0) return;
-    const target = resolved as State;
+    const target = (resolved & STATE_MASK) as State;
     if (tr.pendCount === MAX_PENDING) {
       this.events.push(EventType.Error, tr.number, t, ErrorCode.QueueFull, cmd);
       return;
     }
     const at = this.effectiveFrame(tr, expected, target, t);
     if (at <= t) {
-      this.perform(tr, target, t);
+      this.perform(tr, target, t, (resolved & RETRIGGER) !== 0);
     } else {
-      tr.pendTarget[tr.pendCount] = target;
+      tr.pendTarget[tr.pendCount] = resolved;
       tr.pendFrame[tr.pendCount] = at;
       tr.pendCount++;
       this.events.push(EventType.Pending, tr.number, at, target, 0);
@@ -648,6 +692,15 @@ export class Engine {
       // a recording ends at least one frame after it starts
       const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
       if (from < started + 1) from = started + 1;
+    }
+    if (expected === State.Multiplying) {
+      // a multiply ends on a whole number of units after its start (which may still be pending), whatever
+      // the quantize mode
+      const started = tr.state === State.Multiplying;
+      const start = started ? tr.recStart : tr.pendFrame[tr.pendCount - 1];
+      const unit = started ? tr.mulUnit : this.multiplyUnit(tr);
+      const end = start + Math.max(1, Math.ceil((from - start) / unit)) * unit;
+      return started ? Math.min(end, this.multiplyLimit(tr)) : end;
     }
     if (target === State.Recording && this.countInBars > 0 && !this.anyLoopOrRecording()) {
       const bar = this.transport.barBeatAtOrAfter(from) + this.countInBars * this.transport.beatsPerBar;
@@ -679,25 +732,35 @@ export class Engine {
     }
   }
 
-  /** Moves a track to `target` at frame t, from whatever state it is in now. */
-  private perform(tr: Track, target: State, t: number): void {
+  /** Moves a track to `target` at frame t, from whatever state it is in now; `restart`: from position 0. */
+  private perform(tr: Track, target: State, t: number, restart = false): void {
     const from = tr.state;
-    if (from === target) return;
+    if (from === target && !restart) return;
     if (from === State.Recording) {
       if (!this.endRecording(tr, t, target === State.Stopped ? State.Stopped : State.Playing)) return;
-      if (target === State.Overdubbing) this.startOverdub(tr, t);
+      if (target === State.Overdubbing || target === State.Replacing) this.startOverdub(tr, t, target);
+      else if (target === State.Multiplying) this.startMultiply(tr, t);
       return;
     }
-    if (from === State.Overdubbing) this.endOverdub(tr, t);
+    if (from === State.Multiplying) this.finishMultiply(tr, t);
+    else if (from === State.Overdubbing || from === State.Replacing) this.endOverdub(tr, t);
+    tr.oneShotEnd = -1;
+    if (restart || target === State.OneShot) this.restartLoop(tr, t);
     switch (target) {
       case State.Recording:
         this.startRecording(tr, t);
         return;
       case State.Overdubbing:
-        this.startOverdub(tr, t);
+      case State.Replacing:
+        this.startOverdub(tr, t, target);
         return;
+      case State.Multiplying:
+        this.startMultiply(tr, t);
+        return;
+      case State.OneShot:
       case State.Playing:
       case State.Stopped:
+        if (target === State.OneShot) tr.oneShotEnd = t + this.loopFrames(tr);
         tr.state = target;
         this.updateGains(tr, this.crossfadeFrames);
         this.events.push(EventType.State, tr.number, t, target, this.loopFrames(tr));
@@ -748,12 +811,132 @@ export class Engine {
     return true;
   }
 
-  private startOverdub(tr: Track, t: number): void {
-    tr.state = State.Overdubbing;
+  /** An overdub pass, or a replace pass (the loop is silent while the input replaces it). */
+  private startOverdub(tr: Track, t: number, state: State.Overdubbing | State.Replacing = State.Overdubbing): void {
+    tr.state = state;
     this.updateGains(tr, this.crossfadeFrames);
     // the pass's layer is made on the write side, once every earlier write has landed
-    tr.pushOp(t + this.inputLatencyFrames, WriteOp.StartOverdub, 0, 0, 0);
-    this.events.push(EventType.State, tr.number, t, State.Overdubbing, this.loopFrames(tr));
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.StartOverdub, state === State.Replacing ? 1 : 0, 0, 0);
+    this.events.push(EventType.State, tr.number, t, state, this.loopFrames(tr));
+  }
+
+  /**
+   * Multiply: from t the loop's content is repeated into a new, growing layer with the input overdubbed
+   * onto it; the play side goes on playing the old loop. It ends on a whole number of units (the
+   * master's length when this loop divides it, else this loop's own), and the longer loop plays on from
+   * its position 0 there, which is where the old loop would have been anyway.
+   */
+  private startMultiply(tr: Track, t: number): void {
+    const unit = this.multiplyUnit(tr);
+    let capacity = Math.floor(this.arena.largestFree() / 4);
+    while (capacity < unit && this.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
+    const at = capacity >= unit ? this.arena.allocInLargest(capacity * 2) : -1;
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Multiply);
+      if (tr.state !== State.Playing) this.perform(tr, State.Playing, t);
+      return;
+    }
+    tr.recLoop = at;
+    tr.recCapacityFrames = capacity;
+    tr.recStart = t;
+    tr.mulUnit = unit;
+    tr.state = State.Multiplying;
+    this.updateGains(tr, this.crossfadeFrames);
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.StartMultiply, at, capacity, t);
+    this.events.push(EventType.State, tr.number, t, State.Multiplying, this.loopFrames(tr));
+  }
+
+  private multiplyUnit(tr: Track): number {
+    const len = this.loopFrames(tr);
+    if (this.masterTrack === 0 || this.masterTrack === tr.number) return len;
+    const mt = this.tracks[this.masterTrack - 1];
+    const master = mt.layerLen[mt.layerIndex];
+    return master % len === 0 ? master : len;
+  }
+
+  /** Where the region runs out: the last whole unit that fits. */
+  private multiplyLimit(tr: Track): number {
+    return tr.recStart + Math.floor(tr.recCapacityFrames / tr.mulUnit) * tr.mulUnit;
+  }
+
+  /** Ends a multiply at t: the grown layer becomes the loop (an undo step), playing on from position 0. */
+  private finishMultiply(tr: Track, t: number): void {
+    const len = t - tr.recStart;
+    this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
+    this.truncateRedo(tr);
+    this.pushLayer(tr, tr.recLoop, len, tr.recStart);
+    tr.pushOp(t + this.inputLatencyFrames, WriteOp.EndMultiply, tr.recLoop, len, tr.recStart);
+    // the old loop at t and the new one at its position 0 hold the same content: no fade
+    tr.main.loop = tr.recLoop;
+    tr.main.len = len;
+    tr.main.anchor = tr.recStart;
+    tr.recLoop = -1;
+    tr.state = State.Playing;
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  /** Retrigger and one-shot: the loop plays from position 0 at t (crossfaded from where it was). */
+  private restartLoop(tr: Track, t: number): void {
+    if (!tr.hasLoop) return;
+    this.fadeToGhost(tr);
+    // every take restarts here, so undo and redo stay in phase with what plays
+    for (let i = 0; i < tr.layerCount; i++) tr.layerAnchor[i] = t;
+    this.setVoice(tr.main, tr.layerLoop[tr.layerIndex], tr.layerLen[tr.layerIndex], t);
+    tr.main.gl = 0;
+    tr.main.gr = 0;
+  }
+
+  /**
+   * Reverse, half speed, double speed, at once (not quantized): a new layer (an undo step) made from the
+   * current one, playing on from the matching position with a crossfade: reversed, the sample just
+   * heard plays again and the loop runs backwards from there; at half speed position p becomes 2p, at
+   * double speed p/2. Refused while a pass writes to the track.
+   */
+  private transform(tr: Track, cmd: Cmd, t: number): void {
+    if (!tr.hasLoop) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.Empty, cmd);
+      return;
+    }
+    const s = tr.state;
+    if (s === State.Recording || s === State.Overdubbing || s === State.Multiplying || s === State.Replacing || tr.writeMode !== WriteMode.None) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.Busy, cmd);
+      return;
+    }
+    const len = tr.layerLen[tr.layerIndex];
+    const newLen = cmd === Cmd.Half ? len * 2 : cmd === Cmd.Double ? len >> 1 : len;
+    if (newLen < 1) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.TooShort, cmd);
+      return;
+    }
+    const at = this.allocLayer(newLen * 2);
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, cmd);
+      return;
+    }
+    // allocLayer may have reclaimed old layers: read the current one now
+    const src = tr.layerLoop[tr.layerIndex];
+    const p = mod(t - tr.layerAnchor[tr.layerIndex], len);
+    const m = this.arena.memory;
+    let q: number;
+    if (cmd === Cmd.Reverse) {
+      reverseLoop(m, src, len, at);
+      q = (len - p) % len;
+    } else if (cmd === Cmd.Half) {
+      halfSpeedLoop(m, src, len, at);
+      q = 2 * p;
+    } else {
+      doubleSpeedLoop(m, src, len, at);
+      q = Math.min(newLen - 1, p >> 1);
+    }
+    this.truncateRedo(tr);
+    this.pushLayer(tr, at, newLen, t - q);
+    this.fadeToGhost(tr);
+    this.setVoice(tr.main, at, newLen, t - q);
+    tr.main.gl = 0;
+    tr.main.gr = 0;
+    this.updateGains(tr, this.crossfadeFrames);
+    this.events.push(EventType.State, tr.number, t, tr.state, newLen);
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
   }
 
   private endOverdub(tr: Track, t: number): void {
@@ -780,6 +963,7 @@ export class Engine {
         return;
       }
       case WriteOp.StartOverdub: {
+        tr.wReplace = a === 1;
         const i = tr.layerIndex;
         const len = tr.layerLen[i];
         const at = this.allocLayer(len * 2);
@@ -806,6 +990,28 @@ export class Engine {
       }
       case WriteOp.EndOverdub:
         if (tr.writeMode === WriteMode.Overdub) this.rampWrite(tr, 0);
+        return;
+      case WriteOp.StartMultiply:
+        tr.writeMode = WriteMode.Multiply;
+        tr.wReplace = false;
+        tr.wLoop = a;
+        tr.wLen = b;
+        tr.wAnchor = c;
+        tr.wSrc = tr.layerLoop[tr.layerIndex];
+        tr.wSrcLen = tr.layerLen[tr.layerIndex];
+        tr.wSrcAnchor = tr.layerAnchor[tr.layerIndex];
+        tr.wBegin = t;
+        this.rampWrite(tr, 1);
+        return;
+      case WriteOp.EndMultiply:
+        // the grown layer is complete; the input fades out over its start like an overdub's end, so the
+        // seam where it wraps is crossfaded (a new pass for a session writer)
+        tr.writeMode = WriteMode.Overdub;
+        tr.wLoop = a;
+        tr.wLen = b;
+        tr.wAnchor = c;
+        tr.wBegin = t;
+        this.rampWrite(tr, 0);
         return;
     }
   }
@@ -843,6 +1049,16 @@ export class Engine {
 
   private undo(tr: Track, t: number): void {
     this.cancelPending(tr);
+    if (tr.state === State.Multiplying) {
+      // not doing the multiply: the old loop never stopped playing
+      this.cancelWrites(tr);
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+      tr.state = State.Playing;
+      this.updateGains(tr, this.crossfadeFrames);
+      this.events.push(EventType.State, tr.number, t, State.Playing, this.loopFrames(tr));
+      return;
+    }
     if (tr.state === State.Recording) {
       this.cancelWrites(tr);
       this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
@@ -853,7 +1069,10 @@ export class Engine {
     const passOpen = tr.writeMode === WriteMode.Overdub;
     const passWaiting = tr.hasOp(WriteOp.StartOverdub);
     this.cancelWrites(tr);
-    if (tr.state === State.Overdubbing) tr.state = State.Playing;
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing) {
+      tr.state = State.Playing;
+      this.updateGains(tr, this.crossfadeFrames);
+    }
     if (passWaiting && !passOpen) {
       // the pass had not begun writing: undoing it is just not doing it
       this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
@@ -868,12 +1087,12 @@ export class Engine {
 
   private redo(tr: Track, t: number): void {
     this.cancelPending(tr);
-    if (tr.state === State.Recording || tr.layerIndex + 1 >= tr.layerCount) {
+    if (tr.state === State.Recording || tr.state === State.Multiplying || tr.layerIndex + 1 >= tr.layerCount) {
       this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToRedo, Cmd.Redo);
       return;
     }
     this.cancelWrites(tr);
-    if (tr.state === State.Overdubbing) tr.state = State.Playing;
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing) tr.state = State.Playing;
     this.selectLayer(tr, tr.layerIndex + 1, t);
   }
 
@@ -914,7 +1133,8 @@ export class Engine {
   private clear(tr: Track, t: number): void {
     this.cancelPending(tr);
     this.cancelWrites(tr);
-    if (tr.state === State.Recording) {
+    tr.oneShotEnd = -1;
+    if (tr.state === State.Recording || tr.state === State.Multiplying) {
       this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
       tr.recLoop = -1;
     }
@@ -991,8 +1211,9 @@ export class Engine {
   private updateGains(tr: Track, fadeFrames: number): void {
     let anySolo = false;
     for (let i = 0; i < this.tracks.length; i++) anySolo = anySolo || this.tracks[i].soloed;
+    const s = tr.state;
     const audible =
-      (tr.state === State.Playing || tr.state === State.Overdubbing) && !tr.muted && (!anySolo || tr.soloed);
+      (s === State.Playing || s === State.Overdubbing || s === State.Multiplying || s === State.OneShot) && !tr.muted && (!anySolo || tr.soloed);
     const g = audible ? tr.volume : 0;
     tr.main.setTarget(f(g * panLeft(tr.pan)), f(g * panRight(tr.pan)), fadeFrames);
   }
@@ -1058,7 +1279,8 @@ export class Engine {
     }
     for (let i = 0; i < this.tracks.length; i++) {
       const tr = this.tracks[i];
-      if (tr.layerIndex > 0) {
+      // a multiply's write side may still read the layer below the current one
+      if (tr.layerIndex > 0 && tr.writeMode !== WriteMode.Multiply) {
         this.freeLayerRegion(tr, 0);
         tr.layerLoop.copyWithin(0, 1, tr.layerCount);
         tr.layerLen.copyWithin(0, 1, tr.layerCount);
@@ -1076,14 +1298,21 @@ export class Engine {
 const NO_OP = -1;
 const NO_LOOP = -2;
 
-/** What a pedal press does, given the state the track will be in when it lands (DESIGN.md §3, README). */
-function resolveTarget(cmd: Cmd, s: State): State | typeof NO_OP | typeof NO_LOOP {
+/** A pass that writes into the loop (it ends before anything else starts). */
+const isPass = (s: State): boolean => s === State.Overdubbing || s === State.Multiplying || s === State.Replacing;
+
+/**
+ * What a pedal press does, given the state the track will be in when it lands (DESIGN.md §3, README):
+ * a target State, with the RETRIGGER bit when the loop restarts from position 0.
+ */
+function resolveTarget(cmd: Cmd, s: State): number {
   switch (cmd) {
     case Cmd.Record:
+      if (s === State.Multiplying || s === State.Replacing) return State.Playing;
       return s === State.Recording ? State.Playing : State.Recording;
     case Cmd.Overdub:
       if (s === State.Empty) return State.Recording;
-      return s === State.Overdubbing ? State.Playing : State.Overdubbing;
+      return isPass(s) ? State.Playing : State.Overdubbing;
     case Cmd.Play:
       if (s === State.Empty) return NO_LOOP;
       return s === State.Playing ? NO_OP : State.Playing;
@@ -1091,7 +1320,21 @@ function resolveTarget(cmd: Cmd, s: State): State | typeof NO_OP | typeof NO_LOO
       return s === State.Empty || s === State.Stopped ? NO_OP : State.Stopped;
     case Cmd.Toggle:
       if (s === State.Empty) return State.Recording;
-      return s === State.Playing ? State.Overdubbing : State.Playing;
+      return s === State.Playing || s === State.OneShot ? State.Overdubbing : State.Playing;
+    case Cmd.Multiply:
+      if (s === State.Empty) return NO_LOOP;
+      if (s === State.Multiplying) return State.Playing;
+      return s === State.Stopped || s === State.Replacing ? NO_OP : State.Multiplying;
+    case Cmd.Replace:
+      if (s === State.Empty) return NO_LOOP;
+      if (s === State.Replacing) return State.Playing;
+      return s === State.Playing || s === State.OneShot || s === State.Overdubbing ? State.Replacing : NO_OP;
+    case Cmd.OneShot:
+      if (s === State.Empty) return NO_LOOP;
+      return s === State.Recording || isPass(s) ? NO_OP : State.OneShot | RETRIGGER;
+    case Cmd.Retrigger:
+      if (s === State.Empty) return NO_LOOP;
+      return s === State.Recording || isPass(s) ? NO_OP : State.Playing | RETRIGGER;
     default:
       return NO_OP;
   }

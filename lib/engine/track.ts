@@ -78,9 +78,13 @@ export class Voice {
   }
 }
 
-/** Write-side modes (record and overdub run `inputLatencyFrames` behind the play side). */
-export const enum WriteMode { None = 0, Record = 1, Overdub = 2 }
-export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3 }
+/** Write-side modes (record, overdub and multiply run `inputLatencyFrames` behind the play side). */
+export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3 }
+export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5 }
+
+/** A pending action's target is a State, with this bit when it restarts the loop (retrigger). */
+export const RETRIGGER = 0x100;
+export const STATE_MASK = 0xff;
 
 /** The write side's progress in the pass in progress (Engine.writeProgress). */
 export interface WriteProgress {
@@ -116,10 +120,14 @@ export class Track {
   /** the layer playing now; -1 when empty */
   layerIndex = -1;
 
-  // The recording in progress (play side).
+  // The recording or multiply pass in progress (play side): its region, capacity and first frame.
   recLoop = -1;
   recCapacityFrames = 0;
   recStart = 0;
+  /** multiply: the loop grows by whole multiples of this (frames) */
+  mulUnit = 0;
+  /** one-shot: the frame it stops at, -1 when not playing once */
+  oneShotEnd = -1;
 
   // Mixer.
   volume = 1;
@@ -140,6 +148,12 @@ export class Track {
   wStart = 0;
   /** the frame at which the write side began the pass in progress */
   wBegin = 0;
+  /** a replace pass: the old content goes (feedback 0) where the input is written */
+  wReplace = false;
+  /** multiply: the loop whose content the growing layer repeats (region, length, anchor) */
+  wSrc = 0;
+  wSrcLen = 0;
+  wSrcAnchor = 0;
   /** input weight of the overdub write (0..1), ramped at the overdub edges */
   w = 0;
   wTarget = 0;
@@ -200,6 +214,6 @@ export class Track {
 
   /** The state once every pending action has happened. */
   expectedState(): State {
-    return this.pendCount > 0 ? (this.pendTarget[this.pendCount - 1] as State) : this.state;
+    return this.pendCount > 0 ? ((this.pendTarget[this.pendCount - 1] & STATE_MASK) as State) : this.state;
   }
 }

@@ -1,7 +1,7 @@
 // The engine's vocabulary: one table of names and codes. Codes are append-only, because sessions,
 // the IPC protocol and the event ring store them as numbers.
 
-export const TRACK_STATES = ['empty', 'recording', 'playing', 'overdubbing', 'stopped'] as const;
+export const TRACK_STATES = ['empty', 'recording', 'playing', 'overdubbing', 'stopped', 'multiplying', 'replacing', 'oneshot'] as const;
 export type TrackState = (typeof TRACK_STATES)[number];
 export const enum State {
   Empty = 0,
@@ -9,6 +9,12 @@ export const enum State {
   Playing = 2,
   Overdubbing = 3,
   Stopped = 4,
+  /** overdubbing while the loop grows by whole units (see Engine: multiply) */
+  Multiplying = 5,
+  /** the input replaces the loop where it plays; the loop itself is silent meanwhile */
+  Replacing = 6,
+  /** playing once from the start, then stopped */
+  OneShot = 7,
 }
 
 // Track commands, then global ones. The string is what msgs, scripts and the CLI say.
@@ -17,6 +23,7 @@ export const COMMANDS = [
   'volume', 'pan', 'solo', 'unsolo',
   'bpm', 'beatsPerBar', 'quantize', 'metronome', 'metronomeVolume', 'monitor', 'monitorVolume',
   'masterVolume', 'feedback',
+  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -24,9 +31,12 @@ export const enum Cmd {
   Volume, Pan, Solo, Unsolo,
   Bpm, BeatsPerBar, Quantize, Metronome, MetronomeVolume, Monitor, MonitorVolume,
   MasterVolume, Feedback,
+  Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
 }
-/** Commands that act on one track (the rest are global). */
-export const TRACK_COMMAND_COUNT = Cmd.Unsolo + 1;
+/** Commands that act on one track: the first block, and the loop transforms appended after the globals. */
+export function isTrackCommand(cmd: Cmd): boolean {
+  return cmd <= Cmd.Unsolo || cmd >= Cmd.Reverse;
+}
 
 export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
@@ -57,6 +67,10 @@ export const enum ErrorCode {
   QueueFull = 2,
   NothingToUndo = 3,
   NothingToRedo = 4,
+  /** a transform asked of a track that is recording or overdubbing (finish the pass first) */
+  Busy = 5,
+  /** double speed of a loop of one frame */
+  TooShort = 6,
 }
 export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.Empty]: 'the track is empty',
@@ -64,6 +78,8 @@ export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.QueueFull]: 'too many commands at once: the command was dropped',
   [ErrorCode.NothingToUndo]: 'nothing to undo',
   [ErrorCode.NothingToRedo]: 'nothing to redo',
+  [ErrorCode.Busy]: 'the track is recording or overdubbing: finish the pass first',
+  [ErrorCode.TooShort]: 'the loop is too short',
 };
 
 export interface MetronomeOptions {

@@ -33,6 +33,9 @@ const STATE_CODE: Record<TrackState, number> = {
   playing: SlState.Playing,
   overdubbing: SlState.Overdubbing,
   stopped: SlState.Paused,
+  multiplying: SlState.Multiplying,
+  replacing: SlState.Replacing,
+  oneshot: SlState.OneShot,
 };
 
 export interface TrackMirror {
@@ -51,6 +54,8 @@ export interface TrackMirror {
   pending: { state: TrackState; frame: number } | null;
   /** the frame of the newest state event: an older status does not overwrite what it said */
   stateFrame: number;
+  /** playback speed from the half/double transforms sent through this mirror's owner (1 for a new take) */
+  rate: number;
 }
 
 export class LooperMirror {
@@ -68,7 +73,7 @@ export class LooperMirror {
     this.bpm = bpm;
     this.beatsPerBar = beatsPerBar;
     for (let i = 0; i < trackCount; i++) {
-      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1 });
+      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1, rate: 1 });
     }
   }
 
@@ -86,6 +91,7 @@ export class LooperMirror {
         // a recording's start, its end and any new length: the loop's position is 0 here
         const restart = e.state === 'recording' ? t.state !== 'recording' : e.frames !== t.frames || t.state === 'recording';
         if (restart) t.anchor = e.frame;
+        if (e.state === 'recording' || e.state === 'empty') t.rate = 1;
         // an unchanged state is a cancelled wait (stop while waiting to record) or an undo
         if (e.state === t.state || (t.pending && t.pending.frame <= e.frame)) t.pending = null;
         t.state = e.state;
@@ -168,7 +174,7 @@ export class LooperMirror {
       if (t.state === 'empty' && t.pending.state === 'recording') return SlState.WaitStart;
       if (t.state === 'recording') return SlState.WaitStop;
     }
-    if (t.muted && t.state === 'playing') return SlState.Muted;
+    if (t.muted && (t.state === 'playing' || t.state === 'oneshot')) return SlState.Muted;
     if (t.muted && t.state === 'empty') return SlState.OffMuted;
     return STATE_CODE[t.state];
   }

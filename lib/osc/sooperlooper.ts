@@ -247,7 +247,13 @@ export class SooperLooperOsc {
       case 'overdub':
       case 'undo':
       case 'redo':
+      case 'multiply':
+      case 'replace':
+      case 'reverse':
+      case 'oneshot':
         return c(cmd);
+      case 'trigger':
+        return c('retrigger');
       case 'record_or_overdub':
         return c(m.state === 'empty' ? 'record' : 'overdub');
       case 'undo_all':
@@ -298,6 +304,14 @@ export class SooperLooperOsc {
       case 'quantize': {
         const q = QUANTIZE_OF_SL[Math.round(v)];
         if (q) this.o.command('quantize', 0, q);
+        return;
+      }
+      case 'rate': {
+        // SooperLooper's rate is continuous (0.25..4); this looper halves and doubles: 0.25, 0.5, 1, 2, 4
+        const steps = Math.log2(v / m.rate);
+        if (!Number.isInteger(Math.round(steps * 1000) / 1000) || Math.abs(steps) > 4 || m.frames === 0) return;
+        for (let i = Math.round(steps); i !== 0; i -= Math.sign(i)) this.o.command(i > 0 ? 'double' : 'half', t);
+        m.rate = v;
         return;
       }
       default:
@@ -390,6 +404,9 @@ export class SooperLooperOsc {
         return track.soloed ? 1 : 0;
       case 'wet':
         return track.volume;
+      case 'rate':
+      case 'rate_output':
+        return track.rate;
       case 'pan_1':
         return (track.pan + 1) / 2;
       case 'channel_count':

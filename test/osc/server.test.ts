@@ -149,6 +149,23 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     ]);
   });
 
+  it('maps the loop transforms: multiply, replace, reverse, oneshot, trigger, and rate as halving and doubling', async () => {
+    event({ type: 'state', track: 1, state: 'playing', frame: 0, frames: 48000, seconds: 1, bars: 0.5 });
+    for (const cmd of ['multiply', 'replace', 'reverse', 'oneshot', 'trigger']) await client.send(port, '/sl/0/hit', 's', [cmd]);
+    await client.send(port, '/sl/0/set', 'sf', ['rate', 0.5]);
+    await client.send(port, '/sl/0/set', 'sf', ['rate', 2]);
+    await client.send(port, '/sl/0/set', 'sf', ['rate', 3]);
+    await settle();
+    assert.deepEqual(link.commands(), ['multiply:1', 'replace:1', 'reverse:1', 'oneshot:1', 'retrigger:1', 'half:1', 'double:1', 'double:1']);
+    assert.equal((await get(0, 'rate'))[2], 2);
+    event({ type: 'state', track: 1, state: 'multiplying', frame: 100, frames: 48000, seconds: 1, bars: 0.5 });
+    assert.equal((await get(0, 'state'))[2], SlState.Multiplying);
+    event({ type: 'state', track: 1, state: 'replacing', frame: 200, frames: 48000, seconds: 1, bars: 0.5 });
+    assert.equal((await get(0, 'state'))[2], SlState.Replacing);
+    event({ type: 'state', track: 1, state: 'oneshot', frame: 300, frames: 48000, seconds: 1, bars: 0.5 });
+    assert.equal((await get(0, 'state'))[2], SlState.OneShot);
+  });
+
   it('drops commands it does not have, loops it does not have, and wrong signatures, without a reply', async () => {
     await client.send(port, '/sl/0/hit', 's', ['insert']);
     await client.send(port, '/sl/0/hit', 's', ['substitute']);

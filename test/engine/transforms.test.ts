@@ -1,0 +1,206 @@
+import { strict as assert } from 'assert';
+import { parseCommand } from '../../lib/engine/commands';
+import { EngineEvent } from '../../lib/engine/events';
+import { EventType, State } from '../../lib/engine/types';
+import { noise, plain, run, Step } from './harness';
+
+// The loop transforms, sample by sample: reverse, half and double speed, multiply, replace, one-shot
+// and retrigger, each at an exact frame, checked against the recorded input. Quiet options (no
+// crossfade, no monitor, no metronome, quantize off) unless a test says otherwise; blocks of 100
+// frames so commands land inside blocks.
+
+const f = Math.fround;
+const BLOCK = 100;
+const R0 = 1000;
+const L = 4800;
+const R1 = R0 + L;
+const INPUT = noise(200000, 7);
+const record: Step[] = [
+  { frame: R0, command: 'record', track: 1 },
+  { frame: R1, command: 'record', track: 1 },
+];
+
+/** The recorded loop's frame i (channel c): input[R0 + i]. */
+const old = (i: number, c: number): number => INPUT[(R0 + (((i % L) + L) % L)) * 2 + c];
+const mod = (a: number, n: number): number => ((a % n) + n) % n;
+const states = (events: EngineEvent[], track = 1) => events.filter((e) => e.type === EventType.State && e.track === track).map((e) => [e.frame, e.a, e.b]);
+
+function assertOut(out: Float32Array, from: number, to: number, want: (t: number, c: number) => number, what: string): void {
+  for (let t = from; t < to; t++) {
+    for (let c = 0; c < 2; c++) {
+      const w = want(t, c);
+      if (out[t * 2 + c] !== w) assert.fail(`${what}: frame ${t} ch ${c}: got ${out[t * 2 + c]}, want ${w}`);
+    }
+  }
+}
+
+describe('engine: loop transforms', () => {
+  it('commands parse for render scripts and msgs, with a track', () => {
+    for (const command of ['reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger']) {
+      assert.equal(parseCommand({ command, track: 2 }, 4).track, 2);
+      assert.throws(() => parseCommand({ command }, 4), /track/);
+    }
+  });
+
+  it('reverse: from its frame the loop runs backwards from the sample just heard; twice is the original', () => {
+    const T = R1 + 1234;
+    const T2 = T + 3 * L + 17;
+    const r = run(plain(), INPUT, T2 + 2 * L, [...record, { frame: T, command: 'reverse', track: 1 }, { frame: T2, command: 'reverse', track: 1 }], BLOCK);
+    const p0 = mod(T - R1, L);
+    assertOut(r.out, R1, T, (t, c) => old(t - R1, c), 'before');
+    assertOut(r.out, T, T2, (t, c) => old(mod(p0 - 1 - (t - T), L), c), 'reversed');
+    // reversed again at T2: forward from the sample just heard there
+    const p2 = mod(p0 - 1 - (T2 - 1 - T), L);
+    assertOut(r.out, T2, T2 + 2 * L, (t, c) => old(p2 + (t - T2), c), 'forward again');
+    const layers = r.events.filter((e) => e.type === EventType.Layers).map((e) => e.a);
+    assert.deepEqual(layers, [1, 2, 3]);
+  });
+
+  it('reverse, then undo: back to the forward take, in phase', () => {
+    const T = R1 + 500;
+    const U = T + 2000;
+    const r = run(plain(), INPUT, U + L, [...record, { frame: T, command: 'reverse', track: 1 }, { frame: U, command: 'undo', track: 1 }], BLOCK);
+    assertOut(r.out, U, U + L, (t, c) => old(t - R1, c), 'after undo');
+  });
+
+  it('half speed: twice as long, position p becomes 2p, odd frames interpolated', () => {
+    const T = R1 + 2 * L + 999;
+    const r = run(plain(), INPUT, T + 5 * L, [...record, { frame: T, command: 'half', track: 1 }], BLOCK);
+    const p0 = mod(T - R1, L);
+    const half = (j: number, c: number): number => {
+      const i = j >> 1;
+      return j % 2 === 0 ? old(i, c) : f(f(old(i, c) + old(i + 1, c)) * f(0.5));
+    };
+    assertOut(r.out, T, T + 5 * L, (t, c) => half(mod(2 * p0 + (t - T), 2 * L), c), 'half speed');
+    assert.deepEqual(states(r.events).pop(), [T, State.Playing, 2 * L]);
+    assert.equal(r.engine.trackInfo(1).frames, 2 * L);
+  });
+
+  it('double speed: half as long, position p becomes p/2, pairs averaged', () => {
+    const T = R1 + 777;
+    const r = run(plain(), INPUT, T + 3 * L, [...record, { frame: T, command: 'double', track: 1 }], BLOCK);
+    const p0 = mod(T - R1, L);
+    const dbl = (i: number, c: number): number => f(f(old(2 * i, c) + old(2 * i + 1, c)) * f(0.5));
+    assertOut(r.out, T, T + 3 * L, (t, c) => dbl(mod((p0 >> 1) + (t - T), L / 2), c), 'double speed');
+    assert.equal(r.engine.trackInfo(1).frames, L / 2);
+  });
+
+  it('half then double gives back the loop exactly (the even frames are the originals)', () => {
+    const T = R1 + 300;
+    const r = run(plain(), INPUT, T + 2000, [...record, { frame: T, command: 'half', track: 1 }, { frame: T + 1000, command: 'double', track: 1 }], BLOCK);
+    const data = r.engine.loopData(1) as Float32Array;
+    assert.equal(data.length, 2 * L);
+    const half = (j: number, c: number): number => (j % 2 === 0 ? old(j >> 1, c) : f(f(old(j >> 1, c) + old((j >> 1) + 1, c)) * f(0.5)));
+    for (let i = 0; i < L; i++) for (let c = 0; c < 2; c++) assert.equal(data[i * 2 + c], f(f(half(2 * i, c) + half(2 * i + 1, c)) * f(0.5)));
+  });
+
+  it('multiply: the loop plays on while the input is overdubbed over whole lengths; it ends on the next whole length', () => {
+    const M = R1 + 2 * L;
+    const stop = M + L + L / 2;
+    const r = run(plain(), INPUT, M + 7 * L, [...record, { frame: M, command: 'multiply', track: 1 }, { frame: stop, command: 'multiply', track: 1 }], BLOCK);
+    const end = M + 2 * L;
+    assert.deepEqual(states(r.events), [[R0, State.Recording, 0], [R1, State.Playing, L], [M, State.Multiplying, L], [end, State.Playing, 2 * L]]);
+    // while multiplying the old loop plays (the input is heard through the monitor, off here)
+    assertOut(r.out, M, end, (t, c) => old(t - R1, c), 'during multiply');
+    const grown = (k: number, c: number): number => f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]);
+    const data = r.engine.loopData(1) as Float32Array;
+    assert.equal(data.length, 4 * L);
+    for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
+    assertOut(r.out, end, M + 7 * L, (t, c) => grown(mod(t - M, 2 * L), c), 'the longer loop');
+  });
+
+  it('multiply a loop shorter than the master: it grows by whole master lengths', () => {
+    const S0 = R1 + L;
+    const S1 = S0 + L / 4;
+    const M = S1 + 100;
+    const steps: Step[] = [...record, { frame: S0, command: 'record', track: 2 }, { frame: S1, command: 'record', track: 2 }, { frame: M, command: 'multiply', track: 2 }, { frame: M + 10, command: 'multiply', track: 2 }];
+    const r = run(plain(), INPUT, M + 3 * L, steps, BLOCK);
+    assert.deepEqual(states(r.events, 2).pop(), [M + L, State.Playing, L]);
+  });
+
+  it('undo during a multiply: as if it never happened', () => {
+    const M = R1 + 100;
+    const r = run(plain(), INPUT, M + 3 * L, [...record, { frame: M, command: 'multiply', track: 1 }, { frame: M + L / 2, command: 'undo', track: 1 }], BLOCK);
+    assert.equal(r.engine.trackInfo(1).frames, L);
+    assert.equal(r.engine.trackInfo(1).state, State.Playing);
+    assertOut(r.out, M, M + 3 * L, (t, c) => old(t - R1, c), 'unchanged');
+  });
+
+  it('replace: the loop is silent while the input replaces it, then plays with the new part', () => {
+    const A = R1 + L + 1000;
+    const B = A + 2000;
+    const r = run(plain(), INPUT, B + 2 * L, [...record, { frame: A, command: 'replace', track: 1 }, { frame: B, command: 'replace', track: 1 }], BLOCK);
+    assert.deepEqual(states(r.events).slice(2), [[A, State.Replacing, L], [B, State.Playing, L]]);
+    assertOut(r.out, A, B, () => 0, 'silent while replacing');
+    const replaced = (p: number, c: number): number => {
+      const t = R1 + L + p; // the frame that played loop position p during the replace (A..B lies in the second pass)
+      return t >= A && t < B ? INPUT[t * 2 + c] : old(p, c);
+    };
+    assertOut(r.out, B, B + 2 * L, (t, c) => replaced(mod(t - R1, L), c), 'after replace');
+  });
+
+  it('oneshot: plays once from the start, then stops; retrigger restarts from position 0', () => {
+    const S = R1 + 1500;
+    const O = S + 2000;
+    const G = O + L + 3000;
+    const steps: Step[] = [...record, { frame: S, command: 'stop', track: 1 }, { frame: O, command: 'oneshot', track: 1 }, { frame: G, command: 'retrigger', track: 1 }];
+    const r = run(plain(), INPUT, G + 2 * L, steps, BLOCK);
+    assertOut(r.out, S, O, () => 0, 'stopped');
+    assertOut(r.out, O, O + L, (t, c) => old(t - O, c), 'one shot');
+    assertOut(r.out, O + L, G, () => 0, 'stopped after one pass');
+    assertOut(r.out, G, G + 2 * L, (t, c) => old(t - G, c), 'retriggered');
+    assert.deepEqual(states(r.events).slice(2), [[S, State.Stopped, L], [O, State.OneShot, L], [O + L, State.Stopped, L], [G, State.Playing, L]]);
+  });
+
+  it('retrigger with quantize bar waits for the bar line', () => {
+    const o = plain({ quantize: 'bar', bpm: 120 });
+    // a bar at 120 bpm, 48 kHz is 96000 frames
+    const r = run(o, INPUT, 300000, [{ frame: 10, command: 'record', track: 1 }, { frame: 96000, command: 'record', track: 1 }, { frame: 200000, command: 'retrigger', track: 1 }], 1000);
+    const pend = r.events.filter((e) => e.type === EventType.Pending);
+    // the recording is the bar [96000, 192000); the retrigger at 200000 waits for 288000
+    assert.deepEqual(pend.map((e) => e.frame), [96000, 192000, 288000]);
+    const loop = (i: number, c: number): number => INPUT[(96000 + mod(i, 96000)) * 2 + c];
+    assertOut(r.out, 288000, 300000, (t, c) => loop(t - 288000, c), 'from the bar line');
+  });
+
+  it('a transform while overdubbing is refused, and the loop goes on', () => {
+    const r = run(plain(), INPUT, R1 + 2 * L, [...record, { frame: R1 + 10, command: 'overdub', track: 1 }, { frame: R1 + 20, command: 'reverse', track: 1 }], BLOCK);
+    const err = r.events.find((e) => e.type === EventType.Error);
+    assert.ok(err && err.a === 5, JSON.stringify(err));
+  });
+
+  it('crossfaded transforms render the same bits with the JS and the WebAssembly kernels', () => {
+    const steps: Step[] = [...record, { frame: R1 + 100, command: 'reverse', track: 1 }, { frame: R1 + 900, command: 'half', track: 1 },
+      { frame: R1 + 3000, command: 'multiply', track: 1 }, { frame: R1 + 4000, command: 'multiply', track: 1 }, { frame: R1 + 30000, command: 'replace', track: 1 },
+      { frame: R1 + 31000, command: 'replace', track: 1 }, { frame: R1 + 40000, command: 'retrigger', track: 1 }, { frame: R1 + 50000, command: 'double', track: 1 }];
+    const o = plain({ crossfadeFrames: 64, monitor: true, inputLatencyFrames: 37 });
+    const saved = process.env.LOOPSTATION_DSP;
+    try {
+      process.env.LOOPSTATION_DSP = 'js';
+      const js = run(o, INPUT, R1 + 60000, steps, 128);
+      process.env.LOOPSTATION_DSP = 'wasm';
+      const wasm = run(o, INPUT, R1 + 60000, steps, 128);
+      assert.equal(wasm.engine.dspBackend, 'wasm');
+      assert.ok(Buffer.from(js.out.buffer).equals(Buffer.from(wasm.out.buffer)));
+      assert.ok(js.out.some((v) => v !== 0));
+    } finally {
+      if (saved === undefined) delete process.env.LOOPSTATION_DSP;
+      else process.env.LOOPSTATION_DSP = saved;
+    }
+  });
+});
+
+describe('engine: tempo change while loops play', () => {
+  it('loops keep their length in frames; the metronome follows from the next beat', () => {
+    const o = plain({ bpm: 120, metronome: { enabled: true, volume: 0 } });
+    const change = R1 + 3 * L + 11;
+    const r = run(o, INPUT, 300000, [...record, { frame: change, command: 'bpm', value: 90 }], BLOCK);
+    // 120 bpm: beats every 24000 frames; the change waits for the beat at or after `change`
+    const beats = r.events.filter((e) => e.type === EventType.Beat).map((e) => e.frame);
+    const at = Math.ceil(change / 24000) * 24000;
+    assert.deepEqual(beats.filter((b) => b <= at).slice(-2), [at - 24000, at]);
+    assert.deepEqual(beats.filter((b) => b > at).slice(0, 2), [at + 32000, at + 64000]);
+    assert.equal(r.engine.trackInfo(1).frames, L);
+    assertOut(r.out, R1, 300000, (t, c) => old(t - R1, c), 'the loop plays on unchanged');
+  });
+});
