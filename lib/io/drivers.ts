@@ -90,8 +90,6 @@ export function deviceSpecOf(text: string): DeviceSpec | undefined {
  * bounds it; blocks that find it full are dropped (an xrun) so the latency comes back down.
  */
 const OUTPUT_QUEUE_SLACK = 2;
-/** Writes in flight (one in naudiodon's native write, one waiting in the stream) before blocks are dropped. */
-const MAX_PENDING_WRITES = 2;
 const WATCHDOG_MS = 100;
 
 /**
@@ -143,7 +141,9 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
       void this.output.close();
       throw err;
     }
-    for (let i = 0; i < MAX_PENDING_WRITES; i++) this.pool.push(Buffer.alloc(this.output.bytesPerBuffer));
+    // a write is reported done a threadpool round trip after naudiodon queued it, which can take a few
+    // blocks on a busy machine: only a queue's worth of writes in flight means the queue is really full
+    for (let i = 0; i < this.output.options.maxQueue; i++) this.pool.push(Buffer.alloc(this.output.bytesPerBuffer));
     const fault = (what: string) => (err: Error) => this.fault(new Error(`${what} stream error: ${err.message}`));
     this.input.on('error', fault('input'));
     this.output.on('error', fault('output'));
@@ -151,7 +151,8 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
 
   async start(): Promise<void> {
     const firstData = new Promise<void>((resolve, reject) => (this.firstData = { resolve, reject }));
-    // the output first, prefilled, so it is already running when the first input block renders
+    // the output first, prefilled, then the input: measured cleaner here than starting the output at the
+    // first input block (that kept its queue full, and the round trip crept up by hundreds of frames)
     await this.output.start();
     this.input.on('data', this.onData);
     await this.input.start();
