@@ -2,7 +2,7 @@ import { Arena } from './arena';
 import { synthClick } from './click';
 import { EventRing } from './events';
 import { Track, Voice, WriteMode, WriteOp, WriteProgress, MAX_LAYERS, MAX_PENDING, RETRIGGER, STATE_MASK } from './track';
-import { doubleSpeedLoop, halfSpeedLoop, reverseLoop, tileLoop } from './transform-kernels';
+import { doubleSpeedRange, halfSpeedRange, reverseRange, tileLoop } from './transform-kernels';
 import { Transport } from './transport';
 import {
   Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, isTrackCommand,
@@ -26,6 +26,8 @@ const f = Math.fround;
 const QUEUE_CAPACITY = 256;
 const EVENT_CAPACITY = 4096;
 const NORMAL_CLICK_GAIN = 0.7;
+/** Frames of a transform's new layer filled per block (at least twice the block: see Engine.transform). */
+const FILL_FRAMES = 16384;
 
 export interface TrackInfo {
   track: number;
@@ -250,6 +252,7 @@ export class Engine {
    */
   loadLoop(track: number, data: Float32Array, anchor: number, playing = true): boolean {
     const t = this.tracks[track - 1];
+    this.completeFill(t);
     const frames = data.length / 2;
     const at = this.allocLayer(frames * 2);
     if (at < 0 || frames < 1) return false;
@@ -269,6 +272,7 @@ export class Engine {
   /** A copy of a track's current loop (interleaved stereo), or null when empty. Control side. */
   loopData(track: number): Float32Array | null {
     const t = this.tracks[track - 1];
+    this.completeFill(t);
     if (!t.hasLoop) return null;
     const at = t.layerLoop[t.layerIndex];
     return this.arena.memory.slice(at, at + t.layerLen[t.layerIndex] * 2);
@@ -352,6 +356,7 @@ export class Engine {
     // the click bus is only touched (and mixed) in blocks where a click sounds
     this.clickInBlock = false;
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
+    for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].fillCmd >= 0) this.fillSome(this.tracks[i], this.fillChunk());
 
     let t = start;
     while (t < end) {
@@ -622,6 +627,8 @@ export class Engine {
   }
 
   private trackCommand(tr: Track, cmd: Cmd, t: number, value: number): void {
+    // whatever comes next acts on the transformed loop as a whole
+    this.completeFill(tr);
     switch (cmd) {
       case Cmd.Volume:
         tr.volume = value;
@@ -734,6 +741,7 @@ export class Engine {
 
   /** Moves a track to `target` at frame t, from whatever state it is in now; `restart`: from position 0. */
   private perform(tr: Track, target: State, t: number, restart = false): void {
+    this.completeFill(tr);
     const from = tr.state;
     if (from === target && !restart) return;
     if (from === State.Recording) {
@@ -891,6 +899,11 @@ export class Engine {
    * current one, playing on from the matching position with a crossfade: reversed, the sample just
    * heard plays again and the loop runs backwards from there; at half speed position p becomes 2p, at
    * double speed p/2. Refused while a pass writes to the track.
+   *
+   * Writing a whole long loop in one block would overrun it (about 1 ms per 3 s of loop here), so the
+   * new layer is filled from where it starts playing, FILL_FRAMES now and as many every block after:
+   * always ahead of the read position, which moves one block per block. It becomes an undo layer (and
+   * a session writer sees it) once complete; any other command on the track completes it first.
    */
   private transform(tr: Track, cmd: Cmd, t: number): void {
     if (!tr.hasLoop) {
@@ -914,29 +927,52 @@ export class Engine {
       return;
     }
     // allocLayer may have reclaimed old layers: read the current one now
-    const src = tr.layerLoop[tr.layerIndex];
     const p = mod(t - tr.layerAnchor[tr.layerIndex], len);
-    const m = this.arena.memory;
-    let q: number;
-    if (cmd === Cmd.Reverse) {
-      reverseLoop(m, src, len, at);
-      q = (len - p) % len;
-    } else if (cmd === Cmd.Half) {
-      halfSpeedLoop(m, src, len, at);
-      q = 2 * p;
-    } else {
-      doubleSpeedLoop(m, src, len, at);
-      q = Math.min(newLen - 1, p >> 1);
-    }
-    this.truncateRedo(tr);
-    this.pushLayer(tr, at, newLen, t - q);
+    const q = cmd === Cmd.Reverse ? (len - p) % len : cmd === Cmd.Half ? 2 * p : Math.min(newLen - 1, p >> 1);
+    tr.fillCmd = cmd;
+    tr.fillSrc = tr.layerLoop[tr.layerIndex];
+    tr.fillSrcLen = len;
+    tr.fillDst = at;
+    tr.fillLen = newLen;
+    tr.fillAnchor = t - q;
+    tr.fillNext = q;
+    tr.fillLeft = newLen;
+    this.fillSome(tr, this.fillChunk());
     this.fadeToGhost(tr);
     this.setVoice(tr.main, at, newLen, t - q);
     tr.main.gl = 0;
     tr.main.gr = 0;
     this.updateGains(tr, this.crossfadeFrames);
     this.events.push(EventType.State, tr.number, t, tr.state, newLen);
-    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  private fillChunk(): number {
+    return Math.max(FILL_FRAMES, 2 * this.maxBlockFrames);
+  }
+
+  /** Fills up to `frames` more of a transform's layer; the complete layer becomes the current undo layer. */
+  private fillSome(tr: Track, frames: number): void {
+    const m = this.arena.memory;
+    let left = Math.min(frames, tr.fillLeft);
+    while (left > 0) {
+      const run = Math.min(left, tr.fillLen - tr.fillNext);
+      if (tr.fillCmd === Cmd.Reverse) reverseRange(m, tr.fillSrc, tr.fillSrcLen, tr.fillDst, tr.fillNext, run);
+      else if (tr.fillCmd === Cmd.Half) halfSpeedRange(m, tr.fillSrc, tr.fillSrcLen, tr.fillDst, tr.fillNext, run);
+      else doubleSpeedRange(m, tr.fillSrc, tr.fillDst, tr.fillNext, run);
+      tr.fillNext = (tr.fillNext + run) % tr.fillLen;
+      tr.fillLeft -= run;
+      left -= run;
+    }
+    if (tr.fillLeft > 0) return;
+    tr.fillCmd = -1;
+    this.truncateRedo(tr);
+    this.pushLayer(tr, tr.fillDst, tr.fillLen, tr.fillAnchor);
+    this.events.push(EventType.Layers, tr.number, this.frame, tr.layerIndex + 1, 0);
+  }
+
+  /** Finishes a transform's layer at once (control side, or before a command that needs the whole loop). */
+  private completeFill(tr: Track): void {
+    if (tr.fillCmd >= 0) this.fillSome(tr, tr.fillLeft);
   }
 
   private endOverdub(tr: Track, t: number): void {

@@ -128,6 +128,17 @@ export class Track {
   mulUnit = 0;
   /** one-shot: the frame it stops at, -1 when not playing once */
   oneShotEnd = -1;
+  // A transform's new layer being filled a chunk per block ahead of where it plays (Engine.transform):
+  // the Cmd (reverse, half, double; -1 = none), the source layer, the new region, its anchor, the next
+  // frame to fill (wrapping) and how many are left. It joins the undo layers once complete.
+  fillCmd = -1;
+  fillSrc = 0;
+  fillSrcLen = 0;
+  fillDst = 0;
+  fillLen = 0;
+  fillAnchor = 0;
+  fillNext = 0;
+  fillLeft = 0;
 
   // Mixer.
   volume = 1;

@@ -1,48 +1,60 @@
 // Loop transforms that write a new layer from the current one (reverse, half and double speed), in
-// plain JavaScript on the arena, whichever DSP backend mixes: they run once per transform, not per
-// block, so they need no WebAssembly twin and give the same bits under LOOPSTATION_DSP=js and wasm.
-// Real-time side (called from Engine.process() at the command's frame), allocation-free; the cost is
-// one pass over the loop (bench/osc-midi.ts times it). Interleaved stereo, lengths in frames, float32
-// arithmetic rounded per operation as in lib/dsp/kernels.ts.
+// plain JavaScript on the arena, whichever DSP backend mixes, so they give the same bits under
+// LOOPSTATION_DSP=js and wasm. They fill a range of the new layer: the engine fills a chunk per block
+// just ahead of where the new layer plays (see Engine.transform), so a long loop never costs one block
+// more than a chunk. Real-time side, allocation-free. Interleaved stereo; lengths and positions in
+// frames; float32 arithmetic rounded per operation as in lib/dsp/kernels.ts.
 
 const f = Math.fround;
 const HALF = f(0.5);
 
-/** dst[i] = src[len - 1 - i]: the loop backwards. */
-export function reverseLoop(m: Float32Array, src: number, len: number, dst: number): void {
-  for (let i = 0; i < len; i++) {
-    const s = src + (len - 1 - i) * 2;
-    m[dst + i * 2] = m[s];
-    m[dst + i * 2 + 1] = m[s + 1];
+/** dst[j] = src[len - 1 - j] for j in [j0, j0 + n): the loop backwards. */
+export function reverseRange(m: Float32Array, src: number, len: number, dst: number, j0: number, n: number): void {
+  let s = src + (len - 1 - j0) * 2;
+  let d = dst + j0 * 2;
+  const end = d + n * 2;
+  while (d < end) {
+    m[d] = m[s];
+    m[d + 1] = m[s + 1];
+    d += 2;
+    s -= 2;
   }
 }
 
 /**
- * Half speed, an octave down: 2 * len frames, dst[2i] = src[i] and dst[2i+1] = (src[i] + src[i+1]) / 2
- * (linear interpolation, wrapping at the loop's end so the seam stays continuous).
+ * Half speed, an octave down (a layer of 2 * len frames), for j in [j0, j0 + n): dst[2i] = src[i] and
+ * dst[2i+1] = (src[i] + src[i+1]) / 2, linear interpolation that wraps at the loop's end so the seam
+ * stays continuous.
  */
-export function halfSpeedLoop(m: Float32Array, src: number, len: number, dst: number): void {
-  for (let i = 0; i < len; i++) {
-    const a = src + i * 2;
-    const b = src + ((i + 1) % len) * 2;
-    const d = dst + i * 4;
-    m[d] = m[a];
-    m[d + 1] = m[a + 1];
-    m[d + 2] = f(f(m[a] + m[b]) * HALF);
-    m[d + 3] = f(f(m[a + 1] + m[b + 1]) * HALF);
+export function halfSpeedRange(m: Float32Array, src: number, len: number, dst: number, j0: number, n: number): void {
+  for (let j = j0; j < j0 + n; j++) {
+    const a = src + (j >> 1) * 2;
+    const d = dst + j * 2;
+    if ((j & 1) === 0) {
+      m[d] = m[a];
+      m[d + 1] = m[a + 1];
+    } else {
+      const b = (j >> 1) + 1 === len ? src : a + 2;
+      m[d] = f(f(m[a] + m[b]) * HALF);
+      m[d + 1] = f(f(m[a + 1] + m[b + 1]) * HALF);
+    }
   }
 }
 
 /**
- * Double speed, an octave up: floor(len / 2) frames, dst[i] = (src[2i] + src[2i+1]) / 2 (the mean of
- * each pair: a two-tap low-pass before dropping every other frame, so less aliasing than a plain skip).
+ * Double speed, an octave up (a layer of floor(len / 2) frames), for j in [j0, j0 + n):
+ * dst[j] = (src[2j] + src[2j+1]) / 2, the mean of each pair: a two-tap low-pass before dropping every
+ * other frame, so less aliasing than a plain skip.
  */
-export function doubleSpeedLoop(m: Float32Array, src: number, len: number, dst: number): void {
-  const n = len >> 1;
-  for (let i = 0; i < n; i++) {
-    const a = src + i * 4;
-    m[dst + i * 2] = f(f(m[a] + m[a + 2]) * HALF);
-    m[dst + i * 2 + 1] = f(f(m[a + 1] + m[a + 3]) * HALF);
+export function doubleSpeedRange(m: Float32Array, src: number, dst: number, j0: number, n: number): void {
+  let a = src + j0 * 4;
+  let d = dst + j0 * 2;
+  const end = d + n * 2;
+  while (d < end) {
+    m[d] = f(f(m[a] + m[a + 2]) * HALF);
+    m[d + 1] = f(f(m[a + 1] + m[a + 3]) * HALF);
+    a += 4;
+    d += 2;
   }
 }
 

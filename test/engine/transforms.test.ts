@@ -63,6 +63,31 @@ describe('engine: loop transforms', () => {
     assertOut(r.out, U, U + L, (t, c) => old(t - R1, c), 'after undo');
   });
 
+  it('a long loop is transformed over several blocks, always ahead of where it plays, and is an undo step once complete', () => {
+    const L2 = 100000;
+    const T = R0 + L2 + 12345;
+    const steps: Step[] = [{ frame: R0, command: 'record', track: 1 }, { frame: R0 + L2, command: 'record', track: 1 }, { frame: T, command: 'half', track: 1 }];
+    const r = run(plain(), INPUT, T + 2 * L2 + 5000, steps, 256);
+    const src = (i: number, c: number): number => INPUT[(R0 + mod(i, L2)) * 2 + c];
+    const half = (j: number, c: number): number => (j % 2 === 0 ? src(j >> 1, c) : f(f(src(j >> 1, c) + src((j >> 1) + 1, c)) * f(0.5)));
+    const p0 = mod(T - R0 - L2, L2);
+    assertOut(r.out, T, T + 2 * L2 + 5000, (t, c) => half(mod(2 * p0 + (t - T), 2 * L2), c), 'half speed while filling and after');
+    // 200000 frames at 16384 a block: the layer joins the undo steps 12 blocks after the command
+    const layers = r.events.filter((e) => e.type === EventType.Layers);
+    assert.deepEqual(layers.map((e) => e.a), [1, 2]);
+    assert.ok(layers[1].frame > T + 10 * 256 && layers[1].frame < T + 14 * 256, `complete at ${layers[1].frame - T} frames after the command`);
+  });
+
+  it('undo while a transform fills: it completes, then is undone', () => {
+    const L2 = 100000;
+    const T = R0 + L2 + 500;
+    const steps: Step[] = [{ frame: R0, command: 'record', track: 1 }, { frame: R0 + L2, command: 'record', track: 1 }, { frame: T, command: 'reverse', track: 1 }, { frame: T + 1000, command: 'undo', track: 1 }];
+    const r = run(plain(), INPUT, T + L2, steps, 256);
+    assert.equal(r.engine.trackInfo(1).layers, 2);
+    assert.equal(r.engine.trackInfo(1).layer, 0);
+    assertOut(r.out, T + 1000, T + L2, (t, c) => INPUT[(R0 + mod(t - R0 - L2, L2)) * 2 + c], 'forward again');
+  });
+
   it('half speed: twice as long, position p becomes 2p, odd frames interpolated', () => {
     const T = R1 + 2 * L + 999;
     const r = run(plain(), INPUT, T + 5 * L, [...record, { frame: T, command: 'half', track: 1 }], BLOCK);
