@@ -41,7 +41,7 @@ interface Chromium {
  * Debian's Chromium, headless, on a fresh profile folder (playwright takes our own --user-data-dir
  * only through a persistent context).
  */
-export function launchChromium(profileDir: string, viewport = { width: 1180, height: 820 }): Promise<BrowserContext> {
+export function launchChromium(profileDir: string, viewport = { width: 1180, height: 600 }): Promise<BrowserContext> {
   const { chromium } = require('playwright-core') as { chromium: Chromium };
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,

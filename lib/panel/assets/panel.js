@@ -4,9 +4,12 @@
 'use strict';
 
 (function () {
-  var STATE_LABEL = { empty: 'empty', recording: 'recording', playing: 'playing', overdubbing: 'overdubbing', stopped: 'stopped' };
+  var STATE_LABEL = {
+    empty: 'empty', recording: 'recording', playing: 'playing', overdubbing: 'overdubbing', stopped: 'stopped',
+    multiplying: 'multiplying', replacing: 'replacing', oneshot: 'one shot',
+  };
   /** what the big button (toggle) does next, like a pedal */
-  var NEXT = { empty: 'REC', recording: 'PLAY', playing: 'DUB', overdubbing: 'PLAY', stopped: 'PLAY' };
+  var NEXT = { empty: 'REC', recording: 'PLAY', playing: 'DUB', overdubbing: 'PLAY', stopped: 'PLAY', multiplying: 'PLAY', replacing: 'PLAY', oneshot: 'PLAY' };
   var RING = 2 * Math.PI * 46;
   var MAX_DOTS = 16;
 
