@@ -4,7 +4,11 @@ import { MidiClockOut } from './clock-out';
 // time through the newest beat heard (beat k's frame sounded when its event arrived: the host sends
 // beat events when they sound), and one timer at a time waits for the next message. The mapping is
 // renewed at every beat, so the sample clock and the wall clock never drift apart; what is left is the
-// timer's jitter (bench/osc-midi.ts measures it).
+// timer's jitter (bench/osc-midi.ts measures it). A Node timer fires 1-2 ms after its time, so the
+// sender aims LEAD_MS early: messages go out within about a millisecond either side of their time
+// instead of always late.
+
+const LEAD_MS = 1;
 
 export class ClockSender {
   private frame = 0;
@@ -60,10 +64,11 @@ export class ClockSender {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed || !this.known) return;
-    this.clock.render(Math.floor(this.frameNow()) + 1, (m) => this.send(m.bytes, m.frame));
+    const lead = (LEAD_MS * this.clock.sampleRate) / 1000;
+    this.clock.render(Math.floor(this.frameNow() + lead) + 1, (m) => this.send(m.bytes, m.frame));
     const next = this.clock.nextFrame();
     if (next === Infinity) return;
-    const wait = Math.max(0, ((next - this.frame) * 1000) / this.clock.sampleRate + this.at - this.now());
+    const wait = Math.max(0, ((next - this.frame) * 1000) / this.clock.sampleRate + this.at - this.now() - LEAD_MS);
     this.timer = setTimeout(() => this.pump(), wait);
   }
 }
