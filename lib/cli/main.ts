@@ -2,6 +2,7 @@ import { InputError } from '../engine/commands';
 import { buildAudioCommand } from './build-audio';
 import { devicesCommand } from './devices';
 import { live } from './live';
+import { oscCommand } from './osc';
 import { renderFile } from './render';
 import { SESSION_USAGE, sessionCommand } from './session';
 
@@ -13,6 +14,7 @@ const USAGE = `usage: loopstation <command>
   session <command>      list, save, load, delete, export, import named sessions (loopstation session --help)
   devices [--json]       list the audio devices PortAudio sees (name, host API, channels, rate)
   live [options]         play the looper in a terminal (loopstation live --help)
+  osc [options]          the looper played by SooperLooper OSC controllers (loopstation osc --help)
   build-audio            build the PortAudio binding against the system's PortAudio (Raspberry Pi arm64)
   help                   this text
 `;
@@ -43,6 +45,8 @@ export async function main(args: string[]): Promise<number> {
         return await devicesCommand(rest);
       case 'live':
         return await live(rest);
+      case 'osc':
+        return await oscCommand(rest);
       case 'build-audio':
         return await buildAudioCommand(rest);
       case undefined:
@@ -52,7 +56,7 @@ export async function main(args: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? 1 : 0;
       default:
-        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, devices, live, build-audio, help`);
+        throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, devices, live, osc, build-audio, help`);
     }
   } catch (e) {
     if (e instanceof InputError || USER_ERRORS.has((e as Error).name)) {
