@@ -1,4 +1,4 @@
-import { InputError, parseCommand } from '../engine/commands';
+import { describeValue, InputError, parseCommand } from '../engine/commands';
 import { CommandName } from '../engine/types';
 import { HostRequest } from '../io/protocol';
 
@@ -24,16 +24,6 @@ export function commandRequest(
   }
 }
 
-/** A value for an error text: short, and never the whole of a huge string or array. */
-export function describeValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v === null) return 'null';
-  if (v === undefined) return 'nothing';
-  if (Buffer.isBuffer(v)) return `a buffer of ${v.length} bytes`;
-  if (typeof v === 'object') return 'an object';
-  return String(v);
-}
 
 /** "<value> <isNot>; accepted: ...", or "missing; ..." when there was no value. */
 export function refuse(field: string, value: unknown, isNot: string, accepted: string): InputError {

@@ -21,24 +21,27 @@ export interface ParsedCommand {
   value: number;
 }
 
-const describe = (v: unknown): string => {
+/** A value for an error text: short, and never the whole of a huge string, array or buffer. */
+export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (v instanceof Uint8Array) return `a buffer of ${v.length} bytes`;
   if (typeof v === 'object') return 'an object';
   return String(v);
-};
+}
 
 export function commandCode(name: unknown, field = 'command'): Cmd {
   const i = typeof name === 'string' ? (COMMANDS as readonly string[]).indexOf(name) : -1;
-  if (i < 0) throw new InputError(field, `unknown command ${describe(name)}; accepted: ${COMMANDS.join(', ')}`);
+  if (i < 0) throw new InputError(field, `unknown command ${describeValue(name)}; accepted: ${COMMANDS.join(', ')}`);
   return i as Cmd;
 }
 
 export function numberIn(v: unknown, field: string, [lo, hi]: readonly [number, number], integer = false): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n)) {
-    throw new InputError(field, `${describe(v)} is not a number; accepted: ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
+    throw new InputError(field, `${describeValue(v)} is not a number; accepted: ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
   }
   if (n < lo || n > hi || (integer && !Number.isInteger(n))) {
     throw new InputError(field, `${n} is out of range; accepted: ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`);
@@ -49,12 +52,12 @@ export function numberIn(v: unknown, field: string, [lo, hi]: readonly [number, 
 export function booleanOf(v: unknown, field: string): boolean {
   if (v === true || v === 1 || v === 'on' || v === 'true' || v === '1') return true;
   if (v === false || v === 0 || v === 'off' || v === 'false' || v === '0') return false;
-  throw new InputError(field, `${describe(v)} is not on/off; accepted: true, false, 1, 0, "on", "off"`);
+  throw new InputError(field, `${describeValue(v)} is not on/off; accepted: true, false, 1, 0, "on", "off"`);
 }
 
 export function quantizeCode(v: unknown, field: string): number {
   const i = typeof v === 'string' ? (QUANTIZE_MODES as readonly string[]).indexOf(v) : -1;
-  if (i < 0) throw new InputError(field, `${describe(v)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
+  if (i < 0) throw new InputError(field, `${describeValue(v)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
   return i;
 }
 
@@ -65,6 +68,7 @@ export function commandValue(cmd: Cmd, v: unknown, field: string): number {
     case Cmd.MetronomeVolume:
     case Cmd.MonitorVolume:
     case Cmd.MasterVolume:
+    case Cmd.InputGain:
       return numberIn(v, field, LIMITS.volume);
     case Cmd.Pan:
       return numberIn(v, field, LIMITS.pan);

@@ -63,6 +63,7 @@ export class Engine {
   monitor: boolean;
   monitorVolume: number;
   masterVolume: number;
+  inputGain: number;
   softLimit: boolean;
   metronomeEnabled: boolean;
   metronomeVolume: number;
@@ -136,6 +137,7 @@ export class Engine {
     this.monitor = options.monitor;
     this.monitorVolume = f(options.monitorVolume);
     this.masterVolume = f(options.masterVolume);
+    this.inputGain = f(options.inputGain);
     this.softLimit = options.limiter === 'soft';
     this.metronomeEnabled = options.metronome.enabled;
     this.metronomeVolume = f(options.metronome.volume);
@@ -156,7 +158,7 @@ export class Engine {
     this.clickBus = reserve(block);
     this.history = reserve(xf);
     this.fadeTable = reserve(xf);
-    this.meters = reserve(4);
+    this.meters = reserve(6);
     this.pcmIn = reserve(this.maxBlockFrames);
     this.pcmOut = reserve(this.maxBlockFrames);
     const accent = options.metronome.accentSample ?? options.metronome.sample ?? synthClick(this.sampleRate, true);
@@ -352,6 +354,8 @@ export class Engine {
     m[this.meters + 1] = 0;
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
+    // input gain in place, before monitoring and recording (this pass meters into the scratch slots 4, 5)
+    if (this.inputGain !== 1) this.dsp.monitorIn(this.inputBus, this.inputBus, frames, this.inputGain, this.meters + 4);
     this.dsp.monitorIn(this.mixBus, this.inputBus, frames, this.monitor ? this.monitorVolume : 0, this.meters);
     // the click bus is only touched (and mixed) in blocks where a click sounds
     this.clickInBlock = false;
@@ -620,6 +624,9 @@ export class Engine {
       case Cmd.MasterVolume:
         this.masterVolume = f(value);
         break;
+      case Cmd.InputGain:
+        this.inputGain = f(value);
+        break;
       case Cmd.Feedback:
         this.feedback = f(value);
         break;
@@ -665,13 +672,18 @@ export class Engine {
     }
     // record, overdub, play, stop, toggle, multiply, replace, oneshot, retrigger: decide the target from
     // the state the track will be in
-    const expected = tr.expectedState();
-    if (cmd === Cmd.Stop && tr.pendCount > 0 && tr.pendTarget[tr.pendCount - 1] === State.Recording) {
-      // stop while waiting to record: cancel the wait
-      tr.pendCount--;
-      this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
-      return;
+    if (cmd === Cmd.Stop && tr.pendCount > 0) {
+      const waiting = tr.pendTarget[tr.pendCount - 1];
+      if (waiting === State.Recording || waiting === State.Overdubbing) {
+        // stop while waiting to record or overdub cancels the wait (a pedal's double tap leaves no empty pass)
+        tr.pendCount--;
+        if (waiting === State.Recording) {
+          this.events.push(EventType.State, tr.number, t, tr.state, this.loopFrames(tr));
+          return;
+        }
+      }
     }
+    const expected = tr.expectedState();
     const resolved = resolveTarget(cmd, expected);
     if (resolved === NO_LOOP) this.events.push(EventType.Error, tr.number, t, ErrorCode.Empty, cmd);
     if (resolved < 0) return;

@@ -27,6 +27,7 @@ export function engineOptions(raw: Raw, prefix = '', base: EngineOptions = DEFAU
   o.feedback = num('feedback', LIMITS.feedback) ?? o.feedback;
   o.monitorVolume = num('monitorVolume', LIMITS.volume) ?? o.monitorVolume;
   o.masterVolume = num('masterVolume', LIMITS.volume) ?? o.masterVolume;
+  o.inputGain = num('inputGain', LIMITS.volume) ?? o.inputGain;
   o.memoryMiB = num('memoryMiB', LIMITS.memoryMiB, true) ?? o.memoryMiB;
   if (raw.monitor !== undefined) o.monitor = booleanOf(raw.monitor, field('monitor'));
   if (raw.quantize !== undefined) {

@@ -24,6 +24,7 @@ export const COMMANDS = [
   'bpm', 'beatsPerBar', 'quantize', 'metronome', 'metronomeVolume', 'monitor', 'monitorVolume',
   'masterVolume', 'feedback',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
+  'inputGain',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -32,10 +33,11 @@ export const enum Cmd {
   Bpm, BeatsPerBar, Quantize, Metronome, MetronomeVolume, Monitor, MonitorVolume,
   MasterVolume, Feedback,
   Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
+  InputGain,
 }
 /** Commands that act on one track: the first block, and the loop transforms appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {
-  return cmd <= Cmd.Unsolo || cmd >= Cmd.Reverse;
+  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger);
 }
 
 export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;
@@ -111,6 +113,8 @@ export interface EngineOptions {
   monitor: boolean;
   monitorVolume: number;
   masterVolume: number;
+  /** linear gain on the input before it is monitored or recorded, 0..2 */
+  inputGain: number;
   /** clamp: hard clip at +-1; soft: tanh-like limiter above 0.8 (never exceeds 1) */
   limiter: 'clamp' | 'soft';
   metronome: MetronomeOptions;
@@ -135,6 +139,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   monitor: true,
   monitorVolume: 1,
   masterVolume: 1,
+  inputGain: 1,
   limiter: 'clamp',
   metronome: { enabled: true, volume: 0.5, countInBars: 0, sample: null, accentSample: null },
   metronomeInOutput: true,

@@ -437,3 +437,28 @@ describe('engine misc', () => {
     assert.ok(r.engine.trackInfo(1).frames > 50000);
   });
 });
+
+describe('input gain and pending actions', () => {
+  it('inputGain scales the input before it is monitored and recorded', () => {
+    const x = noise(4000, 8, 0.4);
+    const r = run(plain({ monitor: true, inputGain: 0.5 }), x, 4000, [
+      { frame: 0, track: 1, command: 'record' },
+      { frame: 1000, track: 1, command: 'play' },
+      { frame: 1000, command: 'monitor', value: false },
+    ]);
+    assert.equal(r.out[10], f(x[10] * 0.5));
+    const loop = r.engine.loopData(1)!;
+    for (let i = 0; i < 2000; i++) assert.equal(loop[i], f(x[i] * 0.5));
+  });
+
+  it('stop while an overdub waits for its boundary cancels it: no empty undo layer (a double tap)', () => {
+    const r = run(plain({ quantize: 'bar' }), noise(48000 * 6), 48000 * 6, [
+      { frame: 0, track: 1, command: 'record' },
+      { frame: 10, track: 1, command: 'play' }, // loop = bar 0..1
+      { frame: 100000, track: 1, command: 'overdub' },
+      { frame: 100001, track: 1, command: 'stop' },
+    ]);
+    assert.equal(r.engine.trackInfo(1).layers, 1);
+    assert.deepEqual(stateEvents(r.events, 1).map((e) => [e[0], e[1]]), [[0, State.Recording], [96000, State.Playing], [192000, State.Stopped]]);
+  });
+});
