@@ -10,16 +10,18 @@ import { optionalBoolean, optionalNumber } from './settings';
 import { EngineStatus, StatusColor, StatusShape } from './status';
 import { Controller, ControllerContext } from './wiring';
 
-// The input side: whether (and how loud) the input is monitored, and the input's levels out. The
+// The input side: the input gain (before monitoring and recording), whether (and how loud) the input
+// is monitored, and the input's levels out. The
 // device itself is the engine's (config node) setting: one host, one device.
 
 export interface MonitorChange {
   monitor?: boolean;
   volume?: number;
+  gain?: number;
 }
 
-const KEYS = ['monitor', 'volume'];
-const ACCEPTED = `true/false or "on"/"off" (monitor), a monitor volume from 0 to ${LIMITS.volume[1]}, or {monitor, volume}`;
+const KEYS = ['monitor', 'volume', 'gain'];
+const ACCEPTED = `true/false or "on"/"off" (monitor), a monitor volume from 0 to ${LIMITS.volume[1]}, or {monitor, volume, gain}`;
 
 export function parseAudioInPayload(payload: unknown): MonitorChange {
   if (typeof payload === 'boolean') return { monitor: payload };
@@ -27,12 +29,13 @@ export function parseAudioInPayload(payload: unknown): MonitorChange {
   const word = wordOf(payload);
   if (word === 'on' || word === 'off') return { monitor: word === 'on' };
   if (isPlainObject(payload)) {
-    const unknown = Object.keys(payload).find((k) => k !== 'monitor' && k !== 'volume');
+    const unknown = Object.keys(payload).find((k) => !KEYS.includes(k));
     if (unknown !== undefined) throw unknownKey('msg.payload', unknown, KEYS);
     const change: MonitorChange = {};
     if (payload.monitor !== undefined) change.monitor = booleanOf(payload.monitor, 'msg.payload.monitor');
     if (payload.volume !== undefined) change.volume = numberIn(payload.volume, 'msg.payload.volume', LIMITS.volume);
-    if (change.monitor === undefined && change.volume === undefined) throw emptyObject('msg.payload', KEYS);
+    if (payload.gain !== undefined) change.gain = numberIn(payload.gain, 'msg.payload.gain', LIMITS.volume);
+    if (change.monitor === undefined && change.volume === undefined && change.gain === undefined) throw emptyObject('msg.payload', KEYS);
     return change;
   }
   throw refuse('msg.payload', payload, 'is not an audio in setting', ACCEPTED);
@@ -42,6 +45,7 @@ export function monitorRequests(change: MonitorChange, tracks: number): CommandR
   const out: CommandRequest[] = [];
   if (change.monitor !== undefined) out.push(commandRequest('monitor', 0, change.monitor, tracks));
   if (change.volume !== undefined) out.push(commandRequest('monitorVolume', 0, change.volume, tracks));
+  if (change.gain !== undefined) out.push(commandRequest('inputGain', 0, change.gain, tracks));
   return out;
 }
 

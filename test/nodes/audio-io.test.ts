@@ -47,7 +47,7 @@ describe('nodes: audio in and audio out', function () {
   it('audio in: monitoring on/off and its volume, as booleans, words, numbers or an object', async () => {
     const { audioIn, factory } = await setUp({}, { monitor: '' });
     await engineUp();
-    for (const payload of [true, 'off', 'ON', 0.7, { monitor: false, volume: 2 }, { volume: '1' }]) audioIn.receive({ payload });
+    for (const payload of [true, 'off', 'ON', 0.7, { monitor: false, volume: 2 }, { volume: '1' }, { gain: 0.25 }]) audioIn.receive({ payload });
     await wait(20);
     assert.deepEqual(factory.commands(), [
       { command: 'monitor', track: 0, value: 1 },
@@ -57,6 +57,7 @@ describe('nodes: audio in and audio out', function () {
       { command: 'monitor', track: 0, value: 0 },
       { command: 'monitorVolume', track: 0, value: 2 },
       { command: 'monitorVolume', track: 0, value: 1 },
+      { command: 'inputGain', track: 0, value: 0.25 },
     ]);
   });
 
