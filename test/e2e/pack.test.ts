@@ -26,6 +26,19 @@ const TYPES = Object.keys(PKG['node-red'].nodes);
 /** Types of other packages that examples use on purpose (the README says what to install). */
 const THIRD_PARTY_TYPES: Record<string, string> = { 'rpi-gpio in': 'node-red-node-pi-gpio', 'rpi-gpio out': 'node-red-node-pi-gpio' };
 
+/**
+ * The npm the tests were started with (npm_execpath under `npm test`/npx), else the one beside node: not
+ * whichever is first in PATH, since node-red brings its own npm 10 into node_modules/.bin, and that one's
+ * `pack` runs the prepare script (a full rebuild of dist/ under the running tests) despite --ignore-scripts.
+ */
+function npm(args: string[], options: { cwd: string }): string {
+  const cli = process.env.npm_execpath;
+  const beside = path.join(path.dirname(process.execPath), 'npm');
+  const run = (file: string, argv: string[]) => execFileSync(file, argv, { ...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args]);
+  return run(fs.existsSync(beside) ? beside : 'npm', args);
+}
+
 interface NodeSet {
   id: string;
   module: string;
@@ -48,7 +61,7 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     this.timeout(300000);
     dir = tempDir('pack');
     // --ignore-scripts: pack what `npm test` built (prepare would rebuild dist/ under the running tests)
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' })) as {
+    const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT })) as {
       filename: string;
       files: { path: string }[];
     }[];
@@ -57,7 +70,7 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     userDir = path.join(dir, 'userdir');
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'a Node-RED user directory', version: '0.0.1', private: true }));
-    execFileSync('npm', ['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: userDir, encoding: 'utf8', stdio: 'pipe' });
+    npm(['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: userDir });
     const installed = path.join(userDir, 'node_modules', MODULE);
     fs.copyFileSync(path.join(installed, 'examples', 'starter-looper.json'), path.join(userDir, 'flows.json'));
     const port = await freePort();
