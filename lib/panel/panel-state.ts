@@ -280,8 +280,11 @@ export class PanelState {
       const seenBefore = this.disagreement[t.track - 1] === `${s.state}/${s.frames}`;
       this.disagreement[t.track - 1] = differs ? `${s.state}/${s.frames}` : '';
       const adopt = differs && (initial || seenBefore);
-      const anchor = s.position !== undefined && s.frames > 0 ? status.frame - s.position : t.anchor;
-      if (!adopt && (anchor === t.anchor || differs)) continue;
+      const reported = s.position !== undefined && s.frames > 0 ? status.frame - s.position : null;
+      // anchors a whole number of loops apart are the same phase: keep the one the panel has
+      const samePhase = reported === null || (t.anchor !== null && (((reported - t.anchor) % s.frames) + s.frames) % s.frames === 0);
+      const anchor = samePhase ? t.anchor : reported;
+      if (!adopt && (samePhase || differs)) continue;
       if (adopt) {
         this.disagreement[t.track - 1] = '';
         if (s.state !== t.state) t.since = null;

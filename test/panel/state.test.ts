@@ -150,9 +150,16 @@ describe('panel state', () => {
     assert.equal(p.snapshot().tracks[0].state, 'stopped');
   });
 
-  it('status: a host that reports the loop position gives the anchor', () => {
+  it('status: a host that reports the loop position gives the anchor; the same phase later is no news', () => {
     const p = new PanelState(SETTINGS);
     p.applyStatus(status(500000, [trackStatus(1, { state: 'playing', frames: 96000, position: 20000 })]), true);
     assert.equal(p.snapshot().tracks[0].anchor, 480000);
+    // a loop later: the anchor it implies is one loop further on, the same phase
+    assert.deepEqual(p.applyStatus(status(600000, [trackStatus(1, { state: 'playing', frames: 96000, position: 24000 })])), []);
+    assert.equal(p.snapshot().tracks[0].anchor, 480000);
+    // a moved phase (an undo to a loop recorded elsewhere) is taken
+    const moved = p.applyStatus(status(700000, [trackStatus(1, { state: 'playing', frames: 96000, position: 1000 })]));
+    assert.equal(moved.length, 1);
+    assert.equal(p.snapshot().tracks[0].anchor, 699000);
   });
 });
