@@ -2,11 +2,12 @@ import { EventEmitter } from 'events';
 import { InputError, parseCommand } from '../engine/commands';
 import { Engine } from '../engine/engine';
 import { engineOptions } from '../engine/options';
-import { EngineOptions, TRACK_STATES } from '../engine/types';
-import { DeviceList, EngineClient, HostQuery, HostStatus, ReadyEvent } from './client';
+import { EngineOptions } from '../engine/types';
+import { DeviceList, EngineClient, HostQuery, ReadyEvent } from './client';
 import { NullBackend } from './null-backend';
 import { HostConfig, HostEvent, HostRequest } from './protocol';
-import { LEVELS_INTERVAL_MS, LevelMeter, barsOf, translateEvent } from './translate';
+import { hostStatus } from './status';
+import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
 
 // The null backend as an EngineClient: the real Engine in this process, paced in real time by
 // NullBackend (block n due at start + n * blockMs, so timers never drift), with silent input and no
@@ -111,7 +112,7 @@ export class InProcessClient extends EventEmitter implements EngineClient {
         return Promise.reject(new Error('calibration needs an audio device with a loopback: the in-process engine has no input to measure'));
       case 'status':
         return this.engine && this.phase === 'running'
-          ? Promise.resolve(this.status(this.engine))
+          ? Promise.resolve(hostStatus(this.engine, this.backend?.xruns ?? 0))
           : Promise.reject(new Error('the engine host is not running'));
     }
   }
@@ -157,31 +158,6 @@ export class InProcessClient extends EventEmitter implements EngineClient {
       this.emitEvent(this.meter.take());
     }
   };
-
-  private status(engine: Engine): HostStatus {
-    return {
-      frame: engine.frame,
-      bpm: engine.transport.bpm,
-      beatsPerBar: engine.transport.beatsPerBar,
-      metronome: engine.metronomeEnabled,
-      xruns: this.backend?.xruns ?? 0,
-      tracks: engine.tracks.map((_, i) => {
-        const t = engine.trackInfo(i + 1);
-        return {
-          track: t.track,
-          state: TRACK_STATES[t.state],
-          frames: t.frames,
-          seconds: t.frames / engine.sampleRate,
-          bars: barsOf(engine, t.frames),
-          layers: t.layers,
-          volume: t.volume,
-          pan: t.pan,
-          muted: t.muted,
-          soloed: t.soloed,
-        };
-      }),
-    };
-  }
 
   private notice(): string | undefined {
     const notes: string[] = [];

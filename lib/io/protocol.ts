@@ -55,6 +55,8 @@ export interface TrackStatus {
   pan: number;
   muted: boolean;
   soloed: boolean;
+  /** the loop's position (frames) at the status's `frame`, 0 when empty: where remote controllers draw it */
+  position?: number;
 }
 
 export type HostEvent =

@@ -24,6 +24,7 @@ export function hostStatus(engine: Engine, xruns: number): HostStatus {
         pan: t.pan,
         muted: t.muted,
         soloed: t.soloed,
+        position: t.position,
       };
     }),
   };

@@ -6,10 +6,9 @@ import type { HostEvent, TrackStatus } from '../io/protocol';
 // a mirror of the looper that the host's events keep current, refreshed by 'status' replies. Control
 // side, no I/O: the caller feeds events and statuses in and passes the time (ms, monotonic).
 //
-// Positions: the host reports where a loop starts only through its events (a loop's position is 0 at
-// the frame its recording ended, or a transform re-anchored it). A loop that existed before this mirror
-// began (restored, loaded) is taken as anchored at frame 0, which is where imports and restores anchor
-// it; after an undo across a re-recording the anchor of the older take is not known either.
+// Positions: a 'status' gives each loop's position, so the anchor (the frame where the position was 0)
+// is exact after every refresh; between refreshes the events move it (a loop's position is 0 at the
+// frame its recording ended). A get or an auto-update refreshes a mirror older than 250 ms.
 
 /** SooperLooper's loop state codes (its OSC document and src/looper.cpp). */
 export const SlState = {
@@ -144,6 +143,8 @@ export class LooperMirror {
     if (t.stateFrame <= frame) {
       t.state = ts.state;
       t.frames = ts.frames;
+      // the host's own position is exact (after undo, transforms, restores): the anchor follows from it
+      if (ts.position !== undefined && ts.frames > 0 && ts.state !== 'recording') t.anchor = frame - ts.position;
     }
     t.muted = ts.muted;
     t.soloed = ts.soloed;

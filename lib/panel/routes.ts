@@ -118,8 +118,23 @@ export const ASSETS_DIR = path.join(__dirname, 'assets');
 
 const noStore = { 'Cache-Control': 'no-cache' };
 
-function notFound(res: HttpResponse, panelPath: string): void {
-  res.status(404).set(noStore).json({ error: `no loopstation panel is deployed at ${PANEL_ROUTE}/${panelPath}` });
+/** A browser gets a page that retries (the flow may be deploying); anything else the JSON error. */
+function notFound(req: HttpRequest, res: HttpResponse, panelPath: string): void {
+  const error = `no loopstation panel is deployed at ${PANEL_ROUTE}/${panelPath}`;
+  const accept = req.headers.accept;
+  if (typeof accept === 'string' && accept.includes('text/html')) {
+    res
+      .status(404)
+      .set({ ...noStore, 'Content-Type': 'text/html; charset=utf-8' })
+      .send(
+        '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
+          '<meta http-equiv="refresh" content="3"><title>loopstation</title>' +
+          '<body style="font:16px system-ui,sans-serif;background:#15171c;color:#e8eaf0;padding:2em">' +
+          `<p>${error.replace(/[<>&"]/g, '')}.</p><p>Deploy a flow with a <b>panel</b> node at this path; this page tries again every 3 seconds.</p>`,
+      );
+    return;
+  }
+  res.status(404).set(noStore).json({ error });
 }
 
 function parseJson(text: string): Promise<unknown> {
@@ -194,19 +209,19 @@ export function registerPanelRoutes(app: HttpApp, registry: PanelRegistry, asset
 
   app.get(`${PANEL_ROUTE}/:panel/events`, (req, res) => {
     const endpoint = registry.get(req.params.panel);
-    if (!endpoint) return notFound(res, req.params.panel);
+    if (!endpoint) return notFound(req, res, req.params.panel);
     endpoint.hub.open(res);
   });
 
   app.get(`${PANEL_ROUTE}/:panel/state`, (req, res) => {
     const endpoint = registry.get(req.params.panel);
-    if (!endpoint) return notFound(res, req.params.panel);
+    if (!endpoint) return notFound(req, res, req.params.panel);
     res.status(200).set(noStore).json(endpoint.snapshot());
   });
 
   app.post(`${PANEL_ROUTE}/:panel/command`, (req, res) => {
     const endpoint = registry.get(req.params.panel);
-    if (!endpoint) return notFound(res, req.params.panel);
+    if (!endpoint) return notFound(req, res, req.params.panel);
     if (!options.allowCrossSite && isCrossSite(req)) {
       res.status(403).json({ error: 'Origin: commands from pages of another site are refused (set httpNodeCors in settings.js to allow them)' });
       return;
@@ -226,7 +241,7 @@ export function registerPanelRoutes(app: HttpApp, registry: PanelRegistry, asset
   });
 
   app.get(`${PANEL_ROUTE}/:panel/:asset`, (req, res) => {
-    if (!registry.get(req.params.panel)) return notFound(res, req.params.panel);
+    if (!registry.get(req.params.panel)) return notFound(req, res, req.params.panel);
     if (req.params.asset === 'index.html' || !assets.has(req.params.asset)) {
       res.status(404).set(noStore).json({ error: `no such file: ${req.params.asset.slice(0, 64)}` });
       return;
@@ -235,7 +250,7 @@ export function registerPanelRoutes(app: HttpApp, registry: PanelRegistry, asset
   });
 
   app.get(`${PANEL_ROUTE}/:panel`, (req, res) => {
-    if (!registry.get(req.params.panel)) return notFound(res, req.params.panel);
+    if (!registry.get(req.params.panel)) return notFound(req, res, req.params.panel);
     // the page's links are relative ("events", "panel.js"): it must be served from <path>/
     const url = req.originalUrl ?? req.url ?? '';
     const pathname = url.split('?')[0];

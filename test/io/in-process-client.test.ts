@@ -3,6 +3,7 @@ import { DEFAULT_HOST_CONFIG } from '../../lib/control/host-config';
 import { HostStatus } from '../../lib/io/client';
 import { InProcessClient } from '../../lib/io/in-process-client';
 import { HostConfig, HostEvent } from '../../lib/io/protocol';
+import { COMMANDS } from '../../lib/engine/types';
 
 // The null backend as an EngineClient: the real engine paced in real time, events when they sound.
 
@@ -91,7 +92,7 @@ describe('io: in-process client', function () {
     await wait(10);
     assert.deepEqual(events.map((e) => e.event).filter((e) => e.type === 'error'), [
       { type: 'error', track: 3, message: 'track: 3 is out of range; accepted: an integer from 1 to 2', id: 7 },
-      { type: 'error', track: 1, message: `command: unknown command "jump"; accepted: ${'record, overdub, play, stop, toggle, clear, undo, redo, mute, unmute, volume, pan, solo, unsolo, bpm, beatsPerBar, quantize, metronome, metronomeVolume, monitor, monitorVolume, masterVolume, feedback'}` },
+      { type: 'error', track: 1, message: `command: unknown command "jump"; accepted: ${COMMANDS.join(', ')}` },
     ]);
   });
 
@@ -114,7 +115,7 @@ describe('io: in-process client', function () {
     const status = (await client.request({ type: 'status' })) as HostStatus;
     assert.equal(status.bpm, 90);
     assert.equal(status.metronome, true);
-    assert.deepEqual(status.tracks[1], { track: 2, state: 'empty', frames: 0, seconds: 0, bars: 0, layers: 0, volume: 1, pan: 0, muted: false, soloed: false });
+    assert.deepEqual(status.tracks[1], { track: 2, state: 'empty', frames: 0, seconds: 0, bars: 0, layers: 0, volume: 1, pan: 0, muted: false, soloed: false, position: 0 });
     assert.deepEqual(await client.request({ type: 'devices' }), { devices: [] });
     await assert.rejects(client.request({ type: 'calibrate' }), /calibration needs an audio device/);
     client.send({ type: 'devices', id: 4 });

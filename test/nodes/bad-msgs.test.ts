@@ -81,7 +81,9 @@ const CASES: Record<string, Case[]> = {
 
 /** What a bad msg must not change. */
 function snapshot(s: HostStatus) {
-  return { bpm: s.bpm, beatsPerBar: s.beatsPerBar, metronome: s.metronome, tracks: s.tracks };
+  // a loop's position moves on its own: it is not something a msg changed
+  const tracks = s.tracks.map(({ position: _moving, ...t }) => t);
+  return { bpm: s.bpm, beatsPerBar: s.beatsPerBar, metronome: s.metronome, tracks };
 }
 
 describe('nodes: bad msgs', function () {

@@ -180,6 +180,13 @@ describe('nodes: panel', function () {
     const missing = await fetch(`${base}/loopstation/elsewhere/`);
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { error: 'no loopstation panel is deployed at /loopstation/elsewhere' });
+    // a browser gets a page that tries again (the flow may be deploying)
+    const browser = await fetch(`${base}/loopstation/elsewhere/`, { headers: { Accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(browser.status, 404);
+    assert.match(browser.headers.get('content-type') ?? '', /^text\/html/);
+    const retry = await browser.text();
+    assert.match(retry, /<meta http-equiv="refresh" content="3">/);
+    assert.match(retry, /no loopstation panel is deployed at \/loopstation\/elsewhere/);
   });
 
   it('streams a snapshot, then the beat; a posted toggle records track 1, and the node reports it', async () => {
