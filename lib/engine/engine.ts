@@ -524,25 +524,14 @@ export class Engine {
   }
 
   /**
-   * Multiply's write side: the growing layer (wLoop, position k = frames since the pass began on the
-   * play side) first gets the old loop's content at that point, then the input overdubbed onto it.
+   * Multiply's write side: the growing layer (wLoop, wLen its capacity, position k = frames since the
+   * pass began on the play side, so no wrap) first gets the old loop's content at that point, then the
+   * input overdubbed onto it exactly as an overdub pass does.
    */
   private renderMultiply(tr: Track, a: number, o: number, n: number): void {
     const k = a - this.inputLatencyFrames - tr.wAnchor;
     tileLoop(this.arena.memory, tr.wSrc, tr.wSrcLen, mod(a - this.inputLatencyFrames - tr.wSrcAnchor, tr.wSrcLen), tr.wLoop + k * 2, n);
-    let done = 0;
-    if (tr.wRampLen > 0) {
-      const r = Math.min(n, tr.wRampLen - tr.wRampPos);
-      this.dsp.overdub(tr.wLoop, tr.wLen, k, this.inputBus + o * 2, r, this.feedback, tr.wFrom, tr.wStep, tr.wRampPos);
-      tr.wRampPos += r;
-      done = r;
-      if (tr.wRampPos < tr.wRampLen) tr.w = f(tr.wFrom + f(tr.wStep * f(tr.wRampPos)));
-      else {
-        tr.wRampLen = 0;
-        tr.w = tr.wTarget;
-      }
-    }
-    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, k + done, this.inputBus + (o + done) * 2, n - done, this.feedback, tr.w, 0, 0);
+    this.renderOverdub(tr, a, o, n);
   }
 
   private renderMetronome(a: number, b: number, blockStart: number): void {
