@@ -4,7 +4,7 @@ import { ForkedClient } from '../io/forked-client';
 import { AdminRoute, NodeType, Permission } from './constants';
 import { EngineConnection } from './engine-connection';
 import { ConfigError, NodeError } from './errors';
-import { DEFAULT_HOST_CONFIG, hostConfigOf } from './host-config';
+import { DEFAULT_HOST_CONFIG, hostConfigOf, withSessionDir } from './host-config';
 import { DoneFn, NodeAPI, NodeDef, Request, Response } from './red';
 import { EngineConfigNode, translator } from './wiring';
 
@@ -43,7 +43,7 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
   node.hostConfig = undefined;
   node.settingsError = undefined;
   try {
-    node.hostConfig = hostConfigOf(def);
+    node.hostConfig = withSessionDir(hostConfigOf(def), RED.settings.userDir);
     node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED, (line) => node.log(line)), {
       log: (level, message) => (level === 'error' ? node.error(message) : node.warn(message)),
     });

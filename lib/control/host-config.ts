@@ -1,3 +1,4 @@
+import path from 'path';
 import { InputError } from '../engine/commands';
 import { DEFAULT_OPTIONS, LIMITS, QUANTIZE_MODES, QuantizeMode } from '../engine/types';
 import { engineOptionsOf } from '../io/in-process-client';
@@ -39,6 +40,22 @@ function text(def: Record<string, unknown>, field: string, fallback: string): st
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'string') throw new ConfigError(field, 'must be text');
   return v.trim();
+}
+
+/** The session folder when the setting is empty: in the Node-RED user directory. */
+export const DEFAULT_SESSION_FOLDER = 'loopstation-sessions';
+
+/**
+ * The session folder setting against Node-RED's userDir: empty = <userDir>/loopstation-sessions, a
+ * relative path is under the userDir, "none" = no autosave and no sessions. Without a userDir (tests,
+ * embedders), empty stays none.
+ */
+export function withSessionDir(config: HostConfig, userDir: unknown): HostConfig {
+  const dir = config.sessionDir;
+  if (dir.toLowerCase() === 'none') return { ...config, sessionDir: '' };
+  const base = typeof userDir === 'string' && userDir !== '' ? userDir : undefined;
+  if (base === undefined) return dir === '' ? config : { ...config, sessionDir: path.resolve(dir) };
+  return { ...config, sessionDir: path.resolve(base, dir || DEFAULT_SESSION_FOLDER) };
 }
 
 export function hostConfigOf(def: Record<string, unknown>): HostConfig {

@@ -44,8 +44,11 @@ export interface ControllerContext {
 }
 
 export interface Controller {
-  /** Handles one msg; throws an InputError or NodeError for a msg it refuses (before sending anything). */
-  input(msg: NodeMessage): void;
+  /**
+   * Handles one msg; throws an InputError or NodeError for a msg it refuses (before sending anything).
+   * A msg answered later (a session command) returns a promise: its rejection is reported like a throw.
+   */
+  input(msg: NodeMessage): void | Promise<void>;
   engineStatus?(status: EngineStatus): void;
   close?(): void;
 }
@@ -147,13 +150,15 @@ export function wireUserNode(RED: NodeAPI, node: Node, def: NodeDef, spec: UserN
       done(report(refusal));
       return;
     }
+    let answer: void | Promise<void>;
     try {
-      controller.input(msg);
+      answer = controller.input(msg);
     } catch (err) {
       done(report(err));
       return;
     }
-    done();
+    if (answer) answer.then(() => done(), (err: unknown) => done(report(err)));
+    else done();
   });
 
   node.on('close', (removed: boolean, done: DoneFn) => {

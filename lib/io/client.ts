@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'events';
 import { ForkedClient } from './forked-client';
 import type { AudioDevice } from './portaudio';
-import type { HostConfig, HostEvent, HostRequest, TrackStatus } from './protocol';
+import type { HostConfig, HostEvent, HostRequest, SessionRequest, TrackStatus } from './protocol';
 
 // How Node-RED talks to one engine host, whatever runs it: the forked child process (the live host)
 // or the in-process engine with no device (lib/io/in-process-client.ts). The config node owns one
@@ -10,7 +10,7 @@ import type { HostConfig, HostEvent, HostRequest, TrackStatus } from './protocol
 export type ReadyEvent = Extract<HostEvent, { type: 'ready' }>;
 
 /** The requests that get a 'reply'. The client stamps its own id on each, so callers never collide. */
-export type HostQuery = { type: 'devices' } | { type: 'status' } | { type: 'calibrate' };
+export type HostQuery = { type: 'devices' } | { type: 'status' } | { type: 'calibrate' } | ({ type: 'session' } & SessionRequest);
 
 /**
  * One engine host. Events:

@@ -47,6 +47,8 @@ const TRANSITIONS: Record<Phase, Partial<Record<Input, Phase>>> = {
 };
 
 const CALIBRATE_TIMEOUT_MS = 30000;
+/** a save, load or export of a long set reads or writes hundreds of MiB */
+const SESSION_TIMEOUT_MS = 120000;
 /** After SIGKILL the exit event comes at once; if even it does not, stop() still returns. */
 const KILL_GRACE_MS = 1000;
 /** stderr lines kept to explain a host that died before it was ready */
@@ -149,7 +151,8 @@ export class ForkedClient extends EventEmitter implements EngineClient {
   request(query: ForkedQuery): Promise<unknown> {
     if (this.phase === 'stopping' || this.phase === 'exited') return Promise.reject(new Error('the engine host is not running'));
     const id = this.nextId--;
-    const timeoutMs = query.type === 'calibrate' ? Math.max(CALIBRATE_TIMEOUT_MS, this.options.requestTimeoutMs) : this.options.requestTimeoutMs;
+    const least = query.type === 'calibrate' ? CALIBRATE_TIMEOUT_MS : query.type === 'session' ? SESSION_TIMEOUT_MS : 0;
+    const timeoutMs = Math.max(least, this.options.requestTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

@@ -12,16 +12,21 @@
 process.env.UV_THREADPOOL_SIZE ??= '8';
 
 import os from 'os';
+import path from 'path';
 import { InputError, numberIn, parseCommand } from '../engine/commands';
 import { Engine } from '../engine/engine';
 import { WriteMode, WriteProgress } from '../engine/track';
 import { State } from '../engine/types';
+import { Autosave, clearAll, exportInWorker, importIntoTrack, restoreSession, SessionLibrary, sessionName } from '../session';
+import type { RestoreReport } from '../session';
+import { MAX_EXPORT_LOOPS } from '../session/export';
 import { CalibrationCapture, ClickPattern, makeClickPattern, renderPattern } from './calibration';
 import { AudioDriver, NullDriver, PortAudioDriver } from './drivers';
 import { engineOptionsOf } from './in-process-client';
 import { listDevices, loadBinding, PortAudioBinding, PORTAUDIO_INSTALL_HINT } from './portaudio';
 import {
   BackendName, CalibrationResult, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
+  SESSION_COMMANDS, SessionRequest,
 } from './protocol';
 import { isSoundingEvent, SoundingQueue } from './sounding';
 import { hostStatus } from './status';
@@ -58,6 +63,11 @@ const SETTLE_MS = 1000;
 /** An xrun during a measurement moves the round trip and splits the clicks: measure again. */
 const CALIBRATION_ATTEMPTS = 3;
 
+/** A load waits this long for the block that empties the tracks (none come while a lost device is reopened). */
+const LOAD_BLOCK_TIMEOUT_MS = 5000;
+/** quit waits this long for the autosave to flush; what it has not written is in its capture files */
+const SESSION_CLOSE_TIMEOUT_MS = 3000;
+
 /** The pattern was not found clearly: worth another attempt (unlike a device that is not running). */
 class CalibrationMiss extends Error {}
 
@@ -88,6 +98,18 @@ export class Host {
   private reopenTimer: NodeJS.Timeout | undefined;
   private pcmInBytes: Buffer | undefined;
   private readonly progress: WriteProgress = { mode: WriteMode.None, began: 0, loop: -1, len: 0, startPos: 0, framesWritten: 0 };
+  /** the session folder (HostConfig.sessionDir), if set; autosave runs once it was restored at start */
+  private readonly library: SessionLibrary | undefined;
+  private autosave: Autosave | undefined;
+  /** why the session folder could not be used (then sessions are refused with it) */
+  private sessionProblem: string | undefined;
+  /** the start's restore report, sent after 'ready' */
+  private restored: HostEvent | undefined;
+  /** a 'load' is replacing the loops: autosave looks again once it has adopted the loaded ones */
+  private loading = false;
+  /** session requests run one at a time (a save during a load would snapshot half a session) */
+  private sessionQueue: Promise<unknown> = Promise.resolve();
+  private blockWaiters: (() => void)[] = [];
 
   constructor(
     private readonly config: HostConfig,
@@ -97,6 +119,7 @@ export class Host {
     this.engine = new Engine(engineOptionsOf(config));
     this.sounding = new SoundingQueue(config.blockFrames);
     this.levelsEveryBlocks = Math.max(1, Math.round((LEVELS_INTERVAL_MS * config.sampleRate) / 1000 / config.blockFrames));
+    this.library = config.sessionDir ? new SessionLibrary(path.resolve(config.sessionDir)) : undefined;
   }
 
   /** Moves along the lifecycle table; false (and nothing changes) when `input` does not apply now. */
@@ -108,6 +131,8 @@ export class Host {
   }
 
   async start(): Promise<void> {
+    // the autosave comes back before the first block: frame 0, every loop where it was on the grid
+    await this.openSession();
     try {
       this.driver = this.openDriver(this.chooseBackend());
       await this.driver.start();
@@ -139,6 +164,26 @@ export class Host {
       inputLatencyFrames,
       soundDelayFrames: this.sounding.delayFrames,
     });
+    if (this.restored) this.send(this.restored);
+    this.restored = undefined;
+  }
+
+  /** Restores the session folder's autosave into the engine and starts autosaving; a failure only turns autosave off. */
+  private async openSession(): Promise<void> {
+    const lib = this.library;
+    if (!lib) return;
+    try {
+      const report = await restoreSession(this.engine, lib.autosaveDir);
+      this.autosave = new Autosave(this.engine, lib.autosaveDir, {
+        adopted: report.adopted,
+        onError: (err) => this.send({ type: 'error', track: 0, message: `autosave: ${err.message}` }),
+      });
+      this.autosave.afterBlock();
+      this.restored = sessionEvent('start', 'autosave', report);
+    } catch (err) {
+      this.sessionProblem = `the session folder ${lib.root} could not be used: ${(err as Error).message}`;
+      this.notices.push(`${this.sessionProblem}; nothing is autosaved`);
+    }
   }
 
   /**
@@ -247,6 +292,8 @@ export class Host {
       engine.events.dropped = 0;
     }
     this.sounding.release(engine.frame, this.send);
+    if (!this.loading) this.autosave?.afterBlock();
+    if (this.blockWaiters.length > 0) for (const wake of this.blockWaiters.splice(0)) wake();
     if (++this.blocksSinceLevels >= this.levelsEveryBlocks) {
       this.blocksSinceLevels = 0;
       const levels = this.meter.take() as LevelsEvent;
@@ -282,6 +329,9 @@ export class Host {
       case 'loop':
         this.reply(msg.id, () => this.loopData(msg.track));
         return;
+      case 'session':
+        this.session(msg);
+        return;
       default:
         this.send({ type: 'error', track: 0, message: `unknown request type ${JSON.stringify((msg as { type?: unknown }).type)}` });
     }
@@ -292,6 +342,109 @@ export class Host {
       this.send({ type: 'reply', id, ok: true, result: answer() });
     } catch (err) {
       this.send({ type: 'reply', id, ok: false, error: (err as Error).message });
+    }
+  }
+
+  // ---------------------------------------------------------------- sessions (control side)
+
+  private session(req: Extract<HostRequest, { type: 'session' }>): void {
+    const run = this.sessionQueue.then(() => this.sessionCommand(req));
+    this.sessionQueue = run.catch(() => undefined);
+    run.then(
+      (result) => this.send({ type: 'reply', id: req.id, ok: true, result }),
+      (err: Error) => this.send({ type: 'reply', id: req.id, ok: false, error: err.message }),
+    );
+  }
+
+  private async sessionCommand(req: SessionRequest): Promise<unknown> {
+    const { command } = req;
+    if (!SESSION_COMMANDS.includes(command)) {
+      throw new InputError('command', `${JSON.stringify(command)} is not a session command; accepted: ${SESSION_COMMANDS.join(', ')}`);
+    }
+    if (command === 'import') {
+      // the path comes from a trusted sender (a flow's msg): absolute, or relative to the session folder
+      let file: unknown = req.file;
+      if (typeof file === 'string' && file !== '' && !path.isAbsolute(file)) {
+        if (!this.library) throw new InputError('file', `${JSON.stringify(file)} is relative; accepted: an absolute path (or set a session folder to read relative paths from)`);
+        file = path.resolve(this.library.root, file);
+      }
+      return importIntoTrack(this.engine, req.track, file);
+    }
+    const lib = this.library;
+    const autosave = this.autosave;
+    if (!lib || !autosave) {
+      throw new Error(this.sessionProblem ?? `no session folder: set one in the engine settings to ${command} sessions`);
+    }
+    switch (command) {
+      case 'save':
+        return lib.save(req.name, autosave);
+      case 'list':
+        return { autosave: await lib.autosaveSummary(), sessions: await lib.list() };
+      case 'delete':
+        await lib.delete(req.name);
+        return { deleted: req.name };
+      case 'load':
+        return this.load(lib, autosave, req.name);
+      case 'export': {
+        const loops = req.loops === undefined ? 1 : numberIn(req.loops, 'loops', [1, MAX_EXPORT_LOOPS], true);
+        const target = await lib.exportTarget(req.name);
+        // the worker renders the autosave's files: the host's thread stays free for the audio
+        await autosave.flush();
+        const { files, problems } = await exportInWorker({ sessionDir: lib.autosaveDir }, target, loops);
+        return { name: req.name, dir: path.dirname(target.mix), files, problems };
+      }
+    }
+  }
+
+  /** Replaces every loop with a named session's: checked first, then the tracks cleared, then it is restored in phase. */
+  private async load(lib: SessionLibrary, autosave: Autosave, name: unknown): Promise<unknown> {
+    // the autosave is the live session already: loading it into itself is refused like a bad name
+    await lib.existing(sessionName(name));
+    let report: RestoreReport;
+    this.loading = true;
+    try {
+      clearAll(this.engine);
+      await this.nextBlock();
+      report = await lib.load(name, this.engine, autosave);
+    } finally {
+      this.loading = false;
+    }
+    const event = sessionEvent('load', String(name), report);
+    this.send(event);
+    const { type: _type, ...result } = event;
+    return result;
+  }
+
+  /** Resolves after the next block has run (rejects when none comes: the device is being reopened). */
+  private nextBlock(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.blockWaiters = this.blockWaiters.filter((w) => w !== wake);
+        reject(new Error(`the engine ran no block within ${LOAD_BLOCK_TIMEOUT_MS} ms (${this.phase}): the tracks were cleared, the session was not loaded`));
+      }, LOAD_BLOCK_TIMEOUT_MS);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.blockWaiters.push(wake);
+    });
+  }
+
+  /** Flushes and closes the autosave, bounded: a pass in progress stays in its capture file either way. */
+  private async closeSession(): Promise<void> {
+    const autosave = this.autosave;
+    this.autosave = undefined;
+    if (!autosave) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SESSION_CLOSE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([autosave.close(), deadline]);
+    } catch (err) {
+      this.send({ type: 'error', track: 0, message: `autosave: ${(err as Error).message}` });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -432,8 +585,14 @@ export class Host {
     this.calibration?.reject(new Error('the host is quitting'));
     this.calibration = undefined;
     const result = await this.closeDriver();
+    // no block runs any more: what the engine holds goes to the disk
+    await this.closeSession();
     this.exit(result === 'timeout' ? HOST_EXIT.streamStuck : HOST_EXIT.ok);
   }
+}
+
+function sessionEvent(reason: 'start' | 'load', name: string, r: RestoreReport): Extract<HostEvent, { type: 'session' }> {
+  return { type: 'session', reason, name, restored: r.restored, tracks: r.tracks, recovered: r.recovered, problems: r.problems };
 }
 
 /** IPC messages handed to the channel but not yet written: exit waits for them (process.exit would drop them). */

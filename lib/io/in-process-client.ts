@@ -110,6 +110,8 @@ export class InProcessClient extends EventEmitter implements EngineClient {
         return Promise.resolve<DeviceList>({ devices: [] });
       case 'calibrate':
         return Promise.reject(new Error('calibration needs an audio device with a loopback: the in-process engine has no input to measure'));
+      case 'session':
+        return Promise.reject(new Error('sessions need the engine host: the in-process engine does not keep sessions (nothing was saved, loaded or exported)'));
       case 'status':
         return this.engine && this.phase === 'running'
           ? Promise.resolve(hostStatus(this.engine, this.backend?.xruns ?? 0))

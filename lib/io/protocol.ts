@@ -42,7 +42,26 @@ export type HostRequest =
   | { type: 'devices'; id: number }
   | { type: 'calibrate'; id: number }
   | { type: 'status'; id: number }
+  /** a session command (lib/session): answered with a 'reply'; needs HostConfig.sessionDir except import */
+  | ({ type: 'session'; id: number } & SessionRequest)
   | { type: 'quit' };
+
+export type SessionCommandName = 'save' | 'load' | 'list' | 'delete' | 'import' | 'export';
+export const SESSION_COMMANDS: readonly SessionCommandName[] = ['save', 'load', 'list', 'delete', 'import', 'export'];
+
+/**
+ * save/load/delete: a session name (checked by the host: no paths); export: the name of the folder
+ * <sessionDir>/exports/<name> (mix.wav and stems/), loops: how many times the longest loop plays (1);
+ * import: a WAV file (absolute, or relative to the session folder) loaded as a new layer of `track`.
+ * Import takes a file path: only trusted senders (a flow's msgs) may send it, never a remote controller.
+ */
+export interface SessionRequest {
+  command: SessionCommandName;
+  name?: string;
+  track?: number;
+  file?: string;
+  loops?: number;
+}
 
 export interface TrackStatus {
   track: number;
@@ -87,6 +106,20 @@ export type HostEvent =
    */
   | { type: 'xrun'; count: number; frame: number; source?: XrunSource }
   | { type: 'error'; track: number; message: string; id?: number }
+  /**
+   * The session folder was restored into the engine: at start (the autosave, after a crash or a quit)
+   * or by a 'load'. tracks: what came back; recovered: interrupted takes written as WAVs (an overdub's
+   * also as the track's redo step); problems: one line per thing that could not be restored.
+   */
+  | {
+      type: 'session';
+      reason: 'start' | 'load';
+      name: string;
+      restored: boolean;
+      tracks: { track: number; layers: number; current: number; state: string }[];
+      recovered: { track: number; kind: string; file: string; frames: number; seconds: number; redo: boolean }[];
+      problems: string[];
+    }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string };
 
 /**

@@ -12,7 +12,7 @@ const METRONOME_ACCEPTS = 'accepted: a bpm from 20 to 400, "start", "stop", "tap
 const MIXER_ACCEPTS =
   'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), master/volume, monitor/volume, metronome/volume (0 to 2)';
 const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume}';
-const AUDIO_OUT_ACCEPTS = 'accepted: a master volume from 0 to 2, {volume}, "export" or {export: "file.wav"}';
+const AUDIO_OUT_ACCEPTS = 'accepted: a master volume from 0 to 2, {volume}, "export", {export: "name"} or {command: "save"|"load"|"list"|"delete"|"import"|"export", name}';
 
 type Case = [description: string, msg: Record<string, unknown>, error: string];
 
@@ -73,8 +73,11 @@ const CASES: Record<string, Case[]> = {
     ['a volume out of range', { payload: 5 }, 'msg.payload (master volume): 5 is out of range; accepted: a number from 0 to 2'],
     ['an unknown word', { payload: 'louder' }, `msg.payload: "louder" is not an audio out command; ${AUDIO_OUT_ACCEPTS}`],
     ['a volume that is no number', { payload: { volume: 'x' } }, 'msg.payload.volume: "x" is not a number; accepted: a number from 0 to 2'],
-    ['an export to no file', { payload: { export: 42 } }, 'msg.payload.export: 42 is not a file name; accepted: a path like "mixdown.wav"'],
-    ['an unknown setting', { payload: { foo: 1 } }, 'msg.payload.foo: unknown setting; accepted: volume, export'],
+    ['an export to no name', { payload: { export: 42 } }, 'msg.payload.export: 42 is not a name; accepted: a name like "take1" (the folder in <session folder>/exports)'],
+    ['an export to a path', { payload: { export: '../x' } }, 'msg.payload.export: "../x" is a path; accepted: a plain name of 1 to 64 letters, digits, spaces, "-", "_" or "." (not first or last, no "..")'],
+    ['a session command that is not one', { command: 'format' }, 'msg.command: "format" is not a session command; accepted: save, load, list, delete, import, export'],
+    ['a save to a path', { payload: { command: 'save', name: '/tmp/x' } }, 'msg.payload.name: "/tmp/x" is a path; accepted: a plain name of 1 to 64 letters, digits, spaces, "-", "_" or "." (not first or last, no "..")'],
+    ['an unknown setting', { payload: { foo: 1 } }, 'msg.payload.foo: unknown setting; accepted: volume, export, command'],
     ['a huge array', { payload: HUGE_ARRAY }, `msg.payload: an array of 1000000 is not an audio out command; ${AUDIO_OUT_ACCEPTS}`],
   ],
 };
