@@ -173,7 +173,7 @@ async function osc(): Promise<void> {
     frame: 0, bpm: 120, beatsPerBar: 4, metronome: true, xruns: 0,
     tracks: Array.from({ length: 8 }, (_, i) => ({ track: i + 1, state: 'playing', frames: 96000, seconds: 2, bars: 1, layers: 1, volume: 1, pan: 0, muted: false, soloed: false })),
   };
-  const server = new OscServer({ link: { send: () => undefined, status: () => Promise.resolve(status) }, tracks: 8, sampleRate: RATE, bpm: 120, beatsPerBar: 4, port: 0 });
+  const server = new OscServer({ link: { send: () => undefined, status: () => Promise.resolve(status), session: () => Promise.resolve() }, tracks: 8, sampleRate: RATE, bpm: 120, beatsPerBar: 4, port: 0 });
   const { port } = await server.start();
   const client = await new TestOscClient().open();
   try {

@@ -41,7 +41,11 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
   const client = new ForkedClient(config);
   const ready = await client.start();
   const server = new OscServer({
-    link: { send: (req) => client.send(req), status: () => client.request({ type: 'status' }) as Promise<HostStatus> },
+    link: {
+      send: (req) => client.send(req),
+      status: () => client.request({ type: 'status' }) as Promise<HostStatus>,
+      session: (command, name) => client.request({ type: 'session', command, name }),
+    },
     tracks: config.tracks,
     sampleRate: config.sampleRate,
     bpm: config.bpm,

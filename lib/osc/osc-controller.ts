@@ -39,7 +39,11 @@ export class OscController implements Controller {
     this.settings = oscSettings(def);
     const { config } = ctx;
     this.server = new OscServer({
-      link: { send: (req) => ctx.send(req), status: () => ctx.request({ type: 'status' }) as Promise<HostStatus> },
+      link: {
+        send: (req) => ctx.send(req),
+        status: () => ctx.request({ type: 'status' }) as Promise<HostStatus>,
+        session: (command, name) => ctx.request({ type: 'session', command, name }),
+      },
       tracks: config.tracks,
       sampleRate: config.sampleRate,
       bpm: config.bpm,

@@ -15,9 +15,10 @@ import { parseReturnUrl, serverUrl } from './url';
 // backend: an EngineClient, or a Node-RED node's engine connection.
 //
 // Security: OSC has no authentication, so the server listens on 127.0.0.1 unless told otherwise, and
-// nothing an OSC message says reaches the file system. A reply goes to the port and path of the return
+// no path in an OSC message reaches the file system. A reply goes to the port and path of the return
 // URL the request gave, but only to its sender: the URL's host must be the sender's address (or both
-// are addresses of this machine), so nobody can make the looper send packets to a third host.
+// are addresses of this machine), so nobody can make the looper send packets to a third host. Save and
+// load reach only named sessions in the engine's session folder.
 
 export const DEFAULT_OSC_PORT = 9951;
 export const DEFAULT_OSC_HOST = '127.0.0.1';
@@ -29,6 +30,8 @@ export interface OscLink {
   /** Sends a command; may throw when no host runs (the command is then dropped). */
   send(req: HostRequest): void;
   status(): Promise<HostStatus>;
+  /** A session request (save or load by name: the host checks the name and owns the folder). */
+  session(command: 'save' | 'load', name: string): Promise<unknown>;
 }
 
 export interface OscServerOptions {
@@ -81,6 +84,7 @@ export class OscServer {
       requestStatus: () => {
         o.link.status().then((s) => this.protocol.hostStatus(s, this.now()), () => undefined);
       },
+      session: (command, name) => o.link.session(command, name),
     });
   }
 

@@ -2,6 +2,7 @@ import { TapTempo } from '../control/tap-tempo';
 import { CommandName, LIMITS, QuantizeMode } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import type { HostEvent } from '../io/protocol';
+import { sessionName } from '../session/names';
 import { OscMessage, OscValue, coerce } from './codec';
 import { LooperMirror, SlState } from './mirror';
 
@@ -14,7 +15,8 @@ import { LooperMirror, SlState } from './mirror';
 // Like SooperLooper (liblo), a message is dispatched only when its path names a method and its
 // arguments convert to the method's type signature; anything else is dropped without a reply.
 // Commands we do not have (insert, substitute, scratch...) are dropped the same way, and a /get of a
-// control we do not have answers 0.0, as SooperLooper does for controls it does not know.
+// control we do not have answers 0.0, as SooperLooper does for controls it does not know. Nothing here
+// touches files: save and load name sessions of the engine's own session folder (sessionFile()).
 
 export interface Source {
   address: string;
@@ -43,6 +45,8 @@ export interface SooperLooperOptions {
   serverUrl(): string;
   /** asks the host for a 'status' (the answer comes back through status()) */
   requestStatus(): void;
+  /** saves or loads a named session in the engine's session folder; rejects with why it could not */
+  session(command: 'save' | 'load', name: string): Promise<unknown>;
 }
 
 /** The version a /ping answers: the SooperLooper protocol this speaks (clients compare it). */
@@ -143,9 +147,36 @@ export class SooperLooperOsc {
       case '/register_auto_update':
       case '/unregister_auto_update':
         return this.registration(GLOBAL, msg.address.slice(1), msg, source, now);
+      case '/save_session':
+      case '/load_session': {
+        const a = coerce(msg, 'sss') ?? (msg.address === '/save_session' ? coerce(msg, 'sssi') : null);
+        if (!a) return false;
+        this.sessionFile(msg.address === '/save_session' ? 'save' : 'load', a[0] as string, a[1] as string, a[2] as string, source);
+        return true;
+      }
       default:
         return false;
     }
+  }
+
+  /**
+   * SooperLooper saves and loads a session file by path; here only a named session in the engine's
+   * session folder: the file name without its folder and extension names it ("/home/me/Song 2.slsess"
+   * is session "Song 2"), checked like every session name, so no OSC message reaches another file.
+   * Errors go to the error path as SooperLooper sends them: ,ss (our URL, the message).
+   */
+  private sessionFile(command: 'save' | 'load', file: string, url: string, errorPath: string, source: Source): void {
+    const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+    const dot = base.lastIndexOf('.');
+    const fail = (err: unknown): void =>
+      this.o.reply({ url, path: errorPath, types: 'ss', args: [this.o.serverUrl(), (err as Error).message ?? String(err)], source });
+    let name: string;
+    try {
+      name = sessionName(dot > 0 ? base.slice(0, dot) : base);
+    } catch (err) {
+      return fail(err);
+    }
+    this.o.session(command, name).catch(fail);
   }
 
   /** Sends the auto-updates that are due; call every AUTO_UPDATE.min ms while hasAutoUpdates. */

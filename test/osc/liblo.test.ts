@@ -39,7 +39,7 @@ describe('osc server with liblo (oscsend, oscdump)', function () {
   beforeEach(async () => {
     sent.length = 0;
     const status: HostStatus = { frame: 0, bpm: 133, beatsPerBar: 4, metronome: true, xruns: 0, tracks: [] };
-    server = new OscServer({ link: { send: (r) => void sent.push(r), status: () => Promise.resolve(status) }, tracks: 4, sampleRate: 48000, bpm: 133, beatsPerBar: 4, port: 0 });
+    server = new OscServer({ link: { send: (r) => void sent.push(r), status: () => Promise.resolve(status), session: () => Promise.resolve() }, tracks: 4, sampleRate: 48000, bpm: 133, beatsPerBar: 4, port: 0 });
     port = (await server.start()).port;
   });
   afterEach(async () => {

@@ -34,6 +34,12 @@ class FakeLink implements OscLink {
   status(): Promise<HostStatus> {
     return Promise.resolve(JSON.parse(JSON.stringify(this.current)) as HostStatus);
   }
+  sessions: string[] = [];
+  sessionError: string | undefined;
+  session(command: 'save' | 'load', name: string): Promise<unknown> {
+    this.sessions.push(`${command} ${name}`);
+    return this.sessionError ? Promise.reject(new Error(this.sessionError)) : Promise.resolve({});
+  }
   commands(): string[] {
     return this.sent.map((r) => (r.type === 'command' ? `${r.command}:${r.track}${r.value === undefined || r.value === 0 ? '' : `=${String(r.value)}`}` : r.type));
   }
@@ -176,12 +182,30 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/loop_add', 'if', [2, 30]);
     await client.send(port, '/quit', '', []);
     await client.send(port, '/sl/0/load_loop', 'sss', ['/etc/passwd', client.url, '/e']);
-    await client.send(port, '/save_session', 'sss', ['/tmp/x', client.url, '/e']);
+    await client.send(port, '/sl/0/save_loop', 'sssss', ['/tmp/x.wav', 'float', 'little', client.url, '/e']);
     await settle();
     assert.deepEqual(link.commands(), []);
     assert.equal(client.received.length, 0);
+    // the two unknown hits reached the hit method (which ignores them); the other eight matched nothing
     assert.equal(server.stats.unmatched, 8);
     assert.ok((await client.ask(port, '/ping', 'ss', [client.url, '/alive'])).address === '/alive');
+  });
+
+  it('/save_session and /load_session: a named session of the session folder, from the file name alone', async () => {
+    await client.send(port, '/save_session', 'sss', ['/home/me/My Song.slsess', client.url, '/err']);
+    await client.send(port, '/load_session', 'sss', ['C:\\sessions\\take-2.slsess', client.url, '/err']);
+    await client.send(port, '/save_session', 'sssi', ['../../etc/passwd', client.url, '/err', 1]);
+    await settle();
+    assert.deepEqual(link.sessions, ['save My Song', 'load take-2', 'save passwd']);
+    assert.equal(client.received.length, 0);
+    // a name that is not a session name, and a refusal by the host: ,ss (our URL, why) to the error path
+    const bad = await client.ask(port, '/save_session', 'sss', ['/tmp/.hidden', client.url, '/err']);
+    assert.equal(bad.address, '/err');
+    assert.equal(bad.types, 'ss');
+    assert.match(bad.args[1] as string, /name/);
+    link.sessionError = 'no session named "nope"; saved sessions: (none)';
+    const refused = await client.ask(port, '/load_session', 'sss', ['nope', client.url, '/err']);
+    assert.deepEqual(refused.args, [`osc.udp://127.0.0.1:${port}/`, 'no session named "nope"; saved sessions: (none)']);
   });
 
   it('converts numeric argument types as liblo does (/set with an int, /get with symbols)', async () => {
@@ -348,7 +372,11 @@ describe('osc server driving the in-process engine', () => {
     const engine = new InProcessClient(config);
     await engine.start();
     const server = new OscServer({
-      link: { send: (r) => engine.send(r), status: () => engine.request({ type: 'status' }) as Promise<HostStatus> },
+      link: {
+        send: (r) => engine.send(r),
+        status: () => engine.request({ type: 'status' }) as Promise<HostStatus>,
+        session: (command, name) => engine.request({ type: 'session', command, name }),
+      },
       tracks: 2, sampleRate: config.sampleRate, bpm: config.bpm, beatsPerBar: config.beatsPerBar, port: 0,
     });
     engine.on('event', (e: HostEvent) => server.hostEvent(e));
