@@ -59,6 +59,16 @@ export const AUTO_UPDATE = { min: 10, max: 100, step: 10 } as const;
 export const MAX_REGISTRATIONS = 512;
 /** A mirror older than this is refreshed from a 'status' when a get or an update reads it. */
 const STATUS_MAX_AGE_MS = 250;
+/** Registration strings longer than this are ignored (they are kept, so their size is bounded). */
+const MAX_REGISTRATION_TEXT = 256;
+/** undo_all and redo_all send at most this many steps: the engine queues 256 commands per block. */
+const MAX_STEPS = 128;
+
+/** The SooperLooper commands this looper does (see hit()); presses of any other are ignored. */
+const SL_COMMANDS = new Set([
+  'record', 'overdub', 'undo', 'redo', 'multiply', 'replace', 'reverse', 'oneshot', 'trigger', 'record_or_overdub',
+  'undo_all', 'redo_all', 'mute', 'mute_on', 'mute_off', 'pause', 'pause_on', 'pause_off', 'solo',
+]);
 
 const GLOBAL = -2;
 const ALL = -1;
@@ -249,6 +259,8 @@ export class SooperLooperOsc {
   }
 
   private press(kind: string, n: number, cmd: string, now: number): void {
+    // unknown commands keep no press time either: the map stays as small as the command list
+    if (!SL_COMMANDS.has(cmd)) return;
     const key = `${n}/${cmd}`;
     if (kind === 'hit' || kind === 'down') {
       if (kind === 'down') this.downAt.set(key, now);
@@ -268,7 +280,7 @@ export class SooperLooperOsc {
     }
   }
 
-  /** One SooperLooper command on track t; commands we do not have do nothing. */
+  /** One SooperLooper command (of SL_COMMANDS) on track t. */
   private hit(t: number, cmd: string): void {
     const m = this.mirror.track(t);
     if (!m) return;
@@ -288,10 +300,10 @@ export class SooperLooperOsc {
       case 'record_or_overdub':
         return c(m.state === 'empty' ? 'record' : 'overdub');
       case 'undo_all':
-        for (let i = Math.max(1, m.undo); i > 0; i--) c('undo');
+        for (let i = Math.min(MAX_STEPS, Math.max(1, m.undo)); i > 0; i--) c('undo');
         return;
       case 'redo_all':
-        for (let i = m.redo; i > 0; i--) c('redo');
+        for (let i = Math.min(MAX_STEPS, m.redo); i > 0; i--) c('redo');
         return;
       case 'mute':
         return this.mute(t, !m.muted);
@@ -459,6 +471,7 @@ export class SooperLooperOsc {
     if (!a) return false;
     const ctrl = a[0] as string;
     const [url, path] = auto && method.startsWith('register') ? [a[2] as string, a[3] as string] : [a[1] as string, a[2] as string];
+    if (ctrl.length > MAX_REGISTRATION_TEXT || url.length > MAX_REGISTRATION_TEXT || path.length > MAX_REGISTRATION_TEXT) return true;
     const key = `${n}|${ctrl}|${url}|${path}|${auto ? 'auto' : 'change'}`;
     if (method.startsWith('unregister')) {
       this.registrations.delete(key);
