@@ -1,5 +1,10 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { parseCommand } from '../../lib/engine/commands';
+import { encodeWav, readWav } from '../../lib/session/wav';
+import { tempDir } from '../fixtures/wav';
 import { EngineEvent } from '../../lib/engine/events';
 import { EventType, State } from '../../lib/engine/types';
 import { noise, plain, run, Step } from './harness';
@@ -227,5 +232,31 @@ describe('engine: tempo change while loops play', () => {
     assert.deepEqual(beats.filter((b) => b > at).slice(0, 2), [at + 32000, at + 64000]);
     assert.equal(r.engine.trackInfo(1).frames, L);
     assertOut(r.out, R1, 300000, (t, c) => old(t - R1, c), 'the loop plays on unchanged');
+  });
+});
+
+describe('loopstation render with transforms', function () {
+  this.timeout(30000);
+  it('a render script reverses a loop at its event frame, sample by sample', () => {
+    const tmp = tempDir('loopstation-transform-');
+    try {
+      const RATE = 48000;
+      fs.writeFileSync(tmp.file('in.wav'), encodeWav(INPUT, 2, RATE, 'float32'));
+      const T = R1 + 2000;
+      fs.writeFileSync(tmp.file('s.json'), JSON.stringify({
+        sampleRate: RATE, blockSize: 256, quantize: 'off', crossfadeFrames: 0, monitor: false, metronome: { enabled: false },
+        input: 'in.wav', durationSeconds: 1,
+        events: [{ frame: R0, track: 1, command: 'record' }, { frame: R1, track: 1, command: 'record' }, { frame: T, track: 1, command: 'reverse' }],
+        outputs: { mix: 'out.wav' },
+      }));
+      const r = spawnSync(process.execPath, [path.join(__dirname, '../../../bin/loopstation.js'), 'render', 's.json'], { cwd: tmp.dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const out = readWav(tmp.file('out.wav'), { sampleRate: RATE });
+      const p0 = mod(T - R1, L);
+      assertOut(out.data, R1, T, (t, c) => old(t - R1, c), 'forward');
+      assertOut(out.data, T, RATE, (t, c) => old(mod(p0 - 1 - (t - T), L), c), 'reversed');
+    } finally {
+      tmp.remove();
+    }
   });
 });
