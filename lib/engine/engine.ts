@@ -595,6 +595,14 @@ export class Engine {
         this.pendingBeatsPerBar = value;
         break;
       }
+      case Cmd.Downbeat: {
+        // the next beat starts a bar (an external clock's downbeat): the bar grid moves, loops do not
+        const k = this.transport.beatAtOrAfter(t);
+        if (this.pendingBarFrame < 0) this.pendingBeatsPerBar = this.transport.beatsPerBar;
+        this.pendingBarBeat = k;
+        this.pendingBarFrame = this.transport.beatFrame(k);
+        break;
+      }
       case Cmd.Quantize:
         this.quantize = value as Quantize;
         break;

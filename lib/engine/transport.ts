@@ -55,9 +55,9 @@ export class Transport {
     this.bpm = bpm;
   }
 
-  /** A new bar length from bar line k on (k must be a bar start). */
+  /** A new bar length from beat k on, where a bar starts (a bar in progress there is cut short: downbeat). */
   setBeatsPerBarAtBeat(k: number, beatsPerBar: number): void {
-    this.barOriginBar = this.barOf(k);
+    this.barOriginBar = this.barOf(k) + (this.isBarStart(k) ? 0 : 1);
     this.barOriginBeat = k;
     this.beatsPerBar = beatsPerBar;
   }

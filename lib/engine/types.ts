@@ -24,7 +24,7 @@ export const COMMANDS = [
   'bpm', 'beatsPerBar', 'quantize', 'metronome', 'metronomeVolume', 'monitor', 'monitorVolume',
   'masterVolume', 'feedback',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
-  'inputGain',
+  'inputGain', 'downbeat',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -33,7 +33,7 @@ export const enum Cmd {
   Bpm, BeatsPerBar, Quantize, Metronome, MetronomeVolume, Monitor, MonitorVolume,
   MasterVolume, Feedback,
   Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
-  InputGain,
+  InputGain, Downbeat,
 }
 /** Commands that act on one track: the first block, and the loop transforms appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {

@@ -35,6 +35,8 @@ const KEYS = NodeType.Midi;
 const ACCEPTED = 'MIDI bytes ([144, 60, 100]), {learn: {command, track, value}}, "cancel", {bindings: [...]}, "start", "stop" or "continue" (clock out)';
 /** The engine's tempo is only changed for a difference larger than this (bpm): no command per beat for nothing. */
 const BPM_EPSILON = 0.005;
+/** Once the beats are this close (ms), the engine's bar lines are moved onto the external downbeats. */
+const DOWNBEAT_LOCK_MS = 20;
 
 export function midiSettings(def: Record<string, unknown>, tracks: number): MidiSettings {
   const text = (k: string): string => (typeof def[k] === 'string' ? (def[k] as string).trim() : '');
@@ -65,12 +67,14 @@ export class MidiController implements Controller {
   private inPort: MidiInputPort | undefined;
   private outPort: MidiOutputPort | undefined;
   private bpm: number;
+  private beatsPerBar: number;
   private sentBpm: number | undefined;
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>, ports: () => { ports: MidiPorts } | { error: string } = loadMidiPorts) {
     this.settings = midiSettings(def, ctx.config.tracks);
     this.mapper = new MidiMapper(this.settings.bindings);
     this.bpm = ctx.config.bpm;
+    this.beatsPerBar = ctx.config.beatsPerBar;
     if (this.settings.input || this.settings.output) this.openPorts(ports());
     if (this.settings.clockOut && this.outPort) {
       const out = this.outPort;
@@ -79,6 +83,7 @@ export class MidiController implements Controller {
     ctx.listen<BeatEvent>('beat', (e) => this.onBeat(e));
     ctx.listen<TempoEvent>('tempo', (e) => {
       this.bpm = e.bpm;
+      this.beatsPerBar = e.beatsPerBar;
     });
     this.show();
   }
@@ -118,6 +123,7 @@ export class MidiController implements Controller {
     // a (re)started host may run another tempo: read it
     this.ctx.request({ type: 'status' }).then((s) => {
       this.bpm = (s as HostStatus).bpm;
+      this.beatsPerBar = (s as HostStatus).beatsPerBar;
     }, () => undefined);
   }
 
@@ -187,6 +193,7 @@ export class MidiController implements Controller {
         // no host right now: the next beat tries again
       }
     }
+    if (error !== undefined && Math.abs(error) < DOWNBEAT_LOCK_MS) this.alignDownbeat(e);
     const sr = this.ctx.config.sampleRate;
     this.ctx.output({
       topic: 'clock',
@@ -198,6 +205,24 @@ export class MidiController implements Controller {
         jumps: this.follower.jumps,
       },
     });
+  }
+
+  /**
+   * With the beats locked, bar lines too: when the beat after ours is an external downbeat (song
+   * position 0 is one, and every beatsPerBar beats after it) but not ours, the engine's next beat is
+   * made a downbeat. The command lands after the beat just heard, so the next beat is the one it moves.
+   */
+  private alignDownbeat(e: BeatEvent): void {
+    const external = Math.round(this.follower.beatAt(this.ctx.now()) as number);
+    const n = this.beatsPerBar;
+    const theirs = (((external + 1) % n) + n) % n === 0;
+    const ours = (e.beatInBar + 1) % n === 0;
+    if (!theirs || ours) return;
+    try {
+      this.ctx.send(commandRequest('downbeat', 0, undefined, this.ctx.config.tracks));
+    } catch {
+      // no host right now: the next bar tries again
+    }
   }
 
   private openPorts(loaded: { ports: MidiPorts } | { error: string }): void {

@@ -260,3 +260,16 @@ describe('loopstation render with transforms', function () {
     }
   });
 });
+
+describe('engine: downbeat', () => {
+  it('makes the next beat a bar start (the bar in progress is cut short); loops and beat frames stay', () => {
+    const o = plain({ bpm: 120, metronome: { enabled: true, volume: 0 } });
+    // beats every 24000 frames; at 130000 the next beat is beat 6 (144000), bar 1 beat 3
+    const r = run(o, INPUT, 300000, [...record, { frame: 130000, command: 'downbeat' }], BLOCK);
+    const beats = r.events.filter((e) => e.type === EventType.Beat);
+    assert.deepEqual(beats.map((e) => e.frame), Array.from({ length: 13 }, (_, k) => k * 24000));
+    assert.deepEqual(beats.map((e) => e.b), [0, 1, 2, 3, 0, 1, 0, 1, 2, 3, 0, 1, 2]);
+    assert.equal(r.engine.transport.barOf(6), 2);
+    assertOut(r.out, R1, 300000, (t, c) => old(t - R1, c), 'the loop plays on unchanged');
+  });
+});

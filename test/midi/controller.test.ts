@@ -62,6 +62,35 @@ describe('midi controller', () => {
     assert.ok(Math.abs(reports[reports.length - 1].phaseErrorFrames) < 48, `the last beat is off by ${reports[reports.length - 1].phaseErrorFrames} frames`);
   });
 
+  it('follow: once the beats line up, the bar lines of the engine move onto the external downbeats, once', () => {
+    const f = fakeContext();
+    const c = new MidiController(f.ctx, { follow: true });
+    const tick = 60000 / (120 * 24);
+    c.midiIn([MIDI.Start], 0);
+    // our engine: 120 bpm, beats 5 ms after theirs, but its bar starts two beats off
+    let barStart = -2;
+    let beat = 0;
+    const inBar: number[] = [];
+    for (let k = 0, t = 0; k < 24 * 24; k++, t += tick) {
+      c.midiIn([MIDI.Clock], t);
+      const ourBeatAt = 5 + beat * 500;
+      if (t < ourBeatAt) continue;
+      f.setNow(ourBeatAt);
+      const b = (((beat - barStart) % 4) + 4) % 4;
+      inBar.push(b);
+      const before = f.sent.length;
+      f.emit('beat', { type: 'beat', frame: beat * 24000, beat, beatInBar: b, bar: 0, downbeat: b === 0 });
+      // the engine makes its next beat a downbeat
+      if (f.sent.slice(before).some((r) => r.type === 'command' && r.command === 'downbeat')) barStart = beat + 1;
+      beat++;
+    }
+    const downbeats = f.sent.filter((r) => r.type === 'command' && r.command === 'downbeat');
+    assert.equal(downbeats.length, 1);
+    // from then on, our bar starts where theirs do (external beat k is a downbeat when k % 4 == 0)
+    const last = inBar.slice(-8);
+    assert.deepEqual(last, [(beat - 8) % 4, (beat - 7) % 4, (beat - 6) % 4, (beat - 5) % 4, (beat - 4) % 4, (beat - 3) % 4, (beat - 2) % 4, (beat - 1) % 4]);
+  });
+
   it('clock out: ticks to the output port from the engine beats, start at the next beat', async () => {
     const f = fakeContext();
     const got: number[][] = [];
