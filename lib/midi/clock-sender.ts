@@ -16,6 +16,8 @@ export class ClockSender {
   private known = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** a start asked for before any beat was heard: it happens at the first beat */
+  private startWaiting = false;
 
   constructor(
     readonly clock: MidiClockOut,
@@ -29,6 +31,10 @@ export class ClockSender {
     this.at = this.now();
     this.known = true;
     this.clock.anchor(frame, beat, bpm);
+    if (this.startWaiting) {
+      this.startWaiting = false;
+      this.clock.start(beat);
+    }
     this.pump();
   }
 
@@ -37,9 +43,12 @@ export class ClockSender {
     return this.frame + ((this.now() - this.at) * this.clock.sampleRate) / 1000;
   }
 
-  /** Starts the clock at the next beat (song position 0 there). */
+  /** Starts the clock at the next beat (song position 0 there); before any beat was heard, at the first. */
   start(): void {
-    if (!this.known) return;
+    if (!this.known) {
+      this.startWaiting = true;
+      return;
+    }
     this.clock.start(Math.ceil(this.clock.beatAt(this.frameNow()) - 1e-9));
     this.pump();
   }

@@ -101,8 +101,15 @@ describe('midi controller', () => {
       openOutput: () => ({ send: (b) => void got.push(b), close: () => undefined }),
     };
     const c = new MidiController(f.ctx, { output: 'synth', clockOut: true }, () => ({ ports }));
-    f.emit('beat', { type: 'beat', frame: 0, beat: 0, beatInBar: 0, bar: 0, downbeat: true });
+    // a start before any beat was heard waits for the first one
+    c.input({ payload: 'start' });
     f.setNow(100);
+    f.emit('beat', { type: 'beat', frame: 0, beat: 0, beatInBar: 0, bar: 0, downbeat: true });
+    assert.deepEqual(got, [[MIDI.Start], [MIDI.Clock]]);
+    c.input({ payload: 'stop' });
+    assert.deepEqual(got.pop(), [MIDI.Stop]);
+    got.length = 0;
+    f.setNow(200);
     c.input({ payload: 'start' });
     // the next beat (beat 1, 500 ms on) is where the song starts: nothing is due before it
     assert.deepEqual(got, []);
