@@ -8,10 +8,13 @@ import { assert } from './harness';
 // every key the .html and its help use.
 
 const NODES = path.join(__dirname, '..', '..', '..', 'nodes');
-const TYPES = ['loopstation-engine', 'loopstation-audio-in', 'loopstation-metronome', 'loopstation-loop-recorder', 'loopstation-mixer', 'loopstation-audio-out'];
+const TYPES = [
+  'loopstation-engine', 'loopstation-audio-in', 'loopstation-metronome', 'loopstation-loop-recorder', 'loopstation-mixer', 'loopstation-audio-out',
+  'loopstation-osc', 'loopstation-midi',
+];
 
 type Default = { value: unknown; required?: boolean; type?: string; validate?: (this: object, v: unknown) => true | string | boolean };
-type Definition = { category: string; defaults: Record<string, Default>; label(this: object): string; paletteLabel?: (this: object) => string };
+type Definition = { category: string; defaults: Record<string, Default>; inputs?: number; label(this: object): string; paletteLabel?: (this: object) => string };
 
 function catalog(type: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(NODES, 'locales', 'en-US', `${type}.json`), 'utf8'));
@@ -54,6 +57,7 @@ const BAD: Record<string, unknown> = {
   crossfadeFrames: 5000, countInBars: 9, memoryMiB: 0, backend: 'jack', track: 0, doubleTapMs: 10, holdMs: 50, pressedLevel: '2',
   volume: 3, enabled: 'maybe', monitor: 'maybe', monitorVolume: -1, masterVolume: 2.5, levelRate: 21, inputDevice: 42,
   outputDevice: 'x'.repeat(300), clickSound: 7, sessionDir: null,
+  port: 70000, host: 'example.com', input: 42, output: 'x'.repeat(300), clockOut: 'maybe', follow: 'maybe', bindings: '{}',
 };
 
 describe('nodes: editor files', () => {
@@ -74,7 +78,9 @@ describe('nodes: editor files', () => {
       const help = fs.readFileSync(path.join(NODES, 'locales', 'en-US', `${type}.html`), 'utf8');
       assert.match(help, new RegExp(`^<script type="text/html" data-help-name="${type}">\\s*<p>[^<]+</p>`));
       if (type !== 'loopstation-engine') {
-        assert.match(help, /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
+        // a node without an input (osc) says so in a paragraph instead
+        if ((load(type).def.inputs ?? 1) > 0) assert.match(help, /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
+        else assert.match(help, /<h3>Inputs<\/h3>\s*<p>/);
         assert.match(help, /<h3>Outputs<\/h3>/);
         assert.match(help, /<h3>Details<\/h3>/);
       }
@@ -94,6 +100,8 @@ describe('nodes: editor files', () => {
       'loopstation-mixer': ['status.set'],
       'loopstation-audio-in': ['status.default-device'],
       'loopstation-audio-out': ['status.default-device', 'status.xruns'],
+      'loopstation-osc': ['status.listening', 'status.failed', 'errors.bind'],
+      'loopstation-midi': ['status.learning', 'status.ports', 'status.msgs', 'errors.port'],
     };
     for (const [type, keys] of Object.entries(used)) for (const key of keys) assert.ok(lookUp(`${type}.${key}`, type), `${type}.${key}`);
   });
