@@ -27,4 +27,5 @@ export const Permission = { Read: 'loopstation.read', Write: 'loopstation.write'
 export const AdminRoute = {
   Devices: '/loopstation/devices',
   Calibrate: '/loopstation/:id/calibrate',
+  MidiPorts: '/loopstation/midi-ports',
 } as const;

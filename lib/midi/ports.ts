@@ -59,6 +59,17 @@ export function loadMidiPorts(): { ports: MidiPorts } | { error: string } {
   return loaded;
 }
 
+/** The port names for the editor, or empty lists and why. */
+export function midiPortList(): { inputs: string[]; outputs: string[]; error?: string } {
+  const loaded = loadMidiPorts();
+  if ('error' in loaded) return { inputs: [], outputs: [], error: loaded.error };
+  try {
+    return { inputs: loaded.ports.inputs(), outputs: loaded.ports.outputs() };
+  } catch (err) {
+    return { inputs: [], outputs: [], error: (err as Error).message };
+  }
+}
+
 function rtMidiPorts(rt: RtMidi): MidiPorts {
   return {
     inputs: () => rt.Input.getPortNames(),

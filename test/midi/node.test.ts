@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { NodeType } from '../../lib/control/constants';
 import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextError, nextMsg, wait } from '../nodes/harness';
 
@@ -62,6 +63,14 @@ describe('nodes: midi', function () {
     const err3 = nextError(midi);
     midi.receive({ payload: 'start' });
     assert.match(await err3, /clock out/);
+  });
+
+  it('GET /loopstation/midi-ports answers the port lists, or empty lists and why (no ALSA sequencer here)', async () => {
+    await load();
+    const res = await helper.request().get('/loopstation/midi-ports');
+    assert.equal(res.status, 200);
+    assert.ok(Array.isArray(res.body.inputs) && Array.isArray(res.body.outputs));
+    if (!fs.existsSync('/dev/snd/seq')) assert.match(String(res.body.error), /@julusian\/midi/);
   });
 
   it('a binding setting that is not valid keeps the node from starting, with the field in the error', async () => {
