@@ -1,7 +1,7 @@
 import * as dgram from 'dgram';
 import { promises as dns } from 'dns';
 import { isIP } from 'net';
-import { networkInterfaces } from 'os';
+import { hostname, networkInterfaces } from 'os';
 import { CommandName } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import type { HostEvent, HostRequest } from '../io/protocol';
@@ -80,10 +80,8 @@ export class OscServer {
       beatsPerBar: o.beatsPerBar,
       command: (name, track, value) => this.command(name, track, value),
       reply: (r) => void this.reply(r),
-      serverUrl: () => serverUrl(this.bound?.address ?? DEFAULT_OSC_HOST, this.bound?.port ?? 0),
-      requestStatus: () => {
-        o.link.status().then((s) => this.protocol.hostStatus(s, this.now()), () => undefined);
-      },
+      serverUrl: () => this.url(),
+      requestStatus: () => this.refresh(),
       session: (command, name) => o.link.session(command, name),
     });
   }
@@ -111,7 +109,7 @@ export class OscServer {
         socket.on('message', (data, rinfo) => this.packet(data, { address: rinfo.address, port: rinfo.port }));
         const a = socket.address();
         this.bound = { address: a.address, port: a.port };
-        this.o.link.status().then((s) => this.protocol.hostStatus(s, this.now()), () => undefined);
+        this.refresh();
         resolve(this.bound);
       });
     });
@@ -134,7 +132,21 @@ export class OscServer {
 
   /** The host (re)started: read its state again. */
   hostRestarted(): void {
+    this.refresh();
+  }
+
+  /** Asks the host for its state; a host that is not running leaves the mirror as it is. */
+  private refresh(): void {
     this.o.link.status().then((s) => this.protocol.hostStatus(s, this.now()), () => undefined);
+  }
+
+  /**
+   * Our URL for /ping answers: the address we listen on, or on every address (0.0.0.0, ::) this
+   * machine's name, as liblo's lo_server_get_url gives it, so a remote client can use it.
+   */
+  private url(): string {
+    const address = this.bound?.address ?? DEFAULT_OSC_HOST;
+    return serverUrl(address === '0.0.0.0' || address === '::' ? hostname() : address, this.bound?.port ?? 0);
   }
 
   private packet(data: Buffer, source: Source): void {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { hostname } from 'os';
 import { HostStatus } from '../../lib/io/client';
 import { InProcessClient } from '../../lib/io/in-process-client';
 import { HostEvent, HostRequest } from '../../lib/io/protocol';
@@ -79,6 +80,17 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     assert.equal(r.fromPort, port);
     const withId = await client.ask(port, '/ping', 'ssi', [client.url, '/pong', 1]);
     assert.equal(withId.types, 'ssii');
+  });
+
+  it('bound to every address, /ping answers with the machine name (as liblo does)', async () => {
+    const wide = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, host: '0.0.0.0' });
+    const p = (await wide.start()).port;
+    try {
+      const r = await client.ask(p, '/ping', 'ss', [client.url, '/pong']);
+      assert.equal(r.args[0], `osc.udp://${hostname()}:${p}/`);
+    } finally {
+      await wide.stop();
+    }
   });
 
   it('replies to the return url, not to the port the request came from', async () => {
