@@ -11,8 +11,10 @@ import type { BackendName, HostConfig, HostEvent } from '../lib/io/protocol';
 // main thread blocked 200 ms every second, and the libuv threadpool kept busy with file work. Reports
 // xruns (goal 0), the host's CPU (of one core, and per thread), and its memory at the start and end.
 //
-//   node dist/bench/soak.js [--minutes 10] [--backend portaudio|null] [--device pulse] [--json]
+//   node dist/bench/soak.js [--minutes 10] [--backend portaudio|null] [--device pulse] [--realtime N] [--no-load] [--json]
 //
+// --no-load: the same run without the parent's misbehaviour, as a control on a machine shared with others.
+// --realtime N: the host under SCHED_FIFO priority N (ForkedClient's realtimePriority), where allowed.
 // On the PulseAudio null sink: PULSE_SINK=loop PULSE_SOURCE=loop.monitor (test/audio/start-pulse-null.sh).
 
 const arg = (name: string, fallback: string): string => {
@@ -23,6 +25,8 @@ const minutes = Number(arg('minutes', '10'));
 const backend = arg('backend', 'portaudio') as BackendName;
 const device = arg('device', 'pulse');
 const json = process.argv.includes('--json');
+const parentLoad = !process.argv.includes('--no-load');
+const realtime = process.argv.includes('--realtime') ? Number(arg('realtime', '20')) : undefined;
 const RATE = 48000;
 const BLOCK = 256;
 const TRACKS = 8;
@@ -100,7 +104,7 @@ function busyThreadpool(dir: string): { stop(): void; jobs(): number } {
 }
 
 async function main(): Promise<void> {
-  const client = new ForkedClient(config);
+  const client = new ForkedClient(config, { realtimePriority: realtime });
   const xruns = { device: 0, host: 0 };
   const xrunTimes: number[] = [];
   let beats = 0;
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
   const ready = await client.start();
   const pid = client.pid!;
   const log = (line: string) => !json && process.stdout.write(`${line}\n`);
-  log(`host ${pid}: ${ready.backend} ${ready.inputDevice} -> ${ready.outputDevice}, ${RATE} Hz, ${BLOCK} frames${ready.notice ? ` (${ready.notice})` : ''}`);
+  log(`host ${pid}${realtime ? ` (SCHED_FIFO ${realtime} if allowed)` : ''}: ${ready.backend} ${ready.inputDevice} -> ${ready.outputDevice}, ${RATE} Hz, ${BLOCK} frames${ready.notice ? ` (${ready.notice})` : ''}`);
 
   // 8 loops of 1 to 4 s (the bench's lengths, 0.5 * (2 + i % 7) s), recorded at once from frame-stamped commands
   const status0 = (await client.request({ type: 'status' })) as HostStatus;
@@ -133,15 +137,15 @@ async function main(): Promise<void> {
   xrunTimes.length = 0;
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopstation-soak-'));
-  const pool = busyThreadpool(tmp);
-  const blocker = blockMainThread();
+  const pool = parentLoad ? busyThreadpool(tmp) : { stop: () => undefined, jobs: () => 0 };
+  const blocker = parentLoad ? blockMainThread() : undefined;
   const start = performance.now();
   const cpu0 = cpuSeconds(`/proc/${pid}/stat`);
   const threads0 = threadsCpu(pid);
   const rss0 = rssMiB(pid);
   const load0 = os.loadavg()[0];
   const frame0 = ((await client.request({ type: 'status' })) as HostStatus).frame;
-  log(`soaking ${minutes} min: 8 loops playing, parent blocked ${BLOCK_MAIN_MS} ms/s, ${POOL_JOBS} threadpool jobs in flight; rss ${rss0.toFixed(1)} MiB`);
+  log(`soaking ${minutes} min: 8 loops playing, ${parentLoad ? `parent blocked ${BLOCK_MAIN_MS} ms/s, ${POOL_JOBS} threadpool jobs in flight` : 'no parent load (control)'}; rss ${rss0.toFixed(1)} MiB`);
 
   const durationMs = minutes * 60000;
   while (performance.now() - start < durationMs) {
@@ -165,6 +169,8 @@ async function main(): Promise<void> {
     .sort((a, b) => b.percent - a.percent);
   const result = {
     case: 'soak',
+    parentLoad,
+    realtimePriority: realtime ?? null,
     backend: ready.backend,
     device: ready.outputDevice,
     minutes: wallS / 60,

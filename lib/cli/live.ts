@@ -22,6 +22,7 @@ export const LIVE_USAGE = `usage: loopstation live [options]
   --latency N                     input latency in frames, if known (skips the calibration click)
   --no-calibrate                  do not measure the latency with a click at start
   --no-metronome                  start with the metronome off
+  --realtime N                    run the engine under SCHED_FIFO priority N (1-99) if allowed: fewer dropouts on a busy machine
 
 keys: 1-9 select a track and toggle it (record > play > overdub > play), r record, p play,
       o overdub, s stop, u undo, y redo, c clear (on the selected track), m metronome on/off,
@@ -41,6 +42,7 @@ export interface LiveOptions {
   inputLatencyFrames: number | undefined;
   calibrate: boolean;
   metronome: boolean;
+  realtimePriority: number | undefined;
 }
 
 /** Parses the options; a wrong one is an InputError naming it and what is accepted. */
@@ -58,6 +60,7 @@ export function parseLiveArgs(args: string[]): LiveOptions {
     inputLatencyFrames: undefined,
     calibrate: true,
     metronome: true,
+    realtimePriority: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
@@ -111,6 +114,9 @@ export function parseLiveArgs(args: string[]): LiveOptions {
         break;
       case '--no-metronome':
         o.metronome = false;
+        break;
+      case '--realtime':
+        o.realtimePriority = numberIn(value(), flag, [1, 99], true);
         break;
       default:
         throw new InputError(flag, `unknown option; see loopstation live --help`);
@@ -253,7 +259,7 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
     }
   }
   const config = liveHostConfig(options, bpm);
-  const client = new ForkedClient(config);
+  const client = new ForkedClient(config, options.realtimePriority === undefined ? {} : { realtimePriority: options.realtimePriority });
   const view = new LiveView(config.tracks, bpm, config.beatsPerBar, config.metronome.enabled);
   let quitting: Promise<number> | undefined;
   let redraw: NodeJS.Timeout | undefined;
@@ -296,6 +302,8 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
   }
   if (quitting) return quitting;
   print(describeReady(ready));
+  if (client.realtime === false) print(`note: realtime priority ${options.realtimePriority} is not allowed for this user (root, or an rtprio limit in /etc/security/limits.conf); running at normal priority`);
+  else if (client.realtime) print(`realtime: the engine runs under SCHED_FIFO priority ${options.realtimePriority}`);
   print('keys: 1-9 track (toggle), r p o s u y c on the selected track, m metronome, +/- bpm, l calibrate, h help, q quit');
 
   let requestedBpm = bpm;

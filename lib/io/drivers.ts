@@ -191,7 +191,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   private write(out: Int16Array): void {
     const buf = this.pool.pop();
     if (!buf) {
-      // naudiodon's queue is full: the output is behind; this block is dropped (once per episode, an xrun)
+      // a queue's worth of writes still in flight: the output is behind; this block is dropped (an xrun, once per episode)
       if (!this.dropping) {
         this.dropping = true;
         this.emit('xrun');

@@ -1,4 +1,4 @@
-import { ChildProcess, fork } from 'child_process';
+import { ChildProcess, fork, spawnSync } from 'child_process';
 import { EventEmitter } from 'events';
 import fs from 'fs';
 import os from 'os';
@@ -29,6 +29,11 @@ export interface ForkedClientOptions {
   env?: NodeJS.ProcessEnv;
   /** the host's output, line by line (xrun lines excluded): log it when verbose, drop it otherwise */
   onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Run the host under SCHED_FIFO at this priority (1-99) when the system allows it, else as before.
+   * Default: $LOOPSTATION_REALTIME_PRIORITY, or none. What it buys on a busy machine: bench/RESULTS-soak.md.
+   */
+  realtimePriority?: number;
 }
 
 /** Requests that get a 'reply': the EngineClient ones, and the host's diagnostics. */
@@ -57,15 +62,32 @@ const STDERR_TAIL = 20;
 const HOST_THREADPOOL_SIZE = '8';
 
 /**
- * naudiodon prints xruns with C stdio, which is block-buffered on a pipe: they would arrive in bursts of
- * ~80 lines, long after the fact. coreutils' stdbuf makes the child's C stdout line-buffered; Node's
- * own output does not go through C stdio, so nothing else changes. Without it (not Linux), lines come late.
+ * How the host process is launched. naudiodon prints xruns with C stdio, which is block-buffered on a
+ * pipe: they would arrive in bursts of ~80 lines, long after the fact. coreutils' stdbuf makes the
+ * child's C stdout line-buffered; Node's own output does not go through C stdio, so nothing else
+ * changes. Without it (not Linux), lines come late. With a realtime priority, util-linux's chrt puts the
+ * whole host under SCHED_FIFO, when this user may (root, or an rtprio limit in limits.conf): checked once.
  */
-function lineBufferedLauncher(): { execPath: string; execArgv: string[] } {
-  for (const stdbuf of ['/usr/bin/stdbuf', '/bin/stdbuf']) {
-    if (fs.existsSync(stdbuf)) return { execPath: stdbuf, execArgv: ['-oL', process.execPath] };
+function launcher(realtimePriority: number | undefined): { execPath: string; execArgv: string[] } {
+  const prefix: string[] = [];
+  if (realtimePriority !== undefined && realtimeAllowed(realtimePriority)) prefix.push('chrt', '-f', String(realtimePriority));
+  const stdbuf = ['/usr/bin/stdbuf', '/bin/stdbuf'].find((p) => fs.existsSync(p));
+  if (stdbuf) prefix.push(stdbuf, '-oL');
+  if (prefix.length === 0) return { execPath: process.execPath, execArgv: [] };
+  return { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath] };
+}
+
+function realtimePriorityFromEnv(): number | undefined {
+  const n = Number(process.env.LOOPSTATION_REALTIME_PRIORITY);
+  return Number.isInteger(n) && n >= 1 && n <= 99 ? n : undefined;
+}
+
+const realtimeChecked = new Map<number, boolean>();
+function realtimeAllowed(priority: number): boolean {
+  if (!realtimeChecked.has(priority)) {
+    realtimeChecked.set(priority, spawnSync('chrt', ['-f', String(priority), 'true'], { stdio: 'ignore' }).status === 0);
   }
-  return { execPath: process.execPath, execArgv: [] };
+  return realtimeChecked.get(priority)!;
 }
 
 interface Pending {
@@ -77,7 +99,8 @@ interface Pending {
 export class ForkedClient extends EventEmitter implements EngineClient {
   private phase: Phase = 'new';
   private child: ChildProcess | undefined;
-  private readonly options: Required<Omit<ForkedClientOptions, 'onOutput' | 'env'>> & Pick<ForkedClientOptions, 'onOutput' | 'env'>;
+  private readonly options: Required<Omit<ForkedClientOptions, 'onOutput' | 'env' | 'realtimePriority'>> &
+    Pick<ForkedClientOptions, 'onOutput' | 'env' | 'realtimePriority'>;
   private early: HostRequest[] = [];
   private readonly pending = new Map<number, Pending>();
   /** negative, so they never meet the ids callers put on requests they send() themselves */
@@ -98,8 +121,15 @@ export class ForkedClient extends EventEmitter implements EngineClient {
       startTimeoutMs: 20000,
       stopTimeoutMs: 5000,
       requestTimeoutMs: 10000,
+      realtimePriority: realtimePriorityFromEnv(),
       ...options,
     };
+  }
+
+  /** Whether the host runs under SCHED_FIFO: undefined when no realtimePriority was asked for. */
+  get realtime(): boolean | undefined {
+    const p = this.options.realtimePriority;
+    return p === undefined ? undefined : realtimeAllowed(p);
   }
 
   /** The host's process id while it runs (for tests and diagnostics). */
@@ -116,7 +146,7 @@ export class ForkedClient extends EventEmitter implements EngineClient {
 
   start(): Promise<ReadyEvent> {
     if (!this.to('start')) return Promise.reject(new Error(`the engine host was already ${this.phase === 'exited' ? 'stopped' : 'started'}`));
-    const { execPath, execArgv } = lineBufferedLauncher();
+    const { execPath, execArgv } = launcher(this.options.realtimePriority);
     const child = fork(this.options.hostPath, ['run', JSON.stringify(this.config)], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...(this.options.env ?? process.env), UV_THREADPOOL_SIZE: HOST_THREADPOOL_SIZE },
@@ -133,7 +163,15 @@ export class ForkedClient extends EventEmitter implements EngineClient {
     });
     child.on('message', (m: HostEvent) => this.message(m));
     child.on('exit', (code, signal) => this.exited(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0)));
-    child.on('error', (err) => this.emitError(new Error(`engine host process: ${err.message}`)));
+    child.on('error', (err) => {
+      // a process that never spawned gets no 'exit' event: end here, or start() would wait for nothing
+      if (child.pid === undefined) {
+        this.startError = `could not start the engine host process: ${err.message}`;
+        this.exited(HOST_EXIT.crashed);
+      } else {
+        this.emitError(new Error(`engine host process: ${err.message}`));
+      }
+    });
     return new Promise<ReadyEvent>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.startError = `the engine host was not ready within ${this.options.startTimeoutMs} ms`;
@@ -265,7 +303,7 @@ export class ForkedClient extends EventEmitter implements EngineClient {
     const reason = code === HOST_EXIT.startFailed || !why ? `the engine host exited with code ${code}` : `the engine host exited with code ${code}: ${why}`;
     if (this.starting) {
       clearTimeout(this.starting.timer);
-      this.starting.reject(new Error(this.startError ?? reason));
+      this.starting.reject(new Error(this.startError ?? (wasStopping ? 'the engine host was stopped before it was ready' : reason)));
       this.starting = undefined;
     }
     for (const p of this.pending.values()) {

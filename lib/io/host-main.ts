@@ -89,7 +89,7 @@ export class Host {
   private readonly meter = new LevelMeter();
   private readonly levelsEveryBlocks: number;
   private blocksSinceLevels = 0;
-  /** xruns the host saw itself (late blocks); the client adds the device's (naudiodon's stdout lines) */
+  /** xruns the host saw itself (late or dropped blocks); the client adds the device's (naudiodon's stdout lines) */
   private xruns = 0;
   /** the attempt in progress, fed by renderBlock */
   private calibration: RunningCalibration | undefined;
@@ -151,7 +151,8 @@ export class Host {
       } catch (err) {
         this.notices.push(`latency calibration failed (${(err as Error).message}); using inputLatencyFrames ${inputLatencyFrames}`);
       }
-      if (this.phase !== 'running') return;
+      // a device lost meanwhile is being reopened: the host is up all the same, its engine waits
+      if (this.phase === 'quitting') return;
     }
     this.send({
       type: 'ready',
@@ -250,6 +251,8 @@ export class Host {
   }
 
   private failStart(err: Error): void {
+    // a quit while the streams opened closed them: that is the quit's exit, not a failed start
+    if (this.phase === 'quitting') return;
     this.send({ type: 'error', track: 0, message: err.message });
     void this.closeDriver().then(() => this.exit(HOST_EXIT.startFailed));
   }

@@ -4,8 +4,9 @@
 // Start the sink with test/audio/start-pulse-null.sh; LOOPSTATION_REQUIRE_AUDIO=1 turns a skip into a failure.
 
 import { strict as assert } from 'assert';
+import { execFileSync } from 'child_process';
 import { synthClick } from '../../lib/engine/click';
-import type { DeviceList } from '../../lib/io/client';
+import type { DeviceList, HostStatus } from '../../lib/io/client';
 import { ForkedClient } from '../../lib/io/forked-client';
 import type { CalibrationResult, HostEvent, LoopData } from '../../lib/io/protocol';
 import { nextEvent, testConfig } from '../io/harness';
@@ -94,6 +95,40 @@ describe('audio: engine host on the PulseAudio null sink', function () {
       await Promise.all(clients.splice(0).map((c) => c.stop()));
     }
     assert.fail(`no attempt ran clean; the last: ${lastProblem}`);
+  });
+
+  // A second null sink, unloaded under a running host like an unplugged USB interface, then loaded
+  // again: the host reports the loss, retries with backoff, and carries on with the same loops.
+  it('survives the device going away and coming back, keeping its loops', async () => {
+    const sink = 'loopstation_lossy';
+    const load = () => execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${sink}`, 'rate=48000', 'format=s16le', 'channels=2'], { encoding: 'utf8' }).trim();
+    let module = load();
+    try {
+      const c = new ForkedClient(pulseConfig(), { env: { ...pulseEnv(), PULSE_SINK: sink, PULSE_SOURCE: `${sink}.monitor` } });
+      clients.push(c);
+      await c.start();
+      const recording = nextEvent(c, 'state', (e) => e.state === 'recording');
+      c.send({ type: 'command', command: 'record', track: 1 });
+      const start = await recording;
+      const playing = nextEvent(c, 'state', (e) => e.state === 'playing');
+      c.send({ type: 'command', command: 'play', track: 1, frame: start.frame + 48000 });
+      await playing;
+      const lost = nextEvent(c, 'error', (e) => e.message.startsWith('audio device lost: '), 15000);
+      execFileSync('pactl', ['unload-module', module]);
+      module = '';
+      const loss = await lost;
+      const back = nextEvent(c, 'error', (e) => e.message.startsWith('audio device back: '), 30000);
+      await new Promise((r) => setTimeout(r, 1500)); // a reopen or two fails meanwhile
+      module = load();
+      assert.equal((await back).message, 'audio device back: pulse -> pulse');
+      const status = (await c.request({ type: 'status' })) as HostStatus;
+      assert.equal(status.tracks[0].state, 'playing');
+      assert.equal(status.tracks[0].frames, 48000);
+      await nextEvent(c, 'levels', (e) => e.output[0] > 0, 10000);
+      console.log(`      ${loss.message}`);
+    } finally {
+      if (module) execFileSync('pactl', ['unload-module', module]);
+    }
   });
 
   it('plays `loopstation live` on the sink: calibrates, records and plays from keys, quits cleanly', async () => {

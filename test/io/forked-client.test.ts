@@ -176,6 +176,15 @@ describe('io: forked engine host (null backend)', function () {
     assert.deepEqual(lines, ['Output device name is pulse'], 'other lines go to onOutput, xrun lines do not');
   });
 
+  it('stopped while starting: start() rejects saying so, and the host is gone', async () => {
+    const c = client(testConfig());
+    const starting = c.start();
+    const pid = c.pid!;
+    await c.stop();
+    await assert.rejects(starting, /^Error: the engine host was stopped before it was ready$/);
+    assert.ok(await gone(pid));
+  });
+
   it('gives up on a host that never gets ready', async () => {
     const c = client(testConfig(), { hostPath: path.join(FIXTURES, 'mute-host.js'), startTimeoutMs: 500 });
     const exit = exitOf(c);
