@@ -4,6 +4,7 @@ import { bindKernels, KERNEL_ARGS_FLOATS } from '../lib/dsp';
 import { Arena } from '../lib/engine/arena';
 import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
+import { rng as seeded } from '../test/engine/harness';
 
 // `npm run bench -- --json`: one JSON line per case (DESIGN.md §8). Timings are reported, never asserted.
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
@@ -40,15 +41,6 @@ function emit(row: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${text}\n`);
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An engine with `tracks` playing loops, gains 1/(N+1) like the peers, no metronome, no fades. */
 function loopedEngine(tracks: number, blockFrames: number, sampleRate = 44100): Engine {

@@ -5,19 +5,11 @@ import { strict as assert } from 'assert';
 import {
   analyseCalibration, CALIBRATION_CLICKS, CalibrationCapture, ClickPattern, makeClickPattern, renderPattern,
 } from '../../lib/io/calibration';
+import { rng as seeded } from '../engine/harness';
 
 const RATE = 48000;
 const BLOCK = 256;
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the host would play from `start` on, block by block, as one int16 interleaved array. */
 function played(pattern: ClickPattern, start: number): Int16Array {
