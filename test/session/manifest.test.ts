@@ -34,7 +34,7 @@ describe('session manifest', () => {
     ['cut off', formatManifest(sampleManifest()).slice(0, 200), /^s\.json: not valid JSON/],
     ['not a manifest', '{"hello": 1}', /not a loopstation session manifest/],
     ['newer version', bad((m) => (m.version = MANIFEST_VERSION + 1)), /version: \d+ was written by a newer loopstation/],
-    ['no version', bad((m) => delete m.version), /version: undefined is not a number/],
+    ['no version', bad((m) => delete m.version), /version: nothing is not a number/],
     ['bad quantize', bad((m) => (m.quantize = 'bars')), /quantize: "bars" is not a quantize mode/],
     ['bad bpm', bad((m) => (m.bpm = 0)), /bpm: 0 is out of range/],
     ['bad volume', bad((m) => (m.tracks[1].volume = 3)), /tracks\[1\]\.volume: 3 is out of range/],
