@@ -287,11 +287,6 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
     const line = view.apply(e);
     if (line) print(line);
   });
-  client.on('exit', (code: number) => {
-    if (quitting) return;
-    print(`the engine host exited with code ${code}`);
-    void quit(1);
-  });
   print(`starting the engine (${options.backend} backend)...`);
   let ready: ReadyEvent;
   try {
@@ -301,6 +296,12 @@ export async function live(args: string[], io: LiveIO = { stdin: process.stdin, 
     return quit(1);
   }
   if (quitting) return quitting;
+  // from here on an exit is a crash (a refused start already said why, above)
+  client.on('exit', (code: number) => {
+    if (quitting) return;
+    print(`the engine host exited with code ${code}`);
+    void quit(1);
+  });
   print(describeReady(ready));
   if (client.realtime === false) print(`note: realtime priority ${options.realtimePriority} is not allowed for this user (root, or an rtprio limit in /etc/security/limits.conf); running at normal priority`);
   else if (client.realtime) print(`realtime: the engine runs under SCHED_FIFO priority ${options.realtimePriority}`);
