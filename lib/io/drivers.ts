@@ -70,10 +70,6 @@ export interface PortAudioDriverOptions extends DriverOptions {
   inputDevice: string;
   outputDevice: string;
   prefillBuffers: number;
-  /** no first block within this: the device does not deliver (measured: up to 2 s on PulseAudio) */
-  firstDataTimeoutMs?: number;
-  /** no block for this long once running: the device is gone */
-  stallTimeoutMs?: number;
 }
 
 /** '' = the default device; digits = a PortAudio id (validated like a name: never a silent fallback). */
@@ -91,6 +87,10 @@ export function deviceSpecOf(text: string): DeviceSpec | undefined {
  */
 const OUTPUT_QUEUE_SLACK = 2;
 const WATCHDOG_MS = 100;
+/** No first block within this: the device does not deliver (measured: up to 2 s on PulseAudio). */
+const FIRST_DATA_TIMEOUT_MS = 5000;
+/** No block in or out for this long once running: the device is gone. */
+const STALL_TIMEOUT_MS = 1000;
 
 /**
  * A PortAudio input stream and output stream (separate: one duplex stream glitched in 11 of 12 runs
@@ -119,7 +119,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   private lastCheckAt = 0;
   private firstData: { resolve(): void; reject(err: Error): void } | undefined;
 
-  constructor(private readonly options: PortAudioDriverOptions, private readonly render: RenderBlock) {
+  constructor(options: PortAudioDriverOptions, private readonly render: RenderBlock) {
     super();
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
@@ -219,11 +219,12 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     // meanwhile: a stall is only the device's when the watchdog itself was on time
     if (sinceCheck > 2 * WATCHDOG_MS) return;
     if (this.firstDataAt < 0) {
-      const limit = this.options.firstDataTimeoutMs ?? 5000;
-      if (now - this.startedAt > limit) this.fault(new Error(`no audio from the input device "${this.inputDevice}" within ${limit} ms of starting`));
+      if (now - this.startedAt > FIRST_DATA_TIMEOUT_MS) {
+        this.fault(new Error(`no audio from the input device "${this.inputDevice}" within ${FIRST_DATA_TIMEOUT_MS} ms of starting`));
+      }
       return;
     }
-    const limit = this.options.stallTimeoutMs ?? 1000;
+    const limit = STALL_TIMEOUT_MS;
     if (now - this.lastDataAt > limit) {
       this.fault(new Error(`the input device "${this.inputDevice}" delivered nothing for ${Math.round(now - this.lastDataAt)} ms: it was unplugged or stopped`));
     } else if (this.writesInFlight.length > 0 && now - this.writesInFlight[0] > limit) {
