@@ -32,6 +32,12 @@
   return load<f32>(<usize>i << 2);
 }
 
+/** float arguments i and i+1 as [a_i, a_i+1, a_i, a_i+1] (a left/right pair for two frames), one load */
+// @ts-ignore: decorator
+@inline function argPair(i: i32): v128 {
+  return v128.load64_splat(<usize>i << 2);
+}
+
 /** m[dst .. dst+2n) = 0 */
 export function zero(dst: i32, frames: i32): void {
   memory.fill(at(dst), 0, <usize>frames << 3);
@@ -41,7 +47,7 @@ export function zero(dst: i32, frames: i32): void {
 export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32): void {
   const gl = arg(0);
   const gr = arg(1);
-  const g = f32x4(gl, gr, gl, gr);
+  const g = argPair(0);
   let b = at(bus);
   let left = frames;
   while (left > 0) {
@@ -85,8 +91,8 @@ export function mixLoopRamp(bus: i32, frames: i32, loop: i32, len: i32, pos: i32
   const startR = arg(1);
   const stepL = arg(2);
   const stepR = arg(3);
-  const start = f32x4(startL, startR, startL, startR);
-  const step = f32x4(stepL, stepR, stepL, stepR);
+  const start = argPair(0);
+  const step = argPair(2);
   let k = k0 + 1;
   let b = at(bus);
   let left = frames;
