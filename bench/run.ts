@@ -118,9 +118,15 @@ function kernelsCase(tracks: number, frames: number, calls: number): void {
   let t = 0;
   const us = medianUs(() => {
     m.fill(0, meters, meters + 4);
-    k.monitorIn(mix, input, frames, g, meters);
-    for (let i = 0; i < tracks; i++) k.mixLoop(mix, frames, loops[i], lens[i], t % lens[i], g, g);
-    k.masterOut(mix, frames, 1, false, meters + 2);
+    k.args[0] = g;
+    k.monitorIn(mix, input, frames, meters);
+    for (let i = 0; i < tracks; i++) {
+      k.args[0] = g;
+      k.args[1] = g;
+      k.mixLoop(mix, frames, loops[i], lens[i], t % lens[i]);
+    }
+    k.args[0] = 1;
+    k.masterOut(mix, frames, false, meters + 2);
     k.toInt16(mix, frames, pcm);
     t += frames;
   }, calls);
@@ -164,9 +170,15 @@ async function heapCase(): Promise<void> {
   step(5000);
   gc();
   await turn();
-  const gcs: string[] = [];
+  /** GC runs by kind */
+  const gcs: Record<string, number> = {};
+  let gcRuns = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push(GC_KINDS[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other');
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
+      gcs[kind] = (gcs[kind] ?? 0) + 1;
+      gcRuns++;
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   const before = process.memoryUsage().heapUsed;
@@ -180,10 +192,10 @@ async function heapCase(): Promise<void> {
   emit(
     {
       case: 'heap', tracks: 16, blocks, dsp: engine.dspBackend, heap_growth_bytes: after - before,
-      heap_retained_bytes: retained, gc_runs: gcs.length, gc_kinds: gcs,
+      heap_retained_bytes: retained, gc_runs: gcRuns, gc_kinds: gcs,
     },
     `heap over ${blocks} blocks of 16 loops (${engine.dspBackend}): ${after - before} bytes grown, ` +
-      `${retained} retained after a full GC, ${gcs.length} GC runs${gcs.length ? ` (${gcs.join(', ')})` : ''}`,
+      `${retained} retained after a full GC, ${gcRuns} GC runs${gcRuns ? ` ${JSON.stringify(gcs)}` : ''}`,
   );
 }
 

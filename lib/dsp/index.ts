@@ -14,29 +14,36 @@ import * as js from './kernels';
 export type DspBackend = 'js' | 'wasm';
 
 /**
- * Floats 0..KERNEL_ARGS_FLOATS-1 of every arena are the Wasm kernels' float arguments (the Arena keeps
- * them out of its free list): the binding stores gains there and passes only int32s, which V8 never
- * boxes, even at a megamorphic call site (see lib/dsp/assembly/kernels.ts).
+ * Floats 0..KERNEL_ARGS_FLOATS-1 of every arena are the kernels' argument block (the Arena keeps them out
+ * of its free list): a caller stores a kernel's float arguments there (Kernels.args), in the order the
+ * kernel's comment lists them, then calls it with int32s only. V8 passes those without allocating, even
+ * where it does not inline the call (a megamorphic call site, a spent inlining budget); a double
+ * argument would be boxed into a new HeapNumber on every such call.
  */
 export const KERNEL_ARGS_FLOATS = 4;
 
-/** The per-block kernels bound to one arena: the functions of ./kernels.ts minus their memory arguments. */
+/**
+ * The per-block kernels bound to one arena, with the signatures of ./kernels.ts minus its memory views:
+ * each the exported function of kernels.wasm itself, or the JS kernel bound to the arena.
+ */
 export interface Kernels {
   readonly backend: DspBackend;
+  /** the argument block: the float arguments of the next call */
+  readonly args: Float32Array;
   zero(dst: number, frames: number): void;
-  mixLoop(bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number): void;
-  mixLoopRamp(
-    bus: number, frames: number, loop: number, len: number, pos: number,
-    startL: number, startR: number, stepL: number, stepR: number, k0: number,
-  ): void;
-  addScaled(dst: number, src: number, frames: number, g: number): void;
-  monitorIn(dst: number, src: number, frames: number, g: number, meter: number): void;
-  overdub(
-    loop: number, len: number, pos: number, input: number, frames: number,
-    feedback: number, w0: number, dw: number, k0: number,
-  ): void;
+  /** args: [gl, gr] */
+  mixLoop(bus: number, frames: number, loop: number, len: number, pos: number): void;
+  /** args: [startL, startR, stepL, stepR] */
+  mixLoopRamp(bus: number, frames: number, loop: number, len: number, pos: number, k0: number): void;
+  /** args: [g] */
+  addScaled(dst: number, src: number, frames: number): void;
+  /** args: [g] */
+  monitorIn(dst: number, src: number, frames: number, meter: number): void;
+  /** args: [feedback, w0, dw] */
+  overdub(loop: number, len: number, pos: number, input: number, frames: number, k0: number): void;
   crossfadeInto(dst: number, preroll: number, fade: number, frames: number): void;
-  masterOut(buf: number, frames: number, gain: number, soft: boolean, meter: number): void;
+  /** args: [gain] */
+  masterOut(buf: number, frames: number, soft: boolean, meter: number): void;
   /** 2n int16 at float offset dst (see ./kernels.ts) */
   toInt16(src: number, frames: number, dst: number): void;
   fromInt16(src: number, dst: number, frames: number): void;
@@ -92,57 +99,21 @@ export function bindKernels(
 // Both bindings build objects of the same shape (same keys, same order), so the engine's property
 // loads stay monomorphic whichever backend runs.
 
-/** The exports of kernels.wasm: the Kernels signatures with the float arguments moved to the argument block. */
-interface WasmExports {
-  zero(dst: number, frames: number): void;
-  mixLoop(bus: number, frames: number, loop: number, len: number, pos: number): void;
-  mixLoopRamp(bus: number, frames: number, loop: number, len: number, pos: number, k0: number): void;
-  addScaled(dst: number, src: number, frames: number): void;
-  monitorIn(dst: number, src: number, frames: number, meter: number): void;
-  overdub(loop: number, len: number, pos: number, input: number, frames: number, k0: number): void;
-  crossfadeInto(dst: number, preroll: number, fade: number, frames: number): void;
-  masterOut(buf: number, frames: number, soft: boolean, meter: number): void;
-  toInt16(src: number, frames: number, dst: number): void;
-  fromInt16(src: number, dst: number, frames: number): void;
-}
+type KernelFunctions = Omit<Kernels, 'backend' | 'args'>;
 
 function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory, m: Float32Array): Kernels {
-  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as WasmExports;
-  // a Float32Array store rounds to float32 exactly as a Wasm f32 parameter (or the JS kernels' fround) does
+  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as KernelFunctions;
   return {
     backend: 'wasm',
+    args: m.subarray(0, KERNEL_ARGS_FLOATS),
     zero: k.zero,
-    mixLoop: (bus, frames, loop, len, pos, gl, gr) => {
-      m[0] = gl;
-      m[1] = gr;
-      k.mixLoop(bus, frames, loop, len, pos);
-    },
-    mixLoopRamp: (bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0) => {
-      m[0] = startL;
-      m[1] = startR;
-      m[2] = stepL;
-      m[3] = stepR;
-      k.mixLoopRamp(bus, frames, loop, len, pos, k0);
-    },
-    addScaled: (dst, src, frames, g) => {
-      m[0] = g;
-      k.addScaled(dst, src, frames);
-    },
-    monitorIn: (dst, src, frames, g, meter) => {
-      m[0] = g;
-      k.monitorIn(dst, src, frames, meter);
-    },
-    overdub: (loop, len, pos, input, frames, feedback, w0, dw, k0) => {
-      m[0] = feedback;
-      m[1] = w0;
-      m[2] = dw;
-      k.overdub(loop, len, pos, input, frames, k0);
-    },
+    mixLoop: k.mixLoop,
+    mixLoopRamp: k.mixLoopRamp,
+    addScaled: k.addScaled,
+    monitorIn: k.monitorIn,
+    overdub: k.overdub,
     crossfadeInto: k.crossfadeInto,
-    masterOut: (buf, frames, gain, soft, meter) => {
-      m[0] = gain;
-      k.masterOut(buf, frames, soft, meter);
-    },
+    masterOut: k.masterOut,
     toInt16: k.toInt16,
     fromInt16: k.fromInt16,
   };
@@ -153,16 +124,15 @@ function bindJs(m: Float32Array): Kernels {
   const u = new Uint32Array(m.buffer, m.byteOffset, m.length);
   return {
     backend: 'js',
+    args: m.subarray(0, KERNEL_ARGS_FLOATS),
     zero: (dst, frames) => js.zero(m, dst, frames),
-    mixLoop: (bus, frames, loop, len, pos, gl, gr) => js.mixLoop(m, bus, frames, loop, len, pos, gl, gr),
-    mixLoopRamp: (bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0) =>
-      js.mixLoopRamp(m, bus, frames, loop, len, pos, startL, startR, stepL, stepR, k0),
-    addScaled: (dst, src, frames, g) => js.addScaled(m, dst, src, frames, g),
-    monitorIn: (dst, src, frames, g, meter) => js.monitorIn(m, u, dst, src, frames, g, meter),
-    overdub: (loop, len, pos, input, frames, feedback, w0, dw, k0) =>
-      js.overdub(m, loop, len, pos, input, frames, feedback, w0, dw, k0),
+    mixLoop: (bus, frames, loop, len, pos) => js.mixLoop(m, bus, frames, loop, len, pos),
+    mixLoopRamp: (bus, frames, loop, len, pos, k0) => js.mixLoopRamp(m, bus, frames, loop, len, pos, k0),
+    addScaled: (dst, src, frames) => js.addScaled(m, dst, src, frames),
+    monitorIn: (dst, src, frames, meter) => js.monitorIn(m, u, dst, src, frames, meter),
+    overdub: (loop, len, pos, input, frames, k0) => js.overdub(m, loop, len, pos, input, frames, k0),
     crossfadeInto: (dst, preroll, fade, frames) => js.crossfadeInto(m, dst, preroll, fade, frames),
-    masterOut: (buf, frames, gain, soft, meter) => js.masterOut(m, u, buf, frames, gain, soft, meter),
+    masterOut: (buf, frames, soft, meter) => js.masterOut(m, u, buf, frames, soft, meter),
     toInt16: (src, frames, dst) => js.toInt16(m, m16, src, frames, dst),
     fromInt16: (src, dst, frames) => js.fromInt16(m, m16, src, dst, frames),
   };

@@ -7,9 +7,13 @@
 // arena), addressed by float offsets; audio is interleaved stereo; lengths and positions are in frames.
 // The Wasm twin takes the same arguments without the memory views (its memory is the arena).
 // Offsets, lengths and positions are int32 (coerced on entry: a double-typed index costs a conversion
-// per access in V8, and Wasm takes i32); gains are float32 (rounded on entry, as a Wasm f32 parameter
-// is). Arithmetic is float32, one rounding per operation and in a fixed order (Math.fround on every
-// product), so a SIMD f32x4 kernel doing the same operations produces the same bits.
+// per access in V8, and Wasm takes i32). Float arguments (gains, feedback, weights) are not parameters:
+// the caller stores them in the arena's argument block, m[0..KERNEL_ARGS_FLOATS) (lib/dsp/index.ts),
+// in the order each kernel's comment lists them, so they are float32 already and every call passes
+// int32s only: V8 boxes a double argument into a new HeapNumber whenever it does not inline the call,
+// which would allocate on the real-time side. Arithmetic is float32, one rounding per operation and in
+// a fixed order (Math.fround on every product), so a SIMD f32x4 kernel doing the same operations
+// produces the same bits.
 //
 // Peak meters compare samples by their float bits shifted left by one (the sign shifted out), as
 // unsigned integers: that orders them like |x|, with a NaN above infinity, so the maximum is exact and
@@ -25,12 +29,14 @@ export function zero(m: Float32Array, dst: number, frames: number): void {
   m.fill(0, dst, dst + frames * 2);
 }
 
-/** bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps many times. */
-export function mixLoop(
-  m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number, gl: number, gr: number,
-): void {
+/**
+ * bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps
+ * many times. Arguments: [gl, gr].
+ */
+export function mixLoop(m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number): void {
   bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0;
-  gl = f(gl); gr = f(gr);
+  const gl = m[0];
+  const gr = m[1];
   let b = bus;
   let left = frames;
   while (left > 0) {
@@ -51,13 +57,16 @@ export function mixLoop(
 /**
  * Like mixLoop with a linear gain ramp: frame k (0-based) of this call gets gain
  * start + step * (k0 + k + 1), where k0 is how many ramp frames earlier calls already rendered.
+ * Arguments: [startL, startR, stepL, stepR].
  */
 export function mixLoopRamp(
-  m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number,
-  startL: number, startR: number, stepL: number, stepR: number, k0: number,
+  m: Float32Array, bus: number, frames: number, loop: number, len: number, pos: number, k0: number,
 ): void {
   bus |= 0; frames |= 0; loop |= 0; len |= 0; pos |= 0; k0 |= 0;
-  startL = f(startL); startR = f(startR); stepL = f(stepL); stepR = f(stepR);
+  const startL = m[0];
+  const startR = m[1];
+  const stepL = m[2];
+  const stepR = m[3];
   let b = bus;
   let k = k0 + 1;
   let left = frames;
@@ -78,23 +87,23 @@ export function mixLoopRamp(
   }
 }
 
-/** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
-export function addScaled(m: Float32Array, dst: number, src: number, frames: number, g: number): void {
+/** dst += src * g over n frames (a stem or the click into the mix, the click into its bus). Arguments: [g]. */
+export function addScaled(m: Float32Array, dst: number, src: number, frames: number): void {
   dst |= 0; src |= 0; frames |= 0;
-  g = f(g);
+  const g = m[0];
   const end = dst + frames * 2;
   for (let d = dst, s = src; d < end; d++, s++) m[d] += f(m[s] * g);
 }
 
 /**
  * dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into
- * m[meter..+1] (max with |what is there|).
+ * m[meter..+1] (max with |what is there|). Arguments: [g].
  */
 export function monitorIn(
-  m: Float32Array, u: Uint32Array, dst: number, src: number, frames: number, g: number, meter: number,
+  m: Float32Array, u: Uint32Array, dst: number, src: number, frames: number, meter: number,
 ): void {
   dst |= 0; src |= 0; frames |= 0; meter |= 0;
-  g = f(g);
+  const g = m[0];
   let pl = peakBits(u, meter, 0);
   let pr = peakBits(u, meter + 1, 0);
   const end = dst + frames * 2;
@@ -118,13 +127,15 @@ function peakBits(u: Uint32Array, i: number, p: number): number {
 /**
  * Overdub: loop[p] = loop[p] * (1 - w * (1 - feedback)) + input * w for each frame, p wrapping at len.
  * w ramps linearly: frame k gets w = w0 + dw * (k0 + k + 1), or w0 throughout when dw is 0.
+ * Arguments: [feedback, w0, dw].
  */
 export function overdub(
-  m: Float32Array, loop: number, len: number, pos: number, input: number, frames: number,
-  feedback: number, w0: number, dw: number, k0: number,
+  m: Float32Array, loop: number, len: number, pos: number, input: number, frames: number, k0: number,
 ): void {
   loop |= 0; len |= 0; pos |= 0; input |= 0; frames |= 0; k0 |= 0;
-  feedback = f(feedback); w0 = f(w0); dw = f(dw);
+  const feedback = m[0];
+  const w0 = m[1];
+  const dw = m[2];
   const loss = f(1 - feedback);
   let i = input;
   let k = k0 + 1;
@@ -167,12 +178,13 @@ export function crossfadeInto(m: Float32Array, dst: number, preroll: number, fad
 /**
  * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
  * |what is there|). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
+ * Arguments: [gain].
  */
 export function masterOut(
-  m: Float32Array, u: Uint32Array, buf: number, frames: number, gain: number, soft: boolean, meter: number,
+  m: Float32Array, u: Uint32Array, buf: number, frames: number, soft: boolean, meter: number,
 ): void {
   buf |= 0; frames |= 0; meter |= 0;
-  gain = f(gain);
+  const gain = m[0];
   const knee = f(0.8);
   const room = f(1 - knee);
   let pl = peakBits(u, meter, 0);

@@ -50,6 +50,8 @@ export class Engine {
   readonly arena: Arena;
   /** the DSP kernels, bound to the arena once: WebAssembly SIMD, or the bit-identical JS fallback */
   private readonly dsp: Kernels;
+  /** the kernels' float arguments, set before each call (lib/dsp/index.ts: KERNEL_ARGS_FLOATS) */
+  private readonly dspArgs: Float32Array;
   readonly transport: Transport;
   readonly events = new EventRing(EVENT_CAPACITY);
   readonly tracks: Track[] = [];
@@ -146,6 +148,7 @@ export class Engine {
 
     this.arena = new Arena(Math.floor((options.memoryMiB * 1024 * 1024) / 4));
     this.dsp = bindKernels(this.arena.memory, this.arena.wasmMemory, dsp);
+    this.dspArgs = this.dsp.args;
     const block = this.maxBlockFrames * 2;
     const xf = Math.max(1, this.crossfadeFrames) * 2;
     const reserve = (floats: number): number => {
@@ -355,8 +358,13 @@ export class Engine {
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
     // input gain in place, before monitoring and recording (this pass meters into the scratch slots 4, 5)
-    if (this.inputGain !== 1) this.dsp.monitorIn(this.inputBus, this.inputBus, frames, this.inputGain, this.meters + 4);
-    this.dsp.monitorIn(this.mixBus, this.inputBus, frames, this.monitor ? this.monitorVolume : 0, this.meters);
+    const args = this.dspArgs;
+    if (this.inputGain !== 1) {
+      args[0] = this.inputGain;
+      this.dsp.monitorIn(this.inputBus, this.inputBus, frames, this.meters + 4);
+    }
+    args[0] = this.monitor ? this.monitorVolume : 0;
+    this.dsp.monitorIn(this.mixBus, this.inputBus, frames, this.meters);
     // the click bus is only touched (and mixed) in blocks where a click sounds
     this.clickInBlock = false;
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
@@ -370,19 +378,21 @@ export class Engine {
       t = next;
     }
 
+    args[0] = 1;
     for (let i = 0; i < this.tracks.length; i++) {
       const s = this.tracks[i].stem;
-      if (s >= 0) this.dsp.addScaled(this.mixBus, s, frames, 1);
+      if (s >= 0) this.dsp.addScaled(this.mixBus, s, frames);
     }
     if (this.clickInBlock) {
       this.clickBusDirty = true;
-      if (this.metronomeInOutput) this.dsp.addScaled(this.mixBus, this.clickBus, frames, 1);
+      if (this.metronomeInOutput) this.dsp.addScaled(this.mixBus, this.clickBus, frames);
     } else if (this.clickBusDirty) {
       // the first silent block after a click clears the bus, the next ones find it clear
       this.dsp.zero(this.clickBus, this.maxBlockFrames);
       this.clickBusDirty = false;
     }
-    this.dsp.masterOut(this.mixBus, frames, this.masterVolume, this.softLimit, this.meters + 2);
+    args[0] = this.masterVolume;
+    this.dsp.masterOut(this.mixBus, frames, this.softLimit, this.meters + 2);
     this.keepHistory(frames);
     this.frame = end;
   }
@@ -491,22 +501,34 @@ export class Engine {
     let done = 0;
     if (v.rampLen > 0) {
       const r = Math.min(n, v.rampLen - v.rampPos);
-      this.dsp.mixLoopRamp(bus, r, v.loop, v.len, pos, v.startL, v.startR, v.stepL, v.stepR, v.rampPos);
+      const args = this.dspArgs;
+      args[0] = v.startL;
+      args[1] = v.startR;
+      args[2] = v.stepL;
+      args[3] = v.stepR;
+      this.dsp.mixLoopRamp(bus, r, v.loop, v.len, pos, v.rampPos);
       v.advanceRamp(r);
       done = r;
       pos = (pos + r) % v.len;
     }
-    if (done < n && !v.silent) this.dsp.mixLoop(bus + done * 2, n - done, v.loop, v.len, pos, v.gl, v.gr);
+    if (done < n && !v.silent) {
+      this.dspArgs[0] = v.gl;
+      this.dspArgs[1] = v.gr;
+      this.dsp.mixLoop(bus + done * 2, n - done, v.loop, v.len, pos);
+    }
   }
 
   private renderOverdub(tr: Track, a: number, o: number, n: number): void {
     let pos = mod(a - this.inputLatencyFrames - tr.wAnchor, tr.wLen);
     let done = 0;
     // replace: feedback 0, so the loop keeps (1 - w) of itself and takes w of the input
-    const feedback = tr.wReplace ? 0 : this.feedback;
+    const args = this.dspArgs;
+    args[0] = tr.wReplace ? 0 : this.feedback;
     if (tr.wRampLen > 0) {
       const r = Math.min(n, tr.wRampLen - tr.wRampPos);
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, feedback, tr.wFrom, tr.wStep, tr.wRampPos);
+      args[1] = tr.wFrom;
+      args[2] = tr.wStep;
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, tr.wRampPos);
       tr.wRampPos += r;
       done = r;
       pos = (pos + r) % tr.wLen;
@@ -520,7 +542,11 @@ export class Engine {
       }
       if (tr.writeMode === WriteMode.None) return;
     }
-    if (done < n) this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, feedback, tr.w, 0, 0);
+    if (done < n) {
+      args[1] = tr.w;
+      args[2] = 0;
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, 0);
+    }
   }
 
   /**
@@ -559,7 +585,8 @@ export class Engine {
     if (this.clickGain !== 0) {
       if (!this.clickInBlock) this.dsp.zero(this.clickBus, this.maxBlockFrames);
       this.clickInBlock = true;
-      this.dsp.addScaled(this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n, this.clickGain);
+      this.dspArgs[0] = this.clickGain;
+      this.dsp.addScaled(this.clickBus + (a - blockStart) * 2, this.clickSample + this.clickPos * 2, n);
     }
     this.clickPos += n;
   }

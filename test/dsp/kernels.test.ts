@@ -49,6 +49,11 @@ class Twin {
   }
 }
 
+/** Stores a kernel's float arguments in its argument block (Kernels.args). */
+function args(k: Kernels, ...values: number[]): void {
+  k.args.set(values);
+}
+
 /** (frames, len, pos) for the wrap-around kernels: the edge cases, then seeded random ones. */
 function wrapCases(seed: number): Array<[number, number, number, string]> {
   const cases: Array<[number, number, number, string]> = [
@@ -75,7 +80,7 @@ function wrapCases(seed: number): Array<[number, number, number, string]> {
 
 describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
   const t = new Twin();
-  // gains as the engine passes them (float32) and as a caller might (doubles, rounded on entry)
+  // gains as the engine passes them (float32) and as a caller might (doubles: the argument block rounds them)
   const gains: Array<[number, number]> = [[1, 1], [0, 0], [Math.fround(1 / 11), Math.fround(0.7071)], [0.1, -0.3], [2, 0.5]];
 
   it('mixLoop: wrap-around at every edge, gain per channel, unaligned offsets', () => {
@@ -83,7 +88,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
       const [gl, gr] = gains[i % gains.length];
       t.reset(100 + i);
       t.same(`mixLoop ${what} (${frames} frames, len ${len}, pos ${pos})`, (k) =>
-        k.mixLoop(BUS + (i & 3), frames, LOOP + (i >> 2 & 3), len, pos, gl, gr));
+        (args(k, gl, gr), k.mixLoop(BUS + (i & 3), frames, LOOP + (i >> 2 & 3), len, pos)));
     });
   });
 
@@ -99,7 +104,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
       const [sl, sr, dl, dr, k0] = ramps[i % ramps.length];
       t.reset(200 + i);
       t.same(`mixLoopRamp ${what} (${frames} frames, len ${len}, pos ${pos}, k0 ${k0})`, (k) =>
-        k.mixLoopRamp(BUS + (i & 3), frames, LOOP + 1, len, pos, Math.fround(sl), sr, Math.fround(dl), dr, k0));
+        (args(k, sl, sr, dl, dr), k.mixLoopRamp(BUS + (i & 3), frames, LOOP + 1, len, pos, k0)));
     });
   });
 
@@ -116,7 +121,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
       const [feedback, w0, dw, k0] = passes[i % passes.length];
       t.reset(300 + i);
       t.same(`overdub ${what} (${frames} frames, len ${len}, pos ${pos}, feedback ${feedback}, dw ${dw})`, (k) =>
-        k.overdub(LOOP + (i & 3), len, pos, SRC + 1, frames, feedback, w0, dw, k0));
+        (args(k, feedback, w0, dw), k.overdub(LOOP + (i & 3), len, pos, SRC + 1, frames, k0)));
     });
   });
 
@@ -125,7 +130,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
   it('addScaled and zero', () => {
     blockSizes.forEach((frames, i) => {
       t.reset(400 + i);
-      t.same(`addScaled ${frames} frames`, (k) => k.addScaled(BUS + (i & 3), SRC + 3, frames, gains[i % gains.length][1]));
+      t.same(`addScaled ${frames} frames`, (k) => (args(k, gains[i % gains.length][1]), k.addScaled(BUS + (i & 3), SRC + 3, frames)));
       t.same(`zero ${frames} frames`, (k) => k.zero(BUS + 1 + (i & 1), frames));
     });
   });
@@ -154,7 +159,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
             m[METER] = start;
             m[METER + 1] = start / 2;
           });
-          t.same(`monitorIn ${frames} frames, gain ${g}, meter from ${start}`, (k) => k.monitorIn(BUS, SRC, frames, g, METER));
+          t.same(`monitorIn ${frames} frames, gain ${g}, meter from ${start}`, (k) => (args(k, g), k.monitorIn(BUS, SRC, frames, METER)));
         }
       }
     });
@@ -165,13 +170,15 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
       m[METER] = 0;
       m[METER + 1] = 0;
     });
-    t.kjs.monitorIn(BUS, SRC, 4, 0, METER);
+    args(t.kjs, 0);
+    t.kjs.monitorIn(BUS, SRC, 4, METER);
     assert.deepEqual([...new Uint32Array(t.js.memory.buffer, BUS * 4, 8)], [0, 0, 0, 0, 0, 0, 0, 0], 'silence is +0');
-    t.kjs.monitorIn(BUS, SRC, 4, 1, METER);
+    args(t.kjs, 1);
+    t.kjs.monitorIn(BUS, SRC, 4, METER);
     assert.deepEqual([t.js.memory[METER], t.js.memory[METER + 1]], [0.75, 0.5], 'peaks');
     t.js.memory[METER + 1] = -0.25;
     t.js.memory[SRC + 1] = NaN;
-    t.kjs.monitorIn(BUS, SRC, 4, 1, METER);
+    t.kjs.monitorIn(BUS, SRC, 4, METER);
     assert.ok(Number.isNaN(t.js.memory[METER + 1]) && t.js.memory[METER] === 0.75, 'a NaN sample makes a NaN peak');
   });
 
@@ -184,7 +191,7 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
             m[METER] = i & 1 ? 0 : 0.9;
             m[METER + 1] = 0;
           });
-          t.same(`masterOut ${frames} frames, ${soft ? 'soft' : 'clamp'}, gain ${gain}`, (k) => k.masterOut(BUS, frames, gain, soft, METER));
+          t.same(`masterOut ${frames} frames, ${soft ? 'soft' : 'clamp'}, gain ${gain}`, (k) => (args(k, gain), k.masterOut(BUS, frames, soft, METER)));
         }
       }
     });

@@ -14,11 +14,12 @@
 // hot loops do 8 frames per iteration: V8 compiles each Wasm loop iteration with a stack check and
 // peels at most one copy, so longer iterations cut that overhead (measured: 10-20% per kernel).
 //
-// Float arguments (gains, feedback, weights) are not Wasm parameters: the caller stores them in the
-// arena's argument block (floats 0..KERNEL_ARGS_FLOATS-1, lib/dsp/index.ts), in the order the JS
-// signature lists them, and they are read from there. Every parameter is then an int32, which V8
-// passes without allocating even where its call to the export is megamorphic (a second engine, so a
-// second instance, in the process); a double argument would be boxed into a new HeapNumber each call.
+// Float arguments (gains, feedback, weights) are not parameters, here or in the JS twin: the caller
+// stores them in the arena's argument block (floats 0..KERNEL_ARGS_FLOATS-1, lib/dsp/index.ts), in the
+// order each kernel's comment lists them, and they are read from there. Every parameter is then an
+// int32, which V8 passes without allocating even where it does not inline the call (a megamorphic call
+// site: a second engine, so a second instance, in the process); a double argument would be boxed into
+// a new HeapNumber on every such call.
 
 /** byte address of float offset x */
 // @ts-ignore: decorator
@@ -43,7 +44,10 @@ export function zero(dst: i32, frames: i32): void {
   memory.fill(at(dst), 0, <usize>frames << 3);
 }
 
-/** bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps many times. */
+/**
+ * bus += loop (read from position pos, wrapping at len) * (gl, gr). A loop shorter than the block wraps
+ * many times. Arguments: [gl, gr].
+ */
 export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32): void {
   const gl = arg(0);
   const gr = arg(1);
@@ -85,6 +89,7 @@ export function mixLoop(bus: i32, frames: i32, loop: i32, len: i32, pos: i32): v
 /**
  * Like mixLoop with a linear gain ramp: frame k (0-based) of this call gets gain
  * start + step * (k0 + k + 1), where k0 is how many ramp frames earlier calls already rendered.
+ * Arguments: [startL, startR, stepL, stepR].
  */
 export function mixLoopRamp(bus: i32, frames: i32, loop: i32, len: i32, pos: i32, k0: i32): void {
   const startL = arg(0);
@@ -121,7 +126,7 @@ export function mixLoopRamp(bus: i32, frames: i32, loop: i32, len: i32, pos: i32
   }
 }
 
-/** dst += src * g over n frames (monitor input into the mix, a stem or the click into the mix). */
+/** dst += src * g over n frames (a stem or the click into the mix, the click into its bus). Arguments: [g]. */
 export function addScaled(dst: i32, src: i32, frames: i32): void {
   const g = arg(0);
   const gv = f32x4.splat(g);
@@ -169,7 +174,7 @@ export function addScaled(dst: i32, src: i32, frames: i32): void {
 
 /**
  * dst = src * g over n frames (the monitored input starts the mix), and src's peak per channel into
- * m[meter..+1] (max with |what is there|).
+ * m[meter..+1] (max with |what is there|). Arguments: [g].
  */
 export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
   const g = arg(0);
@@ -217,6 +222,7 @@ export function monitorIn(dst: i32, src: i32, frames: i32, meter: i32): void {
 /**
  * Overdub: loop[p] = loop[p] * (1 - w * (1 - feedback)) + input * w for each frame, p wrapping at len.
  * w ramps linearly: frame k gets w = w0 + dw * (k0 + k + 1), or w0 throughout when dw is 0.
+ * Arguments: [feedback, w0, dw].
  */
 export function overdub(loop: i32, len: i32, pos: i32, input: i32, frames: i32, k0: i32): void {
   const feedback = arg(0);
@@ -322,6 +328,7 @@ const ROOM: f32 = 1 - KNEE;
 /**
  * Master gain and limiter, in place, and the output peak per channel into m[meter], m[meter+1] (max with
  * |what is there|). clamp: hard clip at +-1. soft: above 0.8 a rational curve that approaches 1.
+ * Arguments: [gain].
  */
 export function masterOut(buf: i32, frames: i32, soft: bool, meter: i32): void {
   const gain = arg(0);
