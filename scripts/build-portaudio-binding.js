@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Builds the PortAudio binding the engine host falls back to when the naudiodon package cannot load:
-// native/binding.gyp compiles naudiodon's sources (native/naudiodon) against the system's PortAudio.
-// This is the path on 64-bit Raspberry Pi OS (naudiodon links its bundled x64 library there and fails,
-// naudiodon issue #68) and with GCC 14 (naudiodon does not compile). See README-AUDIO-NOTES.md.
+// Builds the engine host's native audio paths against the system's PortAudio:
+//   native/bridge: the callback bridge, the host's first choice (float32, one callback, lock-free rings;
+//     the system's PortAudio has the JACK host API too);
+//   native/binding.gyp: naudiodon's sources, the stream-path fallback where the naudiodon package
+//     cannot load (64-bit Raspberry Pi OS links its bundled x64 library, naudiodon issue #68; GCC 14
+//     does not compile it). Built only when the naudiodon package is missing.
+// See docs/audio.md.
 //
-//   node scripts/build-portaudio-binding.js            build, then load it and count the devices
-//   node scripts/build-portaudio-binding.js --if-needed   (postinstall) only when naudiodon is missing;
+//   node scripts/build-portaudio-binding.js            build, then load and count the devices
+//   node scripts/build-portaudio-binding.js --if-needed   (postinstall) only what is missing;
 //                                                       never fails the install
 //
-// Needs: apt install libportaudio2 portaudio19-dev libasound2-dev (and a C++ compiler, python3).
+// Needs: apt install libportaudio2 portaudio19-dev libasound2-dev (and a C/C++ compiler, python3).
 'use strict';
 const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
@@ -17,6 +20,8 @@ const path = require('path');
 const root = path.join(__dirname, '..');
 const nativeDir = path.join(root, 'native');
 const output = path.join(nativeDir, 'build', 'Release', 'naudiodon.node');
+const bridgeDir = path.join(nativeDir, 'bridge');
+const bridgeOutput = path.join(bridgeDir, 'build', 'Release', 'loopstation_bridge.node');
 const INSTALL = 'apt install libportaudio2 portaudio19-dev libasound2-dev build-essential python3';
 
 class BuildError extends Error {
@@ -59,25 +64,45 @@ function nodeDirArgs() {
   return [];
 }
 
-function build(log) {
+function checkBuildTools() {
   if (!hasPortAudioDev()) {
     throw new BuildError(`the PortAudio development files are missing (pkg-config portaudio-2.0 finds nothing); install them: ${INSTALL}`);
   }
   const nodeGyp = findNodeGyp();
   if (!nodeGyp) throw new BuildError(`node-gyp was not found (it comes with npm); install it: npm install -g node-gyp, or ${INSTALL.replace('apt install', 'apt install node-gyp')}`);
-  log(`building the PortAudio binding against PortAudio ${execFileSync('pkg-config', ['--modversion', 'portaudio-2.0']).toString().trim()} with ${nodeGyp}`);
-  const r = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--directory=${nativeDir}`, ...nodeDirArgs()], { stdio: 'inherit' });
-  if (r.status !== 0) throw new BuildError(`node-gyp failed (exit ${r.status ?? r.signal}); see its output above. Needed: ${INSTALL}`);
-  // loaded in a child: PortAudio prints while it probes, and a broken build may crash
-  const check = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(output)}).getDevices().length))`], {
+  return nodeGyp;
+}
+
+/** Compiles one binding.gyp folder, then loads the result in a child (PortAudio prints while it probes; a broken build may crash). */
+function compile(log, dir, file, what, count) {
+  const nodeGyp = checkBuildTools();
+  log(`building ${what} against PortAudio ${execFileSync('pkg-config', ['--modversion', 'portaudio-2.0']).toString().trim()} with ${nodeGyp}`);
+  const r = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--directory=${dir}`, ...nodeDirArgs()], { stdio: 'inherit' });
+  if (r.status !== 0) throw new BuildError(`node-gyp failed for ${what} (exit ${r.status ?? r.signal}); see its output above. Needed: ${INSTALL}`);
+  const check = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(file)}).${count}().length))`], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, JACK_NO_START_SERVER: '1' },
   });
   const devices = Number(check.stdout.trim().split('\n').pop());
   if (check.status !== 0 || !Number.isInteger(devices)) {
-    throw new BuildError(`the binding was built but does not load: ${(check.stderr || check.stdout).trim().split('\n').slice(-2).join(' ')}`);
+    throw new BuildError(`${what} was built but does not load: ${(check.stderr || check.stdout).trim().split('\n').slice(-2).join(' ')}`);
   }
-  log(`built ${output}: PortAudio sees ${devices} device(s); the engine host uses it when naudiodon does not load`);
+  log(`built ${file}: PortAudio sees ${devices} device(s)`);
+}
+
+function buildBridge(log) {
+  compile(log, bridgeDir, bridgeOutput, 'the callback audio bridge', 'devices');
+}
+
+function buildStreamPath(log) {
+  compile(log, nativeDir, output, "naudiodon's stream path", 'getDevices');
+}
+
+/** Both, as `loopstation build-audio` asks: the bridge, and the stream path where naudiodon is missing. */
+function build(log) {
+  buildBridge(log);
+  if (!naudiodonInstalled()) buildStreamPath(log);
 }
 
 function naudiodonInstalled() {
@@ -93,15 +118,20 @@ function main() {
   const log = (line) => process.stderr.write(`loopstation build-audio: ${line}\n`);
   if (process.argv.includes('--if-needed')) {
     // postinstall: an install must never fail because of audio; say what runs and what would help
-    if (naudiodonInstalled() || fs.existsSync(output)) return 0;
+    const wanted = [];
+    if (!fs.existsSync(bridgeOutput)) wanted.push(buildBridge);
+    if (!naudiodonInstalled() && !fs.existsSync(output)) wanted.push(buildStreamPath);
+    if (wanted.length === 0) return 0;
     if (!hasPortAudioDev()) {
-      log(`naudiodon did not install (normal on 64-bit Raspberry Pi OS) and PortAudio's development files are missing: the engine runs without sound (null backend). For sound: ${INSTALL}, then npx loopstation build-audio`);
+      log(`PortAudio's development files are missing, so the callback audio bridge is not built: the engine uses ${naudiodonInstalled() ? "naudiodon's stream path" : 'no sound (null backend)'}. For the bridge: ${INSTALL}, then npx loopstation build-audio`);
       return 0;
     }
-    try {
-      build(log);
-    } catch (err) {
-      log(`${err.message}; the engine runs without sound (null backend) until npx loopstation build-audio succeeds`);
+    for (const step of wanted) {
+      try {
+        step(log);
+      } catch (err) {
+        log(`${err.message}; the engine falls back (stream path, then no sound) until npx loopstation build-audio succeeds`);
+      }
     }
     return 0;
   }
@@ -114,6 +144,6 @@ function main() {
   }
 }
 
-module.exports = { build, BuildError, output };
+module.exports = { build, buildBridge, BuildError, output, bridgeOutput };
 
 if (require.main === module) process.exitCode = main();

@@ -57,15 +57,19 @@ export function makeClickPattern(
   return { frames, maxRoundTripFrames, endFrame: last + maxRoundTripFrames + CLICK_FRAMES };
 }
 
-/** Writes the block of the pattern that covers [blockStart, blockStart + frames) into `out` (silence elsewhere). */
-export function renderPattern(pattern: ClickPattern, blockStart: number, frames: number, out: Int16Array): void {
+/**
+ * Writes the block of the pattern that covers [blockStart, blockStart + frames) into `out` (silence
+ * elsewhere): int16 device samples, or float32 ones (full scale 1) for a float device.
+ */
+export function renderPattern(pattern: ClickPattern, blockStart: number, frames: number, out: Int16Array | Float32Array): void {
+  const level = out instanceof Float32Array ? CLICK_LEVEL / 32767 : CLICK_LEVEL;
   out.fill(0, 0, frames * 2);
   for (const at of pattern.frames) {
     const from = Math.max(at, blockStart);
     const to = Math.min(at + CLICK_FRAMES, blockStart + frames);
     for (let t = from; t < to; t++) {
-      out[(t - blockStart) * 2] = CLICK_LEVEL;
-      out[(t - blockStart) * 2 + 1] = CLICK_LEVEL;
+      out[(t - blockStart) * 2] = level;
+      out[(t - blockStart) * 2 + 1] = level;
     }
   }
 }
@@ -84,13 +88,17 @@ export class CalibrationCapture {
     return this.filled >= this.envelope.length;
   }
 
-  /** Takes one input block (int16 interleaved stereo) that starts at engine frame blockStart. */
-  add(input: Int16Array, blockStart: number, frames: number): void {
+  /**
+   * Takes one input block that starts at engine frame blockStart: interleaved stereo, int16 device
+   * samples or float32 ones (full scale 1, measured on the same int16 scale).
+   */
+  add(input: Int16Array | Float32Array, blockStart: number, frames: number): void {
     const origin = this.pattern.frames[0];
+    const scale = input instanceof Float32Array ? 32768 : 1;
     for (let j = 0; j < frames; j++) {
       const k = blockStart + j - origin;
       if (k < 0 || k >= this.envelope.length) continue;
-      this.envelope[k] = Math.max(Math.abs(input[j * 2]), Math.abs(input[j * 2 + 1]));
+      this.envelope[k] = Math.round(Math.max(Math.abs(input[j * 2]), Math.abs(input[j * 2 + 1])) * scale);
       this.filled = Math.max(this.filled, k + 1);
     }
   }

@@ -4,18 +4,33 @@ import { NullBackend } from './null-backend';
 import {
   AudioDevice, CloseResult, DeviceSpec, listDevices, openInput, openOutput, PortAudioStream, resolveDevice,
 } from './portaudio';
-import type { BackendName } from './protocol';
+import type { BackendName, XrunSource } from './protocol';
 
 // What drives the engine host's blocks: a PortAudio device pair, or the paced null backend. Both call
 // the host's renderBlock once per block; they differ in where input comes from and where output goes.
 // Runs in the host process only (naudiodon prints to stdout, see portaudio.ts).
 //
 // Events: 'fault' (Error): the device went away or the stream broke; the host closes this driver and
-// opens a new one, keeping the engine. 'xrun' (): audio was lost on the host's side: the null driver's
-// block came late, or the PortAudio driver dropped output blocks because the device was behind.
+// opens a new one, keeping the engine. 'xrun' (XrunReport): audio was lost: the null driver's block came
+// late, the stream path dropped output blocks because the device was behind, or (bridge) the device
+// reported an under/overflow or the engine was late. 'notice' (string): something the user should know.
 
-/** The host's per-block work: int16 interleaved stereo in (null = silence), the engine's int16 output view out. */
-export type RenderBlock = (input: Buffer | null) => Int16Array;
+/** Audio lost, and where: the device (PortAudio's status) or the host (late or stalled), on which side. */
+export interface XrunReport {
+  source: XrunSource;
+  side?: 'input' | 'output';
+  what: string;
+}
+
+/** The host's per-block work, on the engine's own buffers (interleaved stereo, one block). */
+export interface BlockRenderer {
+  /** int16 in (null = silence), the engine's int16 output view out: naudiodon's stream path */
+  renderInt16(input: Buffer | null): Int16Array;
+  /** float32: the driver wrote the block's input into floatInput (or nothing: silence), the output is in floatOutput */
+  renderFloat(silentInput: boolean): void;
+  readonly floatInput: Float32Array;
+  readonly floatOutput: Float32Array;
+}
 
 export interface AudioDriver extends EventEmitter {
   readonly backend: BackendName;
@@ -43,14 +58,14 @@ export class NullDriver extends EventEmitter implements AudioDriver {
   readonly defaultSoundDelayFrames: number;
   private readonly pacer: NullBackend;
 
-  constructor(options: DriverOptions, render: RenderBlock) {
+  constructor(options: DriverOptions, renderer: BlockRenderer) {
     super();
     this.defaultSoundDelayFrames = options.blockFrames;
     this.pacer = new NullBackend({
       sampleRate: options.sampleRate,
       framesPerBuffer: options.blockFrames,
-      process: () => render(null),
-      onXrun: () => this.emit('xrun'),
+      process: () => renderer.renderFloat(true),
+      onXrun: () => this.emit('xrun', { source: 'host', side: 'output', what: 'a block came late' } satisfies XrunReport),
     });
   }
 
@@ -119,7 +134,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
   private lastCheckAt = 0;
   private firstData: { resolve(): void; reject(err: Error): void } | undefined;
 
-  constructor(options: PortAudioDriverOptions, private readonly render: RenderBlock) {
+  constructor(options: PortAudioDriverOptions, private readonly renderer: BlockRenderer) {
     super();
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
@@ -184,7 +199,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
       this.firstData = undefined;
     }
     this.lastDataAt = now;
-    const out = this.render(chunk);
+    const out = this.renderer.renderInt16(chunk);
     this.write(out);
   };
 
@@ -194,7 +209,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
       // a queue's worth of writes still in flight: the output is behind; this block is dropped (an xrun, once per episode)
       if (!this.dropping) {
         this.dropping = true;
-        this.emit('xrun');
+        this.emit('xrun', { source: 'host', side: 'output', what: 'the output fell behind: a block was dropped' } satisfies XrunReport);
       }
       return;
     }

@@ -8,6 +8,7 @@ import fs from 'fs';
 import Module from 'module';
 import path from 'path';
 import type { Duplex, Readable, Writable } from 'stream';
+import { BridgeNative, loadBridge } from './bridge';
 import { audioIO, NaudiodonNative } from './naudiodon-native';
 
 /** int16 interleaved at the device; the engine is float32 and the host converts with clamping. */
@@ -48,9 +49,12 @@ interface Naudiodon {
 /** What to do when no binding loads: the same words in the host's notice, the CLI and the README. */
 export const PORTAUDIO_INSTALL_HINT =
   'to get sound, install PortAudio and build the binding: apt install libportaudio2 portaudio19-dev libasound2-dev, then npx loopstation build-audio';
+/** What to do when only naudiodon's stream path loads: the callback bridge costs about half the CPU and survives a busy machine. */
+export const BRIDGE_INSTALL_HINT =
+  'for the callback audio bridge (less CPU, no dropouts on a busy machine, JACK): apt install libportaudio2 portaudio19-dev build-essential, then npx loopstation build-audio';
 
 export class PortAudioUnavailableError extends Error {
-  constructor(readonly reasons: { naudiodon: string; ownBuild: string }) {
+  constructor(readonly reasons: { bridge?: string; naudiodon: string; ownBuild: string }) {
     super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`);
     this.name = 'PortAudioUnavailableError';
   }
@@ -71,10 +75,34 @@ export function ownBindingPath(): string {
   return process.env.LOOPSTATION_PORTAUDIO_BINDING || path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'naudiodon.node');
 }
 
-/** Which binding runs: the naudiodon package, or our own build against the system's PortAudio. */
-export type PortAudioBinding = 'naudiodon' | 'own build';
+/**
+ * Which binding runs: the callback bridge (native/bridge), else naudiodon's stream path: the naudiodon
+ * package, or our own build of it against the system's PortAudio.
+ */
+export type PortAudioBinding = 'bridge' | 'naudiodon' | 'own build';
 
-let loaded: { api: Naudiodon; binding: PortAudioBinding } | undefined;
+/**
+ * The callback bridge when it loads and LOOPSTATION_AUDIO_PATH does not ask for naudiodon's stream path
+ * (kept for comparisons and as an escape hatch); else undefined, with why in `reason`.
+ */
+export function bridgeChoice(): { bridge: BridgeNative } | { reason: string } {
+  if (process.env.LOOPSTATION_AUDIO_PATH === 'naudiodon') return { reason: 'LOOPSTATION_AUDIO_PATH=naudiodon asks for the stream path' };
+  return loadBridge();
+}
+
+/** The binding the host's devices and streams go through: the bridge first, then naudiodon's stream path. */
+export function activeBinding(): PortAudioBinding {
+  const choice = bridgeChoice();
+  if ('bridge' in choice) return 'bridge';
+  try {
+    return loadBinding().binding;
+  } catch (err) {
+    if (err instanceof PortAudioUnavailableError) err.reasons.bridge = choice.reason;
+    throw err;
+  }
+}
+
+let loaded: { api: Naudiodon; binding: Exclude<PortAudioBinding, 'bridge'> } | undefined;
 let loadError: PortAudioUnavailableError | undefined;
 
 const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n')[0];
@@ -88,7 +116,7 @@ export function loadNaudiodon(): Naudiodon {
   return loadBinding().api;
 }
 
-export function loadBinding(): { api: Naudiodon; binding: PortAudioBinding } {
+export function loadBinding(): { api: Naudiodon; binding: Exclude<PortAudioBinding, 'bridge'> } {
   if (loaded) return loaded;
   if (loadError) throw loadError;
   let naudiodonReason: string;
@@ -144,12 +172,42 @@ export type Direction = 'input' | 'output';
 /** A device name (exact, then case-insensitive, then case-insensitive substring) or a PortAudio id. */
 export type DeviceSpec = string | number;
 
+/**
+ * "jack:system" names the device "system" of the host API whose name starts with "jack" (case-insensitive):
+ * the same name can exist under ALSA and JACK. A prefix that starts no host API's name is part of the
+ * name (ALSA names hold colons: "USB Audio: - (hw:1,0)").
+ */
+export function splitHostApi(spec: string, devices: readonly AudioDevice[]): { api?: string; name: string } {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) return { name: spec };
+  const prefix = spec.slice(0, colon).trim().toLowerCase();
+  const api = devices.find((d) => d.hostAPI.toLowerCase().startsWith(prefix))?.hostAPI;
+  return api === undefined ? { name: spec } : { api, name: spec.slice(colon + 1).trim() };
+}
+
 export function describeDevice(d: AudioDevice): string {
   return `${d.id} "${d.name}" (${d.hostAPI}, ${d.maxInputChannels} in/${d.maxOutputChannels} out)`;
 }
 
-/** Every device PortAudio sees now. Each call re-probes (ALSA writes its probe noise to stderr). */
+/**
+ * Every device PortAudio sees now, through the active binding (the bridge's PortAudio has the JACK host
+ * API too). Each call re-probes (ALSA writes its probe noise to stderr).
+ */
 export function listDevices(): AudioDevice[] {
+  const choice = bridgeChoice();
+  if ('bridge' in choice) {
+    // a device is the default when it is the default of PortAudio's default host API (ALSA)
+    return choice.bridge.devices().map((d) => ({
+      id: d.id,
+      name: d.name,
+      hostAPI: d.hostAPI,
+      maxInputChannels: d.maxInputChannels,
+      maxOutputChannels: d.maxOutputChannels,
+      defaultSampleRate: d.defaultSampleRate,
+      isDefaultInput: d.isDefaultInput && d.isDefaultHostAPI,
+      isDefaultOutput: d.isDefaultOutput && d.isDefaultHostAPI,
+    }));
+  }
   const pa = loadNaudiodon();
   const hostApis = pa.getHostAPIs().HostAPIs;
   return pa.getDevices().map((d) => {
@@ -192,12 +250,14 @@ export function resolveDevice(
     if (channelsOf(byId) < channels) throw new DeviceNotFoundError(`${describeDevice(byId)} is not an ${what}`, usable);
     return byId;
   }
-  const lower = spec.toLowerCase();
+  const { api, name } = splitHostApi(spec, devices);
+  const candidates = api === undefined ? usable : usable.filter((d) => d.hostAPI === api);
+  const lower = name.toLowerCase();
   const matches =
     [
-      usable.filter((d) => d.name === spec),
-      usable.filter((d) => d.name.toLowerCase() === lower),
-      usable.filter((d) => d.name.toLowerCase().includes(lower)),
+      candidates.filter((d) => d.name === name),
+      candidates.filter((d) => d.name.toLowerCase() === lower),
+      candidates.filter((d) => d.name.toLowerCase().includes(lower)),
     ].find((m) => m.length > 0) ?? [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {

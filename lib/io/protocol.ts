@@ -32,8 +32,13 @@ export interface HostConfig {
    * ready event's notice. Needs the output to reach the input (a cable, or a mic that hears the speaker).
    */
   calibrateOnStart?: boolean;
-  /** portaudio: blocks of silence queued before the output starts (default 4): headroom against a late host */
+  /** portaudio, naudiodon's stream path: blocks of silence queued before the output starts (default 4): headroom against a late host */
   prefillBuffers?: number;
+  /**
+   * portaudio, the callback bridge: periods of output queued ahead of the device (default 2, 1..16):
+   * how late the engine may be before a dropout, and latency added to the device's own
+   */
+  slackPeriods?: number;
 }
 
 export type HostRequest =
@@ -91,6 +96,10 @@ export type HostEvent =
       inputLatencyFrames?: number;
       /** how long after rendering an event's frame it is heard: the delay before 'state'/'beat' events are sent */
       soundDelayFrames?: number;
+      /** the PortAudio binding: 'bridge' (callback, float32), else naudiodon's stream path */
+      binding?: string;
+      /** the bridge's stream latency: PortAudio's input and output latencies plus the bridge's slack */
+      latency?: { inputSeconds: number; outputSeconds: number; slackFrames: number; totalFrames: number };
     }
   | { type: 'state'; track: number; state: TrackState; frame: number; frames: number; seconds: number; bars: number }
   | { type: 'pending'; track: number; state: TrackState; frame: number }
@@ -101,10 +110,11 @@ export type HostEvent =
   | { type: 'levels'; input: [number, number]; output: [number, number]; frame?: number }
   /**
    * count: every xrun since start, from all sources. source 'device': PortAudio reported an under/overflow
-   * (naudiodon's stdout line); 'host': the host lost audio itself (the null backend's block came late, or
-   * output blocks were dropped because the device fell behind), counted once per episode.
+   * (the bridge's callback flags, or naudiodon's stdout line); 'host': the host lost audio itself (the
+   * engine was late for the bridge's callback, the null backend's block came late, or output blocks were
+   * dropped because the device fell behind). side: which direction lost audio; what: in words.
    */
-  | { type: 'xrun'; count: number; frame: number; source?: XrunSource }
+  | { type: 'xrun'; count: number; frame: number; source?: XrunSource; side?: 'input' | 'output'; what?: string }
   | { type: 'error'; track: number; message: string; id?: number }
   /**
    * The session folder was restored into the engine: at start (the autosave, after a crash or a quit)

@@ -48,13 +48,13 @@ describe('audio: the PortAudio binding built against the system PortAudio', func
     requireAudio(this, pulseUnavailableReason());
     if (!fs.existsSync(BINDING)) assert.fail('the binding was not built (see the test before)');
     const client = new ForkedClient(testConfig({ backend: 'portaudio', inputDevice: 'pulse', outputDevice: 'pulse' }), {
-      env: { ...pulseEnv(), NODE_OPTIONS: `--require ${HIDE}` },
+      env: { ...pulseEnv(), NODE_OPTIONS: `--require ${HIDE}`, LOOPSTATION_AUDIO_PATH: 'naudiodon' },
     });
     try {
       const ready = await client.start();
       assert.equal(ready.backend, 'portaudio');
       assert.equal(ready.outputDevice, 'pulse');
-      assert.match(ready.notice ?? '', /PortAudio runs through the binding built by `loopstation build-audio`/);
+      assert.match(ready.notice ?? '', /PortAudio runs through naudiodon.s stream path \(the binding built by `loopstation build-audio`\)/);
       const levels = await new Promise<number>((resolve) => {
         client.on('event', (e) => e.type === 'levels' && e.output[0] > 0 && resolve(e.output[0]));
       });

@@ -1,0 +1,215 @@
+import { EventEmitter } from 'events';
+import { performance } from 'perf_hooks';
+import { BridgeHandle, BridgeNative } from './bridge';
+import { AudioDriver, BlockRenderer, deviceSpecOf, DriverOptions, XrunReport } from './drivers';
+import { AudioDevice, CloseResult, listDevices, resolveDevice } from './portaudio';
+import { BridgeRings, powerOfTwoAtLeast, XrunCounts } from './ring';
+
+// The PortAudio device through the callback bridge (native/bridge/bridge.c, lib/io/ring.ts). The host
+// runs on a worker thread of its own; this driver turns that thread into the engine's audio thread:
+// it blocks in the bridge's wait() until the device callback has run, renders every whole block the
+// input ring holds into the output ring, and gives its event loop one turn (commands, sessions, timers)
+// before it waits again. It never waits on a promise or the libuv threadpool, and allocates nothing
+// per block (the interval timer re-arms itself; the rings and the engine's buffers are preallocated).
+
+export interface BridgeDriverOptions extends DriverOptions {
+  /** a device name, "hostapi:name" or id ('' = the default device) */
+  inputDevice: string;
+  outputDevice: string;
+  /**
+   * Periods of output queued ahead of the device: how late the engine may be before a dropout. One is
+   * the render deadline itself; the second absorbs the wake-up jitter of a thread that is not realtime.
+   */
+  slackPeriods: number;
+}
+
+export const DEFAULT_SLACK_PERIODS = 2;
+export const MAX_SLACK_PERIODS = 16;
+/** How long one wait() may block before the driver looks at the device's health. */
+const WAIT_MS = 100;
+/** No callback within this of starting: the device does not run. */
+const FIRST_CALLBACK_TIMEOUT_MS = 5000;
+/** No callback for this long once running: the device is gone. */
+const STALL_TIMEOUT_MS = 1000;
+/** The input ring holds this much (rounded up to a power of two): a stall shorter than this loses nothing. */
+const RING_SECONDS = 0.5;
+/** Blocks rendered back to back before the event loop gets a turn, when the engine fell behind. */
+const MAX_BLOCKS_PER_TURN = 8;
+const STEREO = 2;
+
+/** The stream's delay, as PortAudio reports it plus the bridge's own slack. */
+export interface StreamLatency {
+  inputSeconds: number;
+  outputSeconds: number;
+  slackFrames: number;
+  /** input + output + slack, in frames: what a loopback round trip should come close to */
+  totalFrames: number;
+}
+
+export class BridgeDriver extends EventEmitter implements AudioDriver {
+  readonly backend = 'portaudio' as const;
+  readonly inputDevice: string;
+  readonly outputDevice: string;
+  readonly defaultSoundDelayFrames: number;
+  readonly latency: StreamLatency;
+  private readonly rings: BridgeRings;
+  private readonly handle: BridgeHandle;
+  private readonly blockFrames: number;
+  private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private startedAt = 0;
+  private lastCallbacks = 0;
+  private lastCallbackAt = 0;
+  private firstCallback: { resolve(): void; reject(err: Error): void } | undefined;
+  private unpacedReported = false;
+  private readonly seen: XrunCounts = { inputOverflow: 0, outputUnderflow: 0, engineLate: 0, ringFull: 0 };
+  private readonly now: XrunCounts = { inputOverflow: 0, outputUnderflow: 0, engineLate: 0, ringFull: 0 };
+
+  constructor(
+    private readonly native: BridgeNative,
+    options: BridgeDriverOptions,
+    private readonly renderer: BlockRenderer,
+  ) {
+    super();
+    const { sampleRate, blockFrames } = options;
+    this.blockFrames = blockFrames;
+    const devices = listDevices();
+    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', STEREO, devices);
+    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', STEREO, devices);
+    this.inputDevice = nameOf(inDev, devices);
+    this.outputDevice = nameOf(outDev, devices);
+    const slackFrames = options.slackPeriods * blockFrames;
+    const capacityFrames = powerOfTwoAtLeast(Math.max(RING_SECONDS * sampleRate, 4 * (slackFrames + blockFrames)));
+    this.rings = new BridgeRings({ inChannels: STEREO, outChannels: STEREO, capacityFrames });
+    this.rings.prefillOutput(slackFrames);
+    this.handle = native.open({
+      header: this.rings.header,
+      inRing: this.rings.inRing,
+      outRing: this.rings.outRing,
+      inChannels: STEREO,
+      outChannels: STEREO,
+      sampleRate,
+      framesPerBuffer: blockFrames,
+      inputDevice: inDev.id,
+      outputDevice: outDev.id,
+    });
+    const inputFrames = Math.round(this.handle.inputLatency * sampleRate);
+    const outputFrames = Math.round(this.handle.outputLatency * sampleRate);
+    this.latency = {
+      inputSeconds: this.handle.inputLatency,
+      outputSeconds: this.handle.outputLatency,
+      slackFrames,
+      totalFrames: inputFrames + outputFrames + slackFrames,
+    };
+    // rendered at the input's block, heard after the slack and the device's output latency
+    this.defaultSoundDelayFrames = slackFrames + outputFrames;
+  }
+
+  /** Resolves at the first callback (the device runs), rejects when none comes. */
+  start(): Promise<void> {
+    const first = new Promise<void>((resolve, reject) => (this.firstCallback = { resolve, reject }));
+    this.native.start(this.handle);
+    this.startedAt = this.lastCallbackAt = performance.now();
+    // an interval of 1 ms re-arms the same timer: no allocation per turn; the wait inside does the pacing
+    this.timer = setInterval(this.turn, 1);
+    return first;
+  }
+
+  close(): Promise<CloseResult> {
+    if (!this.closing) {
+      this.closing = true;
+      clearInterval(this.timer);
+      this.native.close(this.handle);
+      this.firstCallback?.reject(new Error('the stream was closed before the device ran'));
+      this.firstCallback = undefined;
+    }
+    return Promise.resolve('closed');
+  }
+
+  /** One turn of the audio thread: wait for the device, render what it brought, report, look at its health. */
+  private readonly turn = (): void => {
+    if (this.closing) return;
+    this.native.wait(this.handle, WAIT_MS);
+    if (this.closing) return;
+    this.renderReady();
+    this.reportXruns();
+    this.watch();
+  };
+
+  private renderReady(): void {
+    const rings = this.rings;
+    const frames = this.blockFrames;
+    const input = this.renderer.floatInput;
+    const output = this.renderer.floatOutput;
+    for (let n = 0; n < MAX_BLOCKS_PER_TURN; n++) {
+      let silent: boolean;
+      if (rings.inputAvailable() >= frames) {
+        rings.readInput(input, frames);
+        silent = false;
+      } else if (rings.takeDroppedInput(frames) > 0) {
+        // input the device delivered while the ring was full: keep the engine on the device's frame count
+        silent = true;
+      } else return;
+      this.renderer.renderFloat(silent);
+      rings.writeOutput(output, frames);
+    }
+  }
+
+  private reportXruns(): void {
+    const now = this.rings.xruns(this.now);
+    const seen = this.seen;
+    if (now.inputOverflow !== seen.inputOverflow) this.xrun({ source: 'device', side: 'input', what: 'the device input overflowed' });
+    if (now.outputUnderflow !== seen.outputUnderflow) this.xrun({ source: 'device', side: 'output', what: 'the device output underflowed' });
+    if (now.engineLate !== seen.engineLate) this.xrun({ source: 'host', side: 'output', what: 'the engine was late: silence was played' });
+    if (now.ringFull !== seen.ringFull) this.xrun({ source: 'host', side: 'input', what: 'the engine stalled: input was dropped' });
+    seen.inputOverflow = now.inputOverflow;
+    seen.outputUnderflow = now.outputUnderflow;
+    seen.engineLate = now.engineLate;
+    seen.ringFull = now.ringFull;
+    if (!this.unpacedReported && this.rings.unpaced()) {
+      this.unpacedReported = true;
+      this.emit('notice', 'the device takes audio faster than real time (no clock, like ALSA\'s null device): the host paces itself');
+    }
+  }
+
+  private xrun(report: XrunReport): void {
+    this.emit('xrun', report);
+  }
+
+  private watch(): void {
+    const t = performance.now();
+    const callbacks = this.rings.callbacks();
+    if (callbacks !== this.lastCallbacks) {
+      this.lastCallbacks = callbacks;
+      this.lastCallbackAt = t;
+      if (this.firstCallback) {
+        this.firstCallback.resolve();
+        this.firstCallback = undefined;
+      }
+      return;
+    }
+    if (this.firstCallback) {
+      if (t - this.startedAt > FIRST_CALLBACK_TIMEOUT_MS) this.fault(new Error(`the device "${this.outputDevice}" did not start within ${FIRST_CALLBACK_TIMEOUT_MS} ms`));
+      return;
+    }
+    if (!this.native.active(this.handle)) this.fault(new Error(`the stream of "${this.inputDevice}" -> "${this.outputDevice}" stopped: the device went away`));
+    else if (t - this.lastCallbackAt > STALL_TIMEOUT_MS) {
+      this.fault(new Error(`the device "${this.outputDevice}" ran no callback for ${Math.round(t - this.lastCallbackAt)} ms: it was unplugged or stopped`));
+    }
+  }
+
+  private fault(err: Error): void {
+    if (this.closing) return;
+    const first = this.firstCallback;
+    this.firstCallback = undefined;
+    void this.close();
+    if (first) first.reject(err);
+    else this.emit('fault', err);
+  }
+}
+
+/** The device's name, with its host API where the name alone is ambiguous ("jack:system"). */
+function nameOf(device: AudioDevice, devices: readonly AudioDevice[]): string {
+  if (devices.filter((d) => d.name === device.name).length === 1) return device.name;
+  return `${device.hostAPI.split(' ')[0].toLowerCase()}:${device.name}`;
+}
