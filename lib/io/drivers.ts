@@ -2,7 +2,7 @@ import { EventEmitter } from 'events';
 import { performance } from 'perf_hooks';
 import { NullBackend } from './null-backend';
 import {
-  AudioDevice, CloseResult, DeviceSpec, listDevices, openInput, openOutput, PortAudioStream, resolveDevice,
+  AudioDevice, CloseResult, DeviceSpec, naudiodonDevices, openInput, openOutput, PortAudioStream, resolveDevice,
 } from './portaudio';
 import type { BackendName, XrunSource } from './protocol';
 
@@ -138,7 +138,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     super();
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
-    const devices = listDevices();
+    const devices = naudiodonDevices();
     const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', 2, devices);
     const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', 2, devices);
     this.inputDevice = inDev.name;

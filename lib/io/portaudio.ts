@@ -208,6 +208,11 @@ export function listDevices(): AudioDevice[] {
       isDefaultOutput: d.isDefaultOutput && d.isDefaultHostAPI,
     }));
   }
+  return naudiodonDevices();
+}
+
+/** The devices naudiodon's stream path sees (its ids are the ones its streams open). */
+export function naudiodonDevices(): AudioDevice[] {
   const pa = loadNaudiodon();
   const hostApis = pa.getHostAPIs().HostAPIs;
   return pa.getDevices().map((d) => {
@@ -424,14 +429,14 @@ function naudiodonOptions(device: AudioDevice, o: Readonly<Required<StreamOption
 
 export function openInput(options: InputOptions): PortAudioStream {
   const o = fillDefaults({ ...options, prefillBuffers: 0 });
-  const device = resolveDevice(options.device, 'input', o.channels);
+  const device = resolveDevice(options.device, 'input', o.channels, naudiodonDevices());
   const stream = loadNaudiodon().AudioIO({ inOptions: naudiodonOptions(device, o) });
   return new PortAudioStream('input', device, undefined, o, stream);
 }
 
 export function openOutput(options: OutputOptions): PortAudioStream {
   const o = fillDefaults(options);
-  const device = resolveDevice(options.device, 'output', o.channels);
+  const device = resolveDevice(options.device, 'output', o.channels, naudiodonDevices());
   const stream = loadNaudiodon().AudioIO({ outOptions: naudiodonOptions(device, o) });
   return new PortAudioStream('output', undefined, device, o, stream);
 }
@@ -439,7 +444,7 @@ export function openOutput(options: OutputOptions): PortAudioStream {
 /** One PortAudio stream for both directions: a shared clock, but see the notes on its glitches. */
 export function openDuplex(options: DuplexOptions): PortAudioStream {
   const o = fillDefaults(options);
-  const devices = listDevices();
+  const devices = naudiodonDevices();
   const input = resolveDevice(options.inputDevice, 'input', o.channels, devices);
   const output = resolveDevice(options.outputDevice, 'output', o.channels, devices);
   const stream = loadNaudiodon().AudioIO({
