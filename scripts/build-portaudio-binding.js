@@ -8,6 +8,7 @@
 // See docs/audio.md.
 //
 //   node scripts/build-portaudio-binding.js            build, then load and count the devices
+//   node scripts/build-portaudio-binding.js --stream-path   the stream path too, even beside naudiodon
 //   node scripts/build-portaudio-binding.js --if-needed   (postinstall) only what is missing;
 //                                                       never fails the install
 //
@@ -99,10 +100,10 @@ function buildStreamPath(log) {
   compile(log, nativeDir, output, "naudiodon's stream path", 'getDevices');
 }
 
-/** Both, as `loopstation build-audio` asks: the bridge, and the stream path where naudiodon is missing. */
-function build(log) {
+/** What `loopstation build-audio` asks: the bridge, and the stream path where naudiodon is missing (or always, with --stream-path). */
+function build(log, withStreamPath = !naudiodonInstalled()) {
   buildBridge(log);
-  if (!naudiodonInstalled()) buildStreamPath(log);
+  if (withStreamPath) buildStreamPath(log);
 }
 
 function naudiodonInstalled() {
@@ -136,7 +137,7 @@ function main() {
     return 0;
   }
   try {
-    build(log);
+    build(log, process.argv.includes('--stream-path') || !naudiodonInstalled());
     return 0;
   } catch (err) {
     log(err.message);

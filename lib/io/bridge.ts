@@ -53,7 +53,8 @@ export interface BridgeNative {
   active(handle: BridgeHandle): boolean;
   /** Blocks the calling thread until a callback ran since the last wait (true) or timeoutMs passed (false). */
   wait(handle: BridgeHandle, timeoutMs: number): boolean;
-  tick(handle: BridgeHandle, input: Float32Array, output: Float32Array, statusFlags: number): void;
+  /** One callback of a virtual bridge; pace: and the pacing a device callback does after it. */
+  tick(handle: BridgeHandle, input: Float32Array, output: Float32Array, statusFlags: number, pace: boolean): void;
 }
 
 /** PortAudio's callback status flags (portaudio.h). */

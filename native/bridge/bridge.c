@@ -16,6 +16,7 @@
 #include <portaudio.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,10 +452,13 @@ static napi_value wait_wake(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/** tick(handle, input Float32Array, output Float32Array, flags): one callback of a virtual bridge. */
+/**
+ * tick(handle, input Float32Array, output Float32Array, flags, pace): one callback of a virtual bridge;
+ * pace: also what the device callback does after it (a test of a device with no clock).
+ */
 static napi_value tick(napi_env env, napi_callback_info info) {
-  napi_value args[4];
-  Bridge *b = unwrap(env, info, args, 4);
+  napi_value args[5];
+  Bridge *b = unwrap(env, info, args, 5);
   if (!b) return NULL;
   if (b->stream) {
     napi_throw_error(env, NULL, "tick is for a virtual bridge: a device drives this one");
@@ -472,14 +476,22 @@ static napi_value tick(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "tick: input and output must be Float32Arrays of the same frame count");
     return NULL;
   }
+  bool paced = false;
+  napi_get_value_bool(env, args[4], &paced);
   move_frames(b, (const float *)in, (float *)out, (uint32_t)(n1 / (size_t)b->in_ch), flags);
+  if (paced) pace(b, (uint32_t)(n1 / (size_t)b->in_ch));
   return NULL;
 }
+
+// pa_jack.h, declared weak: a PortAudio built without JACK lacks it, and the bridge still loads
+extern PaError PaJack_SetClientName(const char *name) __attribute__((weak));
 
 static napi_value init(napi_env env, napi_value exports) {
   // libjack would try to start a JACK server (seconds, and a stray jackd) when PortAudio probes its
   // JACK host API and none runs; the looper only joins a server that is already there
   setenv("JACK_NO_START_SERVER", "1", 0);
+  // the name the looper's ports have in the JACK graph (loopstation:in_0, ...), instead of "PortAudio"
+  if (PaJack_SetClientName) PaJack_SetClientName("loopstation");
   napi_property_descriptor props[] = {
       {"devices", NULL, devices, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, open_bridge, NULL, NULL, NULL, napi_default, NULL},

@@ -1,9 +1,10 @@
-// Preloaded (node --require) into a stream child so that naudiodon looks not installed, the way it is
-// on a machine where its optional install failed.
+// Preloaded (node --require) into a child so that naudiodon and the audio bridge look not installed, the
+// way they are on a machine where naudiodon's optional install failed and PortAudio's headers were missing.
 import Module from 'module';
 
 type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
 const mod = Module as unknown as { _load: Load };
+process.env.LOOPSTATION_BRIDGE_BINDING = '/nonexistent/loopstation_bridge.node';
 const realLoad = mod._load;
 mod._load = function (request, parent, isMain) {
   if (request === 'naudiodon') {

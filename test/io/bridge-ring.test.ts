@@ -4,6 +4,7 @@
 // a late engine on either side.
 
 import { strict as assert } from 'assert';
+import { performance } from 'perf_hooks';
 import { BridgeHandle, BridgeNative, loadBridge, PA_STATUS } from '../../lib/io/bridge';
 import { BridgeRings, Slot } from '../../lib/io/ring';
 import { rng } from '../engine/harness';
@@ -23,7 +24,7 @@ interface Rig {
   rings: BridgeRings;
   handle: BridgeHandle;
   /** one callback of n frames: device input `input` in, returns what the device would play */
-  callback(input: Float32Array, flags?: number): Float32Array;
+  callback(input: Float32Array, flags?: number, pace?: boolean): Float32Array;
 }
 
 function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, channels = 2): Rig {
@@ -42,9 +43,9 @@ function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, chan
   return {
     rings,
     handle,
-    callback(input, flags = 0) {
+    callback(input, flags = 0, pace = false) {
       const out = new Float32Array((input.length / channels) * channels);
-      native.tick(handle, input, out, flags);
+      native.tick(handle, input, out, flags, pace);
       return out;
     },
   };
@@ -214,6 +215,24 @@ describe('audio bridge: rings and wake (virtual device)', () => {
     assert.equal(native.wait(r.handle, 1000), true, 'each callback is one wake');
     native.close(r.handle);
     assert.equal(native.wait(r.handle, 1000), false, 'a closed bridge wakes its waiter with false');
+  });
+
+  it('paces a device that takes frames faster than real time: flags it, then waits for the wall clock', () => {
+    const r = rig(native, 1 << 16);
+    const block = new Float32Array(480 * 2);
+    const t0 = performance.now();
+    // a quarter second of frames at once is what any device may do at start (buffers filling)
+    for (let i = 0; i < 20; i++) r.callback(block, 0, true);
+    assert.equal(r.rings.unpaced(), false, '0.2 s ahead is not yet a device without a clock');
+    // one second of frames, as fast as the callback can be called: only a clock-less device does that
+    for (let i = 0; i < 100; i++) {
+      r.callback(block, 0, true);
+      r.rings.readInput(block, 480);
+    }
+    const elapsed = performance.now() - t0;
+    assert.equal(r.rings.unpaced(), true);
+    // 1.2 s of frames: the callback slept until the wall clock reached them (a loaded machine only adds)
+    assert.ok(elapsed >= 1150, `1.2 s of frames took ${elapsed.toFixed(0)} ms`);
   });
 
   it('refuses rings that are not a power of two or smaller than a block', () => {
