@@ -5,6 +5,7 @@ import path from 'path';
 import type { HostStatus } from '../lib/io/client';
 import { ForkedClient } from '../lib/io/forked-client';
 import type { BackendName, HostConfig, HostEvent } from '../lib/io/protocol';
+import { cpuSeconds, rssMiB, threadsCpu } from './proc';
 
 // The soak bench (DESIGN.md section 8, not part of npm test): the engine host plays 8 loops at 256
 // frames for 10 minutes while this process, its parent, misbehaves the way a busy Node-RED does: the
@@ -49,32 +50,6 @@ const config: HostConfig = {
   metronome: { enabled: true, volume: 0.3, countInBars: 0, sound: 'builtin' },
   memoryMiB: 256,
 };
-
-const CLK_TCK = 100; // Linux USER_HZ
-
-/** utime + stime of a process or thread, in seconds (Linux /proc). */
-function cpuSeconds(statPath: string): number {
-  const stat = fs.readFileSync(statPath, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function threadsCpu(pid: number): Map<string, { name: string; cpu: number }> {
-  const out = new Map<string, { name: string; cpu: number }>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(tid, { name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), cpu: cpuSeconds(`/proc/${pid}/task/${tid}/stat`) });
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** The main thread of a busy Node-RED: blocked, unresponsive, BLOCK_MAIN_MS out of every second. */
 function blockMainThread(): NodeJS.Timeout {

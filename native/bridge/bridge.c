@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <portaudio.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -58,6 +59,7 @@ typedef struct Bridge {
   int64_t first_ns;
   uint64_t frames_seen;
   int closed;
+  int named;                  // the callback thread was given its name
 } Bridge;
 
 static int64_t now_ns(void) {
@@ -153,6 +155,11 @@ static int on_device(const void *in, void *out, unsigned long n, const PaStreamC
                      PaStreamCallbackFlags flags, void *user) {
   (void)time;
   Bridge *b = (Bridge *)user;
+  if (!b->named) {
+    // once: the thread shows as ls-audio in top and /proc (PortAudio's or JACK's thread, named here)
+    pthread_setname_np(pthread_self(), "ls-audio");
+    b->named = 1;
+  }
   move_frames(b, (const float *)in, (float *)out, (uint32_t)n, flags);
   pace(b, (uint32_t)n);
   return paContinue;
@@ -355,6 +362,8 @@ static napi_value open_bridge(napi_env env, napi_callback_info info) {
     set_num(env, handle, "sampleRate", rate);
     return handle;
   }
+  // the thread that opens the stream is the one that waits for it: the engine's
+  pthread_setname_np(pthread_self(), "ls-engine");
   PaError err = ensure_initialised();
   if (err != paNoError) return throw_pa(env, "Pa_Initialize", err);
   int count = Pa_GetDeviceCount();
