@@ -1,12 +1,10 @@
-import { ChildProcess, spawn } from 'child_process';
-import fs from 'fs';
 import os from 'os';
 import { performance } from 'perf_hooks';
 import type { HostStatus } from '../lib/io/client';
 import { ForkedClient } from '../lib/io/forked-client';
 import type { HostConfig, HostEvent } from '../lib/io/protocol';
 import { JackServer, startJackDummy, startSooperLooper } from './peers/jack-peers';
-import { cpuSeconds, rssMiB, threadsCpu } from './proc';
+import { busyLoops, cpuSeconds, limitToPiCore, rssMiB, threadsCpu } from './proc';
 
 // The live bench (not a test): the engine host and SooperLooper 1.7.8 side by side on ONE private
 // dummy JACK server (48 kHz, 256 frames), each with the same number of stereo loops playing, and the
@@ -38,22 +36,9 @@ const device = arg('device', process.env.LOOPSTATION_AUDIO_PATH === 'naudiodon' 
 const RATE = 48000;
 const BLOCK = 256;
 const LOOP_SECONDS = 2;
-const CGROUP = '/sys/fs/cgroup/cpu/loopstation-pi';
 
 const log = (line: string) => !json && process.stdout.write(`${line}\n`);
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function busyLoops(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-}
-
-/** Moves a process (all its threads) into a 30%-of-one-core cgroup, as root. */
-function limitToPiCore(pid: number): void {
-  fs.mkdirSync(CGROUP, { recursive: true });
-  fs.writeFileSync(`${CGROUP}/cpu.cfs_period_us`, '5000');
-  fs.writeFileSync(`${CGROUP}/cpu.cfs_quota_us`, '1500');
-  fs.writeFileSync(`${CGROUP}/cgroup.procs`, String(pid));
-}
 
 async function startHost(jack: JackServer, loops: number): Promise<{ client: ForkedClient; xruns: Record<string, number>; notice?: string; binding?: string }> {
   const config: HostConfig = {

@@ -1,6 +1,7 @@
+import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 
-// CPU and memory of a process (and its threads) from Linux's /proc, for the live benches.
+// Processes for the live benches: CPU and memory from Linux's /proc, a loaded machine, a Pi-sized budget.
 
 const CLK_TCK = 100; // Linux USER_HZ
 
@@ -27,4 +28,22 @@ export function threadsCpu(pid: number): Map<string, { name: string; cpu: number
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** N busy loops, each a process spinning one core: a loaded machine. Kill them when done. */
+export function busyLoops(n: number): ChildProcess[] {
+  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
+const PI_CGROUP = '/sys/fs/cgroup/cpu/loopstation-pi';
+
+/**
+ * Moves a process (all its threads) into a cgroup v1 cpu controller limited to 30% of one core granted
+ * every 5 ms (cfs_period_us 5000, cfs_quota_us 1500): a stand-in for a Raspberry Pi 4 core. Needs root.
+ */
+export function limitToPiCore(pid: number): void {
+  fs.mkdirSync(PI_CGROUP, { recursive: true });
+  fs.writeFileSync(`${PI_CGROUP}/cpu.cfs_period_us`, '5000');
+  fs.writeFileSync(`${PI_CGROUP}/cpu.cfs_quota_us`, '1500');
+  fs.writeFileSync(`${PI_CGROUP}/cgroup.procs`, String(pid));
 }

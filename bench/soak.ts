@@ -5,15 +5,21 @@ import path from 'path';
 import type { HostStatus } from '../lib/io/client';
 import { ForkedClient } from '../lib/io/forked-client';
 import type { BackendName, HostConfig, HostEvent } from '../lib/io/protocol';
-import { cpuSeconds, rssMiB, threadsCpu } from './proc';
+import { startJackDummy } from './peers/jack-peers';
+import { busyLoops, cpuSeconds, limitToPiCore, rssMiB, threadsCpu } from './proc';
 
 // The soak bench (DESIGN.md section 8, not part of npm test): the engine host plays 8 loops at 256
 // frames for 10 minutes while this process, its parent, misbehaves the way a busy Node-RED does: the
 // main thread blocked 200 ms every second, and the libuv threadpool kept busy with file work. Reports
 // xruns (goal 0), the host's CPU (of one core, and per thread), and its memory at the start and end.
 //
-//   node dist/bench/soak.js [--minutes 10] [--backend portaudio|null] [--device pulse] [--realtime N] [--no-load] [--json]
+//   node dist/bench/soak.js [--minutes 10] [--backend portaudio|null] [--device pulse] [--jack] [--busy N] [--pi]
+//                           [--realtime N] [--no-load] [--json]
 //
+// --jack: on a private JACK server on the dummy backend (48 kHz, 256 frames), device jack:system.
+// --busy N: N busy loops load the whole machine meanwhile, besides the parent's own misbehaviour.
+// --pi: the host in a cgroup v1 cpu controller limited to 30% of one core granted every 5 ms, a
+//   stand-in for a Raspberry Pi 4 core (root only).
 // --no-load: the same run without the parent's misbehaviour, as a control on a machine shared with others.
 // --realtime N: the host under SCHED_FIFO priority N (ForkedClient's realtimePriority), where allowed.
 // On the PulseAudio null sink: PULSE_SINK=loop PULSE_SOURCE=loop.monitor (test/audio/start-pulse-null.sh).
@@ -24,7 +30,10 @@ const arg = (name: string, fallback: string): string => {
 };
 const minutes = Number(arg('minutes', '10'));
 const backend = arg('backend', 'portaudio') as BackendName;
-const device = arg('device', 'pulse');
+const jack = process.argv.includes('--jack');
+const device = arg('device', jack ? 'jack:system' : 'pulse');
+const busy = Number(arg('busy', '0'));
+const pi = process.argv.includes('--pi');
 const json = process.argv.includes('--json');
 const parentLoad = !process.argv.includes('--no-load');
 const realtime = process.argv.includes('--realtime') ? Number(arg('realtime', '20')) : undefined;
@@ -79,7 +88,8 @@ function busyThreadpool(dir: string): { stop(): void; jobs(): number } {
 }
 
 async function main(): Promise<void> {
-  const client = new ForkedClient(config, { realtimePriority: realtime });
+  const server = jack ? await startJackDummy(`lssoak${process.pid}`, RATE, BLOCK) : undefined;
+  const client = new ForkedClient(config, { realtimePriority: realtime, env: server?.env });
   const xruns = { device: 0, host: 0 };
   const xrunTimes: number[] = [];
   let beats = 0;
@@ -111,6 +121,8 @@ async function main(): Promise<void> {
   xruns.device = xruns.host = 0;
   xrunTimes.length = 0;
 
+  if (pi) limitToPiCore(pid);
+  const machineLoad = busyLoops(busy);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loopstation-soak-'));
   const pool = parentLoad ? busyThreadpool(tmp) : { stop: () => undefined, jobs: () => 0 };
   const blocker = parentLoad ? blockMainThread() : undefined;
@@ -133,8 +145,10 @@ async function main(): Promise<void> {
   const rss1 = rssMiB(pid);
   clearInterval(blocker);
   pool.stop();
+  for (const p of machineLoad) p.kill('SIGKILL');
   const status1 = (await client.request({ type: 'status' })) as HostStatus;
   await client.stop();
+  await server?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 
   const framesRendered = status1.frame - frame0;
@@ -146,6 +160,9 @@ async function main(): Promise<void> {
     case: 'soak',
     parentLoad,
     realtimePriority: realtime ?? null,
+    busyLoops: busy,
+    piCgroup: pi,
+    binding: ready.binding,
     backend: ready.backend,
     device: ready.outputDevice,
     minutes: wallS / 60,

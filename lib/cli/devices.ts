@@ -38,7 +38,7 @@ function pad(text: string, width: number): string {
 export function formatDevices(devices: readonly AudioDevice[]): string {
   const rows = devices.map((d) => [
     String(d.id),
-    d.name,
+    d.spec,
     d.hostAPI,
     `${d.maxInputChannels}/${d.maxOutputChannels}`,
     String(d.defaultSampleRate),

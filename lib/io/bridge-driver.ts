@@ -76,8 +76,8 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     const devices = listDevices();
     const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', STEREO, devices);
     const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', STEREO, devices);
-    this.inputDevice = nameOf(inDev, devices);
-    this.outputDevice = nameOf(outDev, devices);
+    this.inputDevice = inDev.spec;
+    this.outputDevice = outDev.spec;
     const slackFrames = options.slackPeriods * blockFrames;
     const capacityFrames = powerOfTwoAtLeast(Math.max(RING_SECONDS * sampleRate, 4 * (slackFrames + blockFrames)));
     this.rings = new BridgeRings({ inChannels: STEREO, outChannels: STEREO, capacityFrames });
@@ -206,10 +206,4 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     if (first) first.reject(err);
     else this.emit('fault', err);
   }
-}
-
-/** The device's name, with its host API where the name alone is ambiguous ("jack:system"). */
-function nameOf(device: AudioDevice, devices: readonly AudioDevice[]): string {
-  if (devices.filter((d) => d.name === device.name).length === 1) return device.name;
-  return `${device.hostAPI.split(' ')[0].toLowerCase()}:${device.name}`;
 }

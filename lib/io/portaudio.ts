@@ -157,9 +157,11 @@ export function loadBinding(): { api: Naudiodon; binding: Exclude<PortAudioBindi
 }
 
 export interface AudioDevice {
-  /** PortAudio's index: valid only until devices change (a reboot, a USB replug). Prefer `name`. */
+  /** PortAudio's index: valid only until devices change (a reboot, a USB replug). Prefer `spec`. */
   id: number;
   name: string;
+  /** what to write in the settings to pick this device: its name, or "hostapi:name" where the name alone is ambiguous */
+  spec: string;
   hostAPI: string;
   maxInputChannels: number;
   maxOutputChannels: number;
@@ -197,7 +199,7 @@ export function listDevices(): AudioDevice[] {
   const choice = bridgeChoice();
   if ('bridge' in choice) {
     // a device is the default when it is the default of PortAudio's default host API (ALSA)
-    return choice.bridge.devices().map((d) => ({
+    return withSpecs(choice.bridge.devices().map((d) => ({
       id: d.id,
       name: d.name,
       hostAPI: d.hostAPI,
@@ -206,16 +208,24 @@ export function listDevices(): AudioDevice[] {
       defaultSampleRate: d.defaultSampleRate,
       isDefaultInput: d.isDefaultInput && d.isDefaultHostAPI,
       isDefaultOutput: d.isDefaultOutput && d.isDefaultHostAPI,
-    }));
+    })));
   }
   return naudiodonDevices();
+}
+
+/** Each device's spec: the name, qualified with the host API ("jack:system") where another API has the same name. */
+function withSpecs(devices: Omit<AudioDevice, 'spec'>[]): AudioDevice[] {
+  return devices.map((d) => ({
+    ...d,
+    spec: devices.filter((o) => o.name === d.name).length === 1 ? d.name : `${d.hostAPI.split(' ')[0].toLowerCase()}:${d.name}`,
+  }));
 }
 
 /** The devices naudiodon's stream path sees (its ids are the ones its streams open). */
 export function naudiodonDevices(): AudioDevice[] {
   const pa = loadNaudiodon();
   const hostApis = pa.getHostAPIs().HostAPIs;
-  return pa.getDevices().map((d) => {
+  return withSpecs(pa.getDevices().map((d) => {
     const host = hostApis.find((h) => h.name === d.hostAPIName);
     return {
       id: d.id,
@@ -227,7 +237,7 @@ export function naudiodonDevices(): AudioDevice[] {
       isDefaultInput: host !== undefined && host.defaultInput !== PA_NO_DEVICE && host.defaultInput === d.id,
       isDefaultOutput: host !== undefined && host.defaultOutput !== PA_NO_DEVICE && host.defaultOutput === d.id,
     };
-  });
+  }));
 }
 
 /**

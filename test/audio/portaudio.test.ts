@@ -4,10 +4,11 @@
 import { strict as assert } from 'assert';
 import { AudioDevice, DeviceNotFoundError, parseNaudiodonLine, resolveDevice } from '../../lib/io/portaudio';
 
-const device = (id: number, name: string, inputs: number, outputs: number, defaults = false): AudioDevice => ({
+const device = (id: number, name: string, inputs: number, outputs: number, defaults = false, hostAPI = 'ALSA'): AudioDevice => ({
   id,
   name,
-  hostAPI: 'ALSA',
+  spec: name,
+  hostAPI,
   maxInputChannels: inputs,
   maxOutputChannels: outputs,
   defaultSampleRate: 48000,
@@ -63,6 +64,17 @@ describe('audio: device resolution', () => {
     assert.equal(resolveDevice(undefined, 'input', 2, DEVICES).id, 5);
     assert.equal(resolveDevice('', 'output', 2, DEVICES).id, 5);
     assert.throws(() => resolveDevice(undefined, 'input', 2, DEVICES.slice(0, 5)), /^DeviceNotFoundError: no default input device/);
+  });
+
+  it('takes a host API prefix ("jack:system") where a name exists under more than one API, and leaves ALSA colons alone', () => {
+    const withJack = [...DEVICES, device(6, 'system', 2, 2, false, 'JACK Audio Connection Kit'), device(7, 'system', 2, 2, false, 'ALSA')];
+    assert.equal(resolveDevice('jack:system', 'output', 2, withJack).id, 6);
+    assert.equal(resolveDevice('JACK:system', 'input', 2, withJack).id, 6);
+    assert.equal(resolveDevice('alsa:system', 'input', 2, withJack).id, 7);
+    assert.throws(() => resolveDevice('system', 'input', 2, withJack), /"system" matches 2 input devices, name one/);
+    // "USB Audio CODEC" starts no host API's name: the colon is part of the device name
+    assert.equal(resolveDevice('USB Audio CODEC: - (hw:1,0)', 'input', 2, withJack).id, 1);
+    assert.throws(() => resolveDevice('jack:pulse', 'output', 2, withJack), /no output device with 2 channels named "jack:pulse"/);
   });
 
   it('says there is nothing when there is nothing', () => {
