@@ -15,7 +15,7 @@ import { rng as seeded } from '../test/engine/harness';
 //   heap    100,000 blocks with 16 playing loops after warm-up: heap growth, what a full GC leaves of
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
 //   live    (only with --case=live) the live host and SooperLooper side by side on one dummy JACK
-//           server: CPU of each, ratio, pace, xruns (bench/live.ts; its options follow a `--`)
+//           server: CPU of each, ratio, pace, xruns (bench/live.ts, whose options pass through)
 //
 // Each mix and render case runs in a child process of its own, as the engine runs in the live host
 // (one engine per process): a second engine in a process makes V8's calls into the Wasm kernels
@@ -233,9 +233,9 @@ else {
 
 /**
  * The live host against SooperLooper on one dummy JACK server (bench/live.ts, its own process: it runs
- * for minutes and needs jackd2 and sooperlooper), only when asked: --case=live, with live.ts's options after --.
+ * for minutes and needs jackd2 and sooperlooper), only when asked: --case=live, with live.ts's options.
  */
 function liveCase(): void {
-  const rest = process.argv.slice(process.argv.indexOf('--') + 1).filter((a) => process.argv.includes('--') && !a.startsWith('--case='));
+  const rest = process.argv.slice(2).filter((a) => !a.startsWith('--case=') && a !== '--json');
   execFileSync(process.execPath, [require.resolve('./live'), ...rest, ...(json ? ['--json'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
