@@ -496,8 +496,6 @@ export class Engine {
   }
 
   private trackCommand(tr: Track, cmd: Cmd, t: number, value: number): void {
-    // whatever comes next acts on the transformed loop as a whole
-    this.transforms.complete(tr);
     switch (cmd) {
       case Cmd.Volume:
         tr.volume = value;
@@ -517,6 +515,12 @@ export class Engine {
         tr.soloed = cmd === Cmd.Solo;
         this.gains.updateAll(this.crossfadeFrames);
         return;
+    }
+    // the mixer's commands above only change gains and leave a transform's layer filling a chunk per
+    // block; whatever comes next acts on the transformed loop as a whole, so it completes it first (a
+    // whole long loop in one block: the cost incremental filling avoids for a fader move)
+    this.transforms.complete(tr);
+    switch (cmd) {
       case Cmd.Clear:
         this.transitions.clear(tr, t);
         return;
