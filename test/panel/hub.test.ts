@@ -1,43 +1,11 @@
 import { strict as assert } from 'assert';
-import { EventEmitter } from 'events';
 import type { CommandRequest } from '../../lib/control/commands';
 import { COMMANDS } from '../../lib/engine/types';
-import { PanelHub, StreamResponse } from '../../lib/panel/panel-hub';
+import { PanelHub } from '../../lib/panel/panel-hub';
 import { PanelState } from '../../lib/panel/panel-state';
+import { FakeResponse } from './fake-response';
 
 // PanelHub: one Server-Sent Events stream per page, commands validated by the engine's parseCommand.
-
-class FakeResponse extends EventEmitter implements StreamResponse {
-  status = 0;
-  headers: Record<string, string> = {};
-  chunks: string[] = [];
-  ended = false;
-  writableLength = 0;
-  writeHead(status: number, headers: Record<string, string>) {
-    this.status = status;
-    this.headers = headers;
-    return this;
-  }
-  write(chunk: string) {
-    this.chunks.push(chunk);
-    return true;
-  }
-  end() {
-    this.ended = true;
-    return this;
-  }
-  /** The events written so far, parsed. */
-  events(): { event: string; data: Record<string, unknown> }[] {
-    return this.chunks
-      .join('')
-      .split('\n\n')
-      .filter((block) => block.startsWith('event: '))
-      .map((block) => {
-        const [e, d] = block.split('\n');
-        return { event: e.slice('event: '.length), data: JSON.parse(d.slice('data: '.length)) as Record<string, unknown> };
-      });
-  }
-}
 
 function hub(options: { send?: (req: CommandRequest) => boolean; heartbeatMs?: number } = {}) {
   const state = new PanelState({ name: 'hub', tracks: 4, bpm: 120, beatsPerBar: 4, metronome: true, quantize: 'bar', sampleRate: 48000, blockFrames: 256 });
