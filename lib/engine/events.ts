@@ -40,6 +40,8 @@ export class EventRing {
 
   /** Control side: hands every queued event to fn, oldest first. The object passed is reused: copy what you keep. */
   drain(fn: (e: EngineEvent) => void): void {
+    // most blocks have no event: nothing is allocated for them
+    if (this.count === 0) return;
     const e: EngineEvent = { type: 0, track: 0, frame: 0, a: 0, b: 0 };
     while (this.count > 0) {
       const at = this.head * FIELDS;

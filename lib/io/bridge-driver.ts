@@ -59,7 +59,8 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
   private closing = false;
   private startedAt = 0;
   private lastCallbacks = 0;
-  private lastCallbackAt = 0;
+  /** when callbacks stopped coming (-1: they come) */
+  private quietSince = -1;
   private firstCallback: { resolve(): void; reject(err: Error): void } | undefined;
   private unpacedReported = false;
   private readonly seen: XrunCounts = { inputOverflow: 0, outputUnderflow: 0, engineLate: 0, ringFull: 0 };
@@ -92,6 +93,8 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
       framesPerBuffer: blockFrames,
       inputDevice: inDev.id,
       outputDevice: outDev.id,
+      inputLatency: throughSoundServer(inDev) ? inDev.latency?.highInput : undefined,
+      outputLatency: throughSoundServer(outDev) ? outDev.latency?.highOutput : undefined,
     });
     const inputFrames = Math.round(this.handle.inputLatency * sampleRate);
     const outputFrames = Math.round(this.handle.outputLatency * sampleRate);
@@ -109,7 +112,7 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
   start(): Promise<void> {
     const first = new Promise<void>((resolve, reject) => (this.firstCallback = { resolve, reject }));
     this.native.start(this.handle);
-    this.startedAt = this.lastCallbackAt = performance.now();
+    this.startedAt = performance.now();
     // an interval of 1 ms re-arms the same timer: no allocation per turn; the wait inside does the pacing
     this.timer = setInterval(this.turn, 1);
     return first;
@@ -129,11 +132,13 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
   /** One turn of the audio thread: wait for the device, render what it brought, report, look at its health. */
   private readonly turn = (): void => {
     if (this.closing) return;
-    this.native.wait(this.handle, WAIT_MS);
+    const woke = this.native.wait(this.handle, WAIT_MS);
     if (this.closing) return;
     this.renderReady();
     this.reportXruns();
-    this.watch();
+    // the clock is read only when no callback came: a block that ran costs no clock read
+    if (woke && !this.firstCallback) this.quietSince = -1;
+    else this.watch();
   };
 
   private renderReady(): void {
@@ -176,12 +181,13 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     this.emit('xrun', report);
   }
 
+  /** The device's health, looked at when a wait ended without a callback (and until the first one). */
   private watch(): void {
     const t = performance.now();
     const callbacks = this.rings.callbacks();
     if (callbacks !== this.lastCallbacks) {
       this.lastCallbacks = callbacks;
-      this.lastCallbackAt = t;
+      this.quietSince = -1;
       if (this.firstCallback) {
         this.firstCallback.resolve();
         this.firstCallback = undefined;
@@ -192,9 +198,10 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
       if (t - this.startedAt > FIRST_CALLBACK_TIMEOUT_MS) this.fault(new Error(`the device "${this.outputDevice}" did not start within ${FIRST_CALLBACK_TIMEOUT_MS} ms`));
       return;
     }
+    if (this.quietSince < 0) this.quietSince = t - WAIT_MS;
     if (!this.native.active(this.handle)) this.fault(new Error(`the stream of "${this.inputDevice}" -> "${this.outputDevice}" stopped: the device went away`));
-    else if (t - this.lastCallbackAt > STALL_TIMEOUT_MS) {
-      this.fault(new Error(`the device "${this.outputDevice}" ran no callback for ${Math.round(t - this.lastCallbackAt)} ms: it was unplugged or stopped`));
+    else if (t - this.quietSince > STALL_TIMEOUT_MS) {
+      this.fault(new Error(`the device "${this.outputDevice}" ran no callback for ${Math.round(t - this.quietSince)} ms: it was unplugged or stopped`));
     }
   }
 
@@ -206,4 +213,14 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     if (first) first.reject(err);
     else this.emit('fault', err);
   }
+}
+
+/**
+ * ALSA's plugin devices that feed a sound server (PulseAudio, PipeWire, a JACK bridge, dmix). A small
+ * buffer there underflows on a busy machine and the server then grows its own latency for good (the
+ * round trip moved from 1500 to 6800 frames within a second here), so these get PortAudio's "high"
+ * latency; hardware (hw:, a USB interface) and JACK's own host API keep the low one.
+ */
+function throughSoundServer(d: AudioDevice): boolean {
+  return d.hostAPI === 'ALSA' && /^(default|sysdefault|pulse|pipewire|jack|dmix)$/.test(d.name);
 }

@@ -15,6 +15,8 @@ export interface BridgeDeviceInfo {
   defaultSampleRate: number;
   defaultLowInputLatency: number;
   defaultLowOutputLatency: number;
+  defaultHighInputLatency: number;
+  defaultHighOutputLatency: number;
   /** the default device of its host API */
   isDefaultInput: boolean;
   isDefaultOutput: boolean;
@@ -32,6 +34,9 @@ export interface BridgeOpenOptions {
   framesPerBuffer: number;
   inputDevice?: number;
   outputDevice?: number;
+  /** the device buffer PortAudio is asked for, in seconds (default: the device's low latency) */
+  inputLatency?: number;
+  outputLatency?: number;
   /** 1: no device; tick() plays the callback (tests) */
   virtual?: number;
 }

@@ -7,6 +7,7 @@
 import path from 'path';
 import { InputError, numberIn, parseCommand } from '../engine/commands';
 import { Engine } from '../engine/engine';
+import type { EngineEvent } from '../engine/events';
 import { WriteMode, WriteProgress } from '../engine/track';
 import { State } from '../engine/types';
 import { Autosave, clearAll, exportInWorker, importIntoTrack, restoreSession, SessionLibrary, sessionName } from '../session';
@@ -304,11 +305,7 @@ export class Host {
     }
     engine.process(frames);
     this.meter.add(engine.memory, engine.meters);
-    engine.events.drain((e) => {
-      const event = translateEvent(engine, e);
-      if (isSoundingEvent(event)) this.sounding.hold(event);
-      else this.send(event);
-    });
+    engine.events.drain(this.onEngineEvent);
     if (engine.events.dropped > 0) {
       this.send({ type: 'error', track: 0, message: `${engine.events.dropped} engine events were dropped (the event ring was full)` });
       engine.events.dropped = 0;
@@ -323,6 +320,13 @@ export class Host {
       this.send(levels);
     }
   }
+
+  /** An event of the block just rendered: held until it is heard (states, beats), or sent now. */
+  private readonly onEngineEvent = (e: EngineEvent): void => {
+    const event = translateEvent(this.engine, e);
+    if (isSoundingEvent(event)) this.sounding.hold(event);
+    else this.send(event);
+  };
 
   /** Plays the calibration's clicks in place of the block's output (the block just rendered ends at engine.frame). */
   private playPattern(calibration: RunningCalibration, out: Int16Array | Float32Array): void {

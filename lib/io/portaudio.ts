@@ -168,6 +168,8 @@ export interface AudioDevice {
   defaultSampleRate: number;
   isDefaultInput: boolean;
   isDefaultOutput: boolean;
+  /** PortAudio's suggested buffer, seconds, for live use (low) and for a sound server's plugin (high); bridge only */
+  latency?: { lowInput: number; lowOutput: number; highInput: number; highOutput: number };
 }
 
 export type Direction = 'input' | 'output';
@@ -208,6 +210,7 @@ export function listDevices(): AudioDevice[] {
       defaultSampleRate: d.defaultSampleRate,
       isDefaultInput: d.isDefaultInput && d.isDefaultHostAPI,
       isDefaultOutput: d.isDefaultOutput && d.isDefaultHostAPI,
+      latency: { lowInput: d.defaultLowInputLatency, lowOutput: d.defaultLowOutputLatency, highInput: d.defaultHighInputLatency, highOutput: d.defaultHighOutputLatency },
     })));
   }
   return naudiodonDevices();

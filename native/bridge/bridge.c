@@ -247,6 +247,8 @@ static napi_value devices(napi_env env, napi_callback_info info) {
     set_num(env, o, "defaultSampleRate", d->defaultSampleRate);
     set_num(env, o, "defaultLowInputLatency", d->defaultLowInputLatency);
     set_num(env, o, "defaultLowOutputLatency", d->defaultLowOutputLatency);
+    set_num(env, o, "defaultHighInputLatency", d->defaultHighInputLatency);
+    set_num(env, o, "defaultHighOutputLatency", d->defaultHighOutputLatency);
     set_bool(env, o, "isDefaultInput", i == api->defaultInputDevice);
     set_bool(env, o, "isDefaultOutput", i == api->defaultOutputDevice);
     set_bool(env, o, "isDefaultHostAPI", d->hostApi == Pa_GetDefaultHostApi());
@@ -371,8 +373,12 @@ static napi_value open_bridge(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "open: inputDevice and outputDevice must be device ids from devices()");
     return NULL;
   }
-  PaStreamParameters ip = {in_dev, in_ch, paFloat32, Pa_GetDeviceInfo(in_dev)->defaultLowInputLatency, NULL};
-  PaStreamParameters op = {out_dev, out_ch, paFloat32, Pa_GetDeviceInfo(out_dev)->defaultLowOutputLatency, NULL};
+  // the device's own buffer: its low latency unless the caller asks for more (a sound server's plugin)
+  double in_lat = Pa_GetDeviceInfo(in_dev)->defaultLowInputLatency, out_lat = Pa_GetDeviceInfo(out_dev)->defaultLowOutputLatency;
+  get_double(env, opts, "inputLatency", &in_lat);
+  get_double(env, opts, "outputLatency", &out_lat);
+  PaStreamParameters ip = {in_dev, in_ch, paFloat32, in_lat, NULL};
+  PaStreamParameters op = {out_dev, out_ch, paFloat32, out_lat, NULL};
   err = Pa_OpenStream(&b->stream, &ip, &op, rate, (unsigned long)frames, paClipOff | paDitherOff, on_device, b);
   if (err != paNoError) {
     b->stream = NULL;

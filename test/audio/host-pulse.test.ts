@@ -12,11 +12,19 @@ import type { CalibrationResult, HostEvent, LoopData } from '../../lib/io/protoc
 import { nextEvent, testConfig } from '../io/harness';
 import { LiveRun } from '../io/live-cli';
 import { pulseEnv, pulseUnavailableReason, requireAudio, resultOf, runChild } from './harness';
+import { checkBarOfClicks, recordMetronomeBar } from './metronome-bar';
 import type { DevicesResult } from './stream-child';
 
 const RATE = 48000;
 const pulseConfig = (overrides: Parameters<typeof testConfig>[0] = {}) =>
   testConfig({ backend: 'portaudio', inputDevice: 'pulse', outputDevice: 'pulse', ...overrides });
+
+/**
+ * Through the bridge the sink gets float32 and PulseAudio converts it to its s16 format; the measured
+ * round trip then moves by one frame between measurements (1795, 1796 here, every attempt), while on
+ * JACK, where nothing converts, it does not move at all (bridge.test.ts checks that one exactly).
+ */
+const PULSE_ROUND_TRIP_JITTER = 1;
 
 describe('audio: engine host on the PulseAudio null sink', function () {
   this.timeout(90000);
@@ -82,15 +90,15 @@ describe('audio: engine host on the PulseAudio null sink', function () {
   it('records the metronome through the real streams and finds its clicks in the loop at the calibrated offset', async () => {
     let lastProblem = '';
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const outcome = await recordMetronomeBar(client);
+      const outcome = await recordMetronomeBar(() => client(pulseConfig({ quantize: 'bar', calibrateOnStart: true })), PULSE_ROUND_TRIP_JITTER);
       if (typeof outcome === 'string') {
         lastProblem = outcome;
-      } else if (outcome.xruns === 0) {
-        checkBarOfClicks(outcome.loop);
+      } else if (outcome.xruns + outcome.deviceXruns === 0) {
+        checkBarOfClicks(outcome.loop, PULSE_ROUND_TRIP_JITTER);
         console.log(`      round trip ${outcome.latency} frames; the loop holds the bar's 4 clicks bit-exact (attempt ${attempt})`);
         return;
       } else {
-        lastProblem = `${outcome.xruns} xruns during attempt ${attempt}`;
+        lastProblem = `${outcome.xruns + outcome.deviceXruns} xruns during attempt ${attempt}`;
       }
       await Promise.all(clients.splice(0).map((c) => c.stop()));
     }
@@ -153,69 +161,3 @@ describe('audio: engine host on the PulseAudio null sink', function () {
     }
   });
 });
-
-interface RecordOutcome {
-  loop: Int16Array;
-  latency: number;
-  xruns: number;
-}
-
-/** A recorded bar, or why the attempt does not count (a calibration an xrun spoiled). */
-async function recordMetronomeBar(client: (c: ReturnType<typeof testConfig>) => ForkedClient): Promise<RecordOutcome | string> {
-  const c = client(pulseConfig({ quantize: 'bar', calibrateOnStart: true }));
-  let xruns = 0;
-  const ready = await c.start();
-  if (ready.notice) return `the start-up calibration failed: ${ready.notice}`;
-  const latency = ready.inputLatencyFrames!;
-  assert.ok(latency > 0);
-  c.on('event', (e: HostEvent) => {
-    if (e.type === 'xrun') xruns++;
-  });
-  c.send({ type: 'command', command: 'monitor', track: 0, value: false });
-  const recording = nextEvent(c, 'state', (e) => e.state === 'recording', 15000);
-  c.send({ type: 'command', command: 'record', track: 1 });
-  const start = await recording;
-  const playing = nextEvent(c, 'state', (e) => e.state === 'playing', 15000);
-  c.send({ type: 'command', command: 'play', track: 1 });
-  const end = await playing;
-  assert.equal(end.frame - start.frame, 4 * 24000, 'one bar at 120 bpm');
-  // the write side lags the play side by the latency: let it finish before reading the loop
-  await new Promise((r) => setTimeout(r, 200 + (latency * 1000) / RATE));
-  const data = (await c.request({ type: 'loop', track: 1 })) as LoopData;
-  const after = await c.request({ type: 'calibrate' }).then(
-    (r) => (r as CalibrationResult).inputLatencyFrames,
-    (err: Error) => err.message,
-  );
-  if (after !== latency) return `the round trip moved during the attempt: ${latency} frames before, ${after} after`;
-  assert.equal(data.frames, 96000);
-  const bytes = Buffer.from(data.int16Base64, 'base64');
-  const loop = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-  return { loop, latency, xruns };
-}
-
-/** The engine's metronome as the device got it: click * gain, truncated to int16 (lib/dsp toInt16). */
-function expectedClick(accent: boolean): Int16Array {
-  const click = synthClick(RATE, accent);
-  const gain = Math.fround(accent ? 0.5 : 0.5 * 0.7);
-  return Int16Array.from(click, (x) => Math.trunc(Math.fround(Math.fround(x * gain) * 32767)));
-}
-
-function checkBarOfClicks(loop: Int16Array): void {
-  const accent = expectedClick(true);
-  const normal = expectedClick(false);
-  const clickFrames = accent.length / 2;
-  let maxOff = 0;
-  for (let p = 0; p < loop.length / 2; p++) {
-    const beat = Math.floor(p / 24000);
-    const k = p - beat * 24000;
-    const want = k < clickFrames ? (beat === 0 ? accent : normal)[k * 2] : 0;
-    for (const ch of [0, 1]) {
-      const got = loop[p * 2 + ch];
-      if (Math.abs(got - want) > 1) {
-        assert.fail(`loop frame ${p} (beat ${beat}, +${k}) channel ${ch}: ${got}, the metronome played ${want}`);
-      }
-      maxOff = Math.max(maxOff, Math.abs(got - want));
-    }
-  }
-  assert.ok(maxOff <= 1);
-}
