@@ -2,7 +2,7 @@
 // Builds the PortAudio binding the engine host falls back to when the naudiodon package cannot load:
 // native/binding.gyp compiles naudiodon's sources (native/naudiodon) against the system's PortAudio.
 // This is the path on 64-bit Raspberry Pi OS (naudiodon links its bundled x64 library there and fails,
-// naudiodon issue #68) and with GCC 14 (naudiodon does not compile). See README-AUDIO-NOTES.md.
+// naudiodon issue #68) and with GCC 14 (naudiodon does not compile). See docs/audio.md.
 //
 //   node scripts/build-portaudio-binding.js            build, then load it and count the devices
 //   node scripts/build-portaudio-binding.js --if-needed   (postinstall) only when naudiodon is missing;
