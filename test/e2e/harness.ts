@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import os from 'os';
@@ -162,3 +162,17 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
   });
 }
+
+/**
+ * The npm the tests were started with (npm_execpath under `npm test`/npx), else the one beside node: not
+ * whichever is first in PATH, since node-red brings its own npm 10 into node_modules/.bin, and that one's
+ * `pack` runs the prepare script (a full rebuild of dist/ under the running tests) despite --ignore-scripts.
+ */
+export function npm(args: string[], options: { cwd: string }): string {
+  const cli = process.env.npm_execpath;
+  const beside = path.join(path.dirname(process.execPath), 'npm');
+  const run = (file: string, argv: string[]) => execFileSync(file, argv, { ...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args]);
+  return run(fs.existsSync(beside) ? beside : 'npm', args);
+}
+

@@ -1,8 +1,8 @@
 import { strict as assert } from 'assert';
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { ROOT, freePort, tempDir, until } from './harness';
+import { ROOT, freePort, npm, tempDir, until } from './harness';
 
 // Packaging: `npm pack`, the tarball installed into a fresh Node-RED userDir the way the palette
 // manager installs it (npm install <tgz>, with no install scripts: naudiodon stays unbuilt, as where it
@@ -30,19 +30,6 @@ const THIRD_PARTY_TYPES: Record<string, string> = {
   'rpi-gpio out': 'node-red-node-pi-gpio',
   ...Object.fromEntries(['ui-base', 'ui-theme', 'ui-page', 'ui-group', 'ui-button', 'ui-text', 'ui-slider', 'ui-switch', 'ui-gauge'].map((t) => [t, DASHBOARD])),
 };
-
-/**
- * The npm the tests were started with (npm_execpath under `npm test`/npx), else the one beside node: not
- * whichever is first in PATH, since node-red brings its own npm 10 into node_modules/.bin, and that one's
- * `pack` runs the prepare script (a full rebuild of dist/ under the running tests) despite --ignore-scripts.
- */
-function npm(args: string[], options: { cwd: string }): string {
-  const cli = process.env.npm_execpath;
-  const beside = path.join(path.dirname(process.execPath), 'npm');
-  const run = (file: string, argv: string[]) => execFileSync(file, argv, { ...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args]);
-  return run(fs.existsSync(beside) ? beside : 'npm', args);
-}
 
 interface NodeSet {
   id: string;
