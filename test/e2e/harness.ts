@@ -33,10 +33,16 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `loopstation-${prefix}-`));
 }
 
-/** The starter flow with its engine on the null backend (the tests must not depend on a sound card). */
-export function starterFlowOnNull(overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
-  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'starter-looper.json'), 'utf8')) as Record<string, unknown>[];
-  return flow.map((n) => (n.type === 'loopstation-engine' ? { ...n, backend: 'null', ...overrides } : n));
+/**
+ * What the engine host of a machine without a sound card sees, whatever this machine has: ALSA's default
+ * device names a card that is not there (an ALSA config with no default at all makes PortAudio abort), no
+ * PulseAudio server, and no JACK server started. The engine's "auto" then runs on the null device, as users
+ * without a card see it. Writes the ALSA config into `dir`.
+ */
+export function noSoundCardEnv(dir: string): NodeJS.ProcessEnv {
+  const conf = path.join(dir, 'alsa-no-card.conf');
+  fs.writeFileSync(conf, 'pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n');
+  return { ALSA_CONFIG_PATH: conf, PULSE_SERVER: 'unix:/nonexistent/pulse/native', JACK_NO_START_SERVER: '1' };
 }
 
 export interface Looper {
