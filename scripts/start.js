@@ -97,6 +97,9 @@ function main() {
   function onLine(line) {
     const running = /Server now running at (\S+)/.exec(line);
     if (running) printBanner(running[1], panelPaths(flows));
+    // the engine host found loops in its autosave: they play at once, so say where they come from
+    const restored = /\] (restored \d+ loops? \(.*)$/.exec(line);
+    if (restored) console.log(`\nloopstation: ${restored[1]}\n`);
     if (/\] no sound: /.test(line)) {
       console.log('\nloopstation: NO SOUND CARD: the engine runs on the null device (silent, paced like a card).');
       console.log('             The panel and the flow work; plug in a card or see README "Troubleshooting".\n');

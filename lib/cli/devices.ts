@@ -10,11 +10,23 @@ import type { AudioDevice } from '../io/portaudio';
 
 const HOST_PATH = path.join(__dirname, '..', 'io', 'host-main.js');
 const LIST_TIMEOUT_MS = 15000;
+/** After this long without an answer, `loopstation devices` says what it is waiting for (on stderr). */
+export const SLOW_LISTING_MS = 3000;
+export const SLOW_LISTING_NOTE =
+  'still listing: PortAudio opens every ALSA device (the sound servers behind them too) and JACK to ask what they offer; one that does not answer holds it up (at most 15 s)\n';
+
+/**
+ * The child's environment: a listing must never start a sound server. JACK's client library starts
+ * jackd when none runs unless told not to (PortAudio's JACK host API connects at initialisation).
+ */
+export function listingEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, JACK_NO_START_SERVER: '1' };
+}
 
 /** Lists the devices in a child engine host. Rejects with the binding's error (which says what to install). */
 export function listDevicesInChild(env: NodeJS.ProcessEnv = process.env): Promise<Extract<DevicesMessage, { ok: true }>> {
   return new Promise((resolve, reject) => {
-    const child = fork(HOST_PATH, ['devices'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env, execArgv: [] });
+    const child = fork(HOST_PATH, ['devices'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: listingEnv(env), execArgv: [] });
     // drained, never shown: ALSA probe noise
     child.stdout!.resume();
     child.stderr!.resume();
@@ -49,11 +61,22 @@ export function formatDevices(devices: readonly AudioDevice[]): string {
   return [header, ...rows].map((r) => r.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export async function devicesCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function devicesCommand(
+  args: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  list: () => ReturnType<typeof listDevicesInChild> = listDevicesInChild,
+  after: (fn: () => void, ms: number) => () => void = (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+): Promise<number> {
   const json = args.includes('--json');
   const unknown = args.filter((a) => a !== '--json');
   if (unknown.length > 0) throw new InputError(unknown[0], 'unknown option; accepted: --json');
-  const { devices, binding } = await listDevicesInChild();
+  // a slow listing is a sound system taking its time, not a hang: say so (stderr, so --json stays clean)
+  const cancel = after(() => err.write(SLOW_LISTING_NOTE), SLOW_LISTING_MS);
+  const { devices, binding } = await list().finally(cancel);
   if (json) {
     out.write(`${JSON.stringify(devices)}\n`);
     return 0;

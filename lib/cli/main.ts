@@ -10,7 +10,7 @@ import { SESSION_USAGE, sessionCommand } from './session';
 
 const USAGE = `usage: loopstation <command>
 
-  render <script.json>   render a script offline to WAV (see README: "loopstation render")
+  render <script.json>   render a script offline to WAV (see docs/render.md)
   session <command>      list, save, load, delete, export, import named sessions (loopstation session --help)
   devices [--json]       list the audio devices PortAudio sees (name, host API, channels, rate)
   live [options]         play the looper in a terminal (loopstation live --help)

@@ -6,6 +6,7 @@ import { EngineConnection } from './engine-connection';
 import { ConfigError, NodeError } from './errors';
 import { DEFAULT_HOST_CONFIG, hostConfigOf, withSessionDir } from './host-config';
 import { DoneFn, NodeAPI, NodeDef, Request, Response } from './red';
+import { announceRestores } from './restore-notice';
 import { EngineConfigNode, translator } from './wiring';
 
 // The loopstation-engine config node: its settings become a HostConfig and an EngineConnection that
@@ -47,6 +48,7 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
     node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED, (line) => node.log(line)), {
       log: (level, message) => (level === 'error' ? node.error(message) : node.warn(message)),
     });
+    if (node.hostConfig.sessionDir) announceRestores(node.connection, node.hostConfig.sessionDir, text, (line) => node.log(line));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     node.settingsError = err.message;

@@ -3,7 +3,7 @@
 // engine frames, is what the engine's inputLatencyFrames compensates (DESIGN.md section 3).
 //
 // Why a pattern and not one click: on the PulseAudio sink, audio of a process that exited earlier came
-// back several times (README-AUDIO-NOTES.md), so a lone click found on the input may not be ours. The
+// back several times (docs/audio.md), so a lone click found on the input may not be ours. The
 // gaps between clicks are random for every run; only a round trip at which most of *this run's* clicks
 // line up is accepted, and it must clearly beat any other candidate.
 //

@@ -109,7 +109,7 @@ const STALL_TIMEOUT_MS = 1000;
 
 /**
  * A PortAudio input stream and output stream (separate: one duplex stream glitched in 11 of 12 runs
- * here, README-AUDIO-NOTES.md). Each input block renders one output block, so both directions share
+ * here, docs/audio.md). Each input block renders one output block, so both directions share
  * the engine's frame count and the round trip is constant once running (measured by calibration).
  */
 export class PortAudioDriver extends EventEmitter implements AudioDriver {

@@ -1,5 +1,6 @@
 import type { CommandRequest } from '../control/commands';
 import { ConfigError } from '../control/errors';
+import { RESTORED_CHANNEL, RestoredEvent } from '../control/restore-notice';
 import { EngineStatus, StatusColor, StatusShape } from '../control/status';
 import type { Controller, ControllerContext } from '../control/wiring';
 import { QUANTIZE_MODES } from '../engine/types';
@@ -112,6 +113,7 @@ export class PanelController implements Controller {
       throw new ConfigError('path', `${PANEL_ROUTE}/${this.path} is served by another panel (node ${holder}); accepted: a path no other panel uses`);
     }
     for (const channel of PANEL_CHANNELS) ctx.listen<HostEvent>(channel, (e) => this.publish(this.state.apply(e)));
+    ctx.listen<RestoredEvent>(RESTORED_CHANNEL, (e) => this.publish(this.state.setRestored(e.text)));
     this.showStatus();
   }
 

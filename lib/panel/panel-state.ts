@@ -36,6 +36,8 @@ export interface PanelEngine {
   backend: string | null;
   /** why there is no sound, a failed calibration...: the host's ready notice */
   notice: string | null;
+  /** the loops the host found in the autosave when it started, and where they live (restore-notice.ts) */
+  restored: string | null;
   sampleRate: number;
   blockFrames: number;
   /** how long after an event's frame is rendered it is heard (events arrive when they sound) */
@@ -145,6 +147,7 @@ export class PanelState {
       status: 'stopped',
       backend: null,
       notice: null,
+      restored: null,
       sampleRate: settings.sampleRate,
       blockFrames: settings.blockFrames,
       soundDelayFrames: 0,
@@ -233,13 +236,15 @@ export class PanelState {
       status,
       backend: ready?.backend ?? null,
       notice: ready?.notice ?? null,
+      // a (re)starting host restores the autosave again and says so anew
+      restored: status === 'starting' ? null : this.engine.restored,
       sampleRate: ready?.sampleRate ?? this.settings.sampleRate,
       blockFrames: ready?.blockFrames ?? this.settings.blockFrames,
       soundDelayFrames: ready?.soundDelayFrames ?? 0,
     };
     const e = this.engine;
     if (
-      e.status === next.status && e.backend === next.backend && e.notice === next.notice &&
+      e.status === next.status && e.backend === next.backend && e.notice === next.notice && e.restored === next.restored &&
       e.sampleRate === next.sampleRate && e.blockFrames === next.blockFrames && e.soundDelayFrames === next.soundDelayFrames
     ) {
       return undefined;
@@ -299,6 +304,12 @@ export class PanelState {
       out.push({ type: 'track', track: { ...t } });
     }
     return out;
+  }
+
+  /** The host announced the loops it restored at start (text: restore-notice.ts). */
+  setRestored(text: string): EngineEvent {
+    this.engine.restored = text;
+    return { type: 'engine', engine: { ...this.engine } };
   }
 
   /** The panel sent a mixer command: its value is known at once. */

@@ -84,7 +84,7 @@ describe('audio: engine host on the PulseAudio null sink', function () {
   // The known signal is the metronome: with monitoring off, the input carries only what the output
   // played, so a one-bar loop recorded at the calibrated latency must hold the bar's clicks, sample for
   // sample, at the beat positions. The round trip holds only while nothing is lost: an xrun, or the
-  // sink stretching its own buffer, moves it (README-AUDIO-NOTES.md). So the host calibrates before and
+  // sink stretching its own buffer, moves it (docs/audio.md). So the host calibrates before and
   // after the recording; an attempt where the two differ, or that saw an xrun, does not count and is
   // repeated with a fresh host, up to five times.
   it('records the metronome through the real streams and finds its clicks in the loop at the calibrated offset', async () => {
@@ -108,7 +108,7 @@ describe('audio: engine host on the PulseAudio null sink', function () {
   // A second null sink, suspended under a running host like an interface that stops taking audio, then
   // resumed: the host reports the loss, retries with backoff, and carries on with the same loops.
   // (Unloading the sink would be closer to an unplug, but PulseAudio then sometimes moves the stream to
-  // another sink instead of failing it: README-AUDIO-NOTES.md.)
+  // another sink instead of failing it: docs/audio.md.)
   it('survives the device stopping and coming back, keeping its loops', async () => {
     const sink = 'loopstation_lossy';
     const module = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${sink}`, 'rate=48000', 'format=s16le', 'channels=2'], { encoding: 'utf8' }).trim();

@@ -1,4 +1,4 @@
-// Measures what README-AUDIO-NOTES.md reports: `node dist/test/audio/measure.js [runs]`.
+// Measures what docs/audio.md reports: `node dist/test/audio/measure.js [runs]`.
 // ALSA null device: time to first data and pace. PulseAudio null sink (start-pulse-null.sh first):
 // loopback round trip and cleanliness, separate streams vs one duplex stream, at 48 kHz / 256 frames.
 

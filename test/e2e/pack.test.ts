@@ -1,8 +1,8 @@
 import { strict as assert } from 'assert';
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { ROOT, freePort, tempDir, until } from './harness';
+import { ROOT, freePort, npm, tempDir, until } from './harness';
 
 // Packaging: `npm pack`, the tarball installed into a fresh Node-RED userDir the way the palette
 // manager installs it (npm install <tgz>, with no install scripts: naudiodon stays unbuilt, as where it
@@ -24,20 +24,12 @@ const PKG = require(path.join(ROOT, 'package.json')) as {
 const MODULE = PKG.name;
 const TYPES = Object.keys(PKG['node-red'].nodes);
 /** Types of other packages that examples use on purpose (the README says what to install). */
-const THIRD_PARTY_TYPES: Record<string, string> = { 'rpi-gpio in': 'node-red-node-pi-gpio', 'rpi-gpio out': 'node-red-node-pi-gpio' };
-
-/**
- * The npm the tests were started with (npm_execpath under `npm test`/npx), else the one beside node: not
- * whichever is first in PATH, since node-red brings its own npm 10 into node_modules/.bin, and that one's
- * `pack` runs the prepare script (a full rebuild of dist/ under the running tests) despite --ignore-scripts.
- */
-function npm(args: string[], options: { cwd: string }): string {
-  const cli = process.env.npm_execpath;
-  const beside = path.join(path.dirname(process.execPath), 'npm');
-  const run = (file: string, argv: string[]) => execFileSync(file, argv, { ...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args]);
-  return run(fs.existsSync(beside) ? beside : 'npm', args);
-}
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+const THIRD_PARTY_TYPES: Record<string, string> = {
+  'rpi-gpio in': 'node-red-node-pi-gpio',
+  'rpi-gpio out': 'node-red-node-pi-gpio',
+  ...Object.fromEntries(['ui-base', 'ui-theme', 'ui-page', 'ui-group', 'ui-button', 'ui-text', 'ui-slider', 'ui-switch', 'ui-gauge'].map((t) => [t, DASHBOARD])),
+};
 
 interface NodeSet {
   id: string;
@@ -102,7 +94,7 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     return (await res.json()) as T;
   };
 
-  it('the tarball holds what Node-RED loads, the README, LICENSE and examples, and no sources or tests', () => {
+  it('the tarball holds what Node-RED loads, the README, its docs and pictures, LICENSE and examples, and no sources or tests', () => {
     for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/lib/index.js', 'dist/lib/dsp/kernels.wasm', 'bin/loopstation.js']) assert.ok(files.includes(f), f);
     for (const type of TYPES) {
       for (const f of [`dist/nodes/${type}.js`, `dist/nodes/${type}.html`, `dist/nodes/locales/en-US/${type}.json`, `dist/nodes/locales/en-US/${type}.html`]) {
@@ -111,7 +103,10 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     }
     for (const f of ['index.html', 'panel.js', 'panel.css', 'icon.svg', 'manifest.webmanifest']) assert.ok(files.includes(`dist/lib/panel/assets/${f}`), f);
     for (const f of fs.readdirSync(path.join(ROOT, 'examples'))) assert.ok(files.includes(`examples/${f}`), f);
-    const unwanted = files.filter((f) => /^(test|bench|lib|nodes|dist\/test|dist\/bench)\/|\.ts$|^\.userdir|^test-artifacts|^docs\//.test(f) && !f.endsWith('.d.ts'));
+    // the README's links and pictures resolve inside the package too (npm and the flow library show it from there)
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const [, target] of readme.matchAll(/\]\(([^)#\s:]+)/g)) assert.ok(files.includes(target), `${target} (linked from the README)`);
+    const unwanted = files.filter((f) => /^(test|bench|lib|nodes|dist\/test|dist\/bench)\/|\.ts$|^\.userdir|^test-artifacts/.test(f) && !f.endsWith('.d.ts'));
     assert.deepEqual(unwanted, []);
   });
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import fs from 'fs';
 import path from 'path';
 import { BrowserContext, Page, launchChromium } from './browser';
-import { Looper, ROOT, alive, commandLine, descendants, requireBrowser, starterFlowOnNull, startLooper, tempDir, until } from './harness';
+import { Looper, ROOT, alive, commandLine, descendants, noSoundCardEnv, requireBrowser, startLooper, tempDir, until } from './harness';
 
 // The panel in a real browser against the looper `npm start` runs: Debian's Chromium, headless, driven
 // by playwright-core (no browser download). Record and play track 1 and watch the colours and the beat;
@@ -41,7 +41,7 @@ async function waitForAttr(page: Page, selector: string, attr: string, value: st
   );
 }
 
-describe('panel in Chromium (npm start on the null backend)', function () {
+describe('panel in Chromium (npm start on a machine without a sound card)', function () {
   this.timeout(120000);
   let looper: Looper | undefined;
   let context: BrowserContext | undefined;
@@ -53,8 +53,8 @@ describe('panel in Chromium (npm start on the null backend)', function () {
     requireBrowser(this);
     userDir = tempDir('userdir');
     profile = tempDir('chromium');
-    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(starterFlowOnNull()));
-    looper = await startLooper(userDir);
+    // the starter flow as users get it (audio: auto), on the null device it falls back to
+    looper = await startLooper(userDir, noSoundCardEnv(userDir));
     context = await launchChromium(profile);
   });
 
@@ -65,12 +65,13 @@ describe('panel in Chromium (npm start on the null backend)', function () {
     for (const dir of [userDir, profile]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the tracks and a running engine, and the beat moves', async () => {
+  it('shows the tracks and the engine on the null device (yellow: no sound card), and the beat moves', async () => {
     const page = context!.pages()[0] ?? (await context!.newPage());
     await page.goto(looper!.panelUrl);
     await page.waitForSelector('.track[data-track="4"]');
     assert.equal(await page.locator('.track').count(), 4);
-    await waitForAttr(page, '#engine', 'data-status', 'running', 20000);
+    await waitForAttr(page, '#engine', 'data-status', 'no-device', 20000);
+    assert.equal(await page.$eval('#engine', (el) => el.textContent), 'no sound card: null device (silent)');
     assert.equal(await trackAttr(page, 1, 'data-state'), 'empty');
     assert.equal(await trackColour(page, 1), COLOUR.empty);
     const first = await until('a beat', () => page.$eval('#beats', (el) => Number(el.getAttribute('data-beat'))).then((b) => (b >= 0 ? b : 0)));
@@ -173,6 +174,9 @@ describe('panel in Chromium (npm start on the null backend)', function () {
     for (const label of ['panel /looper', 'track 1', 'track 4', 'metronome', 'mixer', 'audio in', 'audio out']) {
       assert.ok(labels.some((l) => l.includes(label)), `"${label}" on the canvas (${labels.join(', ')})`);
     }
+    // as users without a sound card see it: audio in and out say so
+    const statuses = await page.$$eval('.red-ui-flow-node-status-label', (els) => els.map((e) => e.textContent ?? ''));
+    assert.ok(statuses.filter((t) => t === 'not available').length >= 2, `node statuses: ${statuses.join(', ')}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'flow.png') });
     if (UPDATE_DOCS) fs.copyFileSync(path.join(ARTIFACTS, 'flow.png'), path.join(ROOT, 'docs', 'flow.png'));
     await page.close();

@@ -15,6 +15,7 @@ const CORE_NODES = [
   require(`${CORE}/function/10-switch.js`),
   require(`${CORE}/function/15-change.js`),
   require(`${CORE}/function/89-trigger.js`),
+  require(`${CORE}/function/89-delay.js`),
 ];
 const EXAMPLES = path.join(__dirname, '..', '..', '..', 'examples');
 type FlowNode = { id: string; type: string; name?: string; wires?: string[][]; [k: string]: unknown };
@@ -135,5 +136,35 @@ describe('examples', function () {
       { command: 'record', track: 2, value: 0 },
       { command: 'volume', track: 2, value: 0.5 },
     ]);
+  });
+
+  it('(d) starter flow: monitoring starts off; a burst of 50 xruns reaches the sidebar as one msg (at most two) with the latest count', async () => {
+    const flow = example('starter-looper.json');
+    assert.equal(flow.find((n) => n.type === NodeType.AudioIn)!.monitor, 'false');
+    // only this test's xruns: the null backend's own (a late timer on a busy machine) are held back
+    const burst = new Set<object>();
+    const factory = new CountingFactory((client) => {
+      const emit = client.emit.bind(client);
+      client.emit = (name: string | symbol, ...args: unknown[]) => {
+        const e = args[0] as { type?: string };
+        return name === 'event' && e?.type === 'xrun' && !burst.has(e) ? false : emit(name, ...args);
+      };
+    });
+    helper.settings({ loopstationClientFactory: factory.create });
+    // the panel is tested on its own (panel.test.ts); here a helper stands in for it
+    const withoutPanel = flow.map((n) => (n.type === 'loopstation-panel' ? { id: n.id, type: 'helper', x: n.x, wires: n.wires ?? [] } : n));
+    await helper.load([...ALL_NODES, ...CORE_NODES], runnable(withoutPanel));
+    await engineUp(flow.find((n) => n.type === NodeType.Engine)!.id);
+    const xruns = received(byName(flow, 'debug', 'xruns'));
+    for (let count = 1; count <= 50; count++) {
+      const e = { type: 'xrun', count, frame: count * 256, source: 'host' };
+      burst.add(e);
+      factory.last.emit('event', e);
+    }
+    assert.equal(xruns.length, 0, 'held, not passed on one by one');
+    // the limiter releases the newest msg once a second (a release may fall inside the burst: then two)
+    for (let i = 0; i < 40 && xruns[xruns.length - 1]?.payload !== 50; i++) await wait(100);
+    assert.equal(xruns[xruns.length - 1]?.payload, 50, 'the newest count arrives');
+    assert.ok(xruns.length <= 2, `${xruns.length} msgs for a burst of 50 xruns`);
   });
 });

@@ -66,4 +66,37 @@ describe('nodes: sessions through audio out (forked engine host)', function () {
     assert.match(await missing, /no session named "gig"/);
     assert.deepEqual(fs.readdirSync(tmp.dir).sort(), ['sessions', 'take.wav']);
   });
+
+  it('a restart that finds loops in the autosave says so in the log, with the folder to delete to start empty', async () => {
+    const dir = tmp.file('sessions');
+    const wav = tmp.file('take.wav');
+    fs.writeFileSync(wav, rawWav({ channels: 2, sampleRate: 48000, bitsPerSample: 16, data: sampleBytes(new Int16Array(24000 * 2).fill(1000), 16) }));
+    helper.settings({});
+    const flow = [engineDef({ sessionDir: dir }), ...userNode('out', NodeType.AudioOut)];
+    await helper.load(ALL_NODES, flow);
+    await nextMsg<Out>(helper.getNode('out-out'), (m) => m.topic === 'session', 20000);
+    await engineUp();
+    const imported = nextMsg<Out>(helper.getNode('out-out'), (m) => m.topic === 'import', 20000);
+    helper.getNode('out').receive({ command: 'import', track: 2, file: wav });
+    await imported;
+    // the import is an autosaved layer once a save of the autosave sees it
+    const saved = nextMsg<Out>(helper.getNode('out-out'), (m) => m.topic === 'save', 20000);
+    helper.getNode('out').receive({ command: 'save', name: 'flush' });
+    await saved;
+    await helper.unload();
+
+    await helper.load(ALL_NODES, flow);
+    const restore = await nextMsg<Out>(helper.getNode('out-out'), (m) => m.topic === 'session', 20000);
+    assert.equal((restore.payload.tracks as { track: number }[]).length, 1);
+    const autosave = path.join(dir, 'autosave');
+    const expected = `restored 1 loop (0.5 s) from ${autosave}; clear or delete ${autosave} to start empty`;
+    for (let i = 0; i < 100 && !infoLines().includes(expected); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(infoLines().filter((l) => l.startsWith('restored')), [expected]);
+  });
 });
+
+/** Node-RED's log.INFO (the helper's typings list only FATAL, ERROR and WARN) */
+const INFO = 40;
+function infoLines(): string[] {
+  return helper.log().args.filter((a) => a[0].id === 'engine' && a[0].level === INFO).map((a) => String(a[0].msg));
+}

@@ -211,6 +211,15 @@
     }
     el.textContent = text;
     el.title = engine.notice || text;
+    renderRestored(engine.restored);
+  }
+
+  // the loops the engine found in its autosave at start, and where they live: until dismissed
+  var dismissedRestore = null;
+  function renderRestored(text) {
+    var el = $('restored');
+    el.hidden = !text || text === dismissedRestore;
+    el.querySelector('span').textContent = text || '';
   }
 
   function renderXruns(count) {
@@ -429,6 +438,10 @@
   }
 
   wireTransport();
+  $('restored').querySelector('button').addEventListener('click', function () {
+    dismissedRestore = $('restored').querySelector('span').textContent;
+    $('restored').hidden = true;
+  });
   connect();
   requestAnimationFrame(frame);
 })();
