@@ -6,7 +6,7 @@ import type { AudioDevice } from '../../lib/io/portaudio';
 // `loopstation devices` with the listing faked: the child never starts a sound server, and a slow
 // listing says what it waits for on stderr (stdout stays the list, or pure JSON). The timer is injected.
 
-const DEVICE: AudioDevice = { id: 0, name: 'pulse', hostAPI: 'ALSA', maxInputChannels: 32, maxOutputChannels: 32, defaultSampleRate: 44100, isDefaultInput: true, isDefaultOutput: true };
+const DEVICE: AudioDevice = { id: 0, name: 'pulse', spec: 'pulse', hostAPI: 'ALSA', maxInputChannels: 32, maxOutputChannels: 32, defaultSampleRate: 44100, isDefaultInput: true, isDefaultOutput: true };
 type Listing = Awaited<ReturnType<typeof listDevicesInChild>>;
 const listing = (devices: AudioDevice[]): Listing => ({ type: 'devices', ok: true, binding: 'naudiodon', devices });
 
