@@ -2,7 +2,7 @@ import path from 'path';
 import { InputError } from '../engine/commands';
 import { DEFAULT_OPTIONS, LIMITS, QUANTIZE_MODES, QuantizeMode } from '../engine/types';
 import { engineOptionsOf } from '../io/in-process-client';
-import { BackendName, HostConfig } from '../io/protocol';
+import { BackendName, HostConfig, SLACK_PERIODS } from '../io/protocol';
 import { ConfigError } from './errors';
 import { requiredNumber } from './settings';
 
@@ -79,6 +79,7 @@ export function hostConfigOf(def: Record<string, unknown>): HostConfig {
       sound: text(def, 'clickSound', d.metronome.sound) || 'builtin',
     },
     memoryMiB: requiredNumber(def, 'memoryMiB', LIMITS.memoryMiB, d.memoryMiB, true),
+    slackPeriods: requiredNumber(def, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], SLACK_PERIODS.default, true),
   };
   try {
     // the checks that span fields (a crossfade longer than a second...) are the engine's

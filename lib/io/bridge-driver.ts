@@ -23,8 +23,6 @@ export interface BridgeDriverOptions extends DriverOptions {
   slackPeriods: number;
 }
 
-export const DEFAULT_SLACK_PERIODS = 2;
-export const MAX_SLACK_PERIODS = 16;
 /** How long one wait() may block before the driver looks at the device's health. */
 const WAIT_MS = 100;
 /** No callback within this of starting: the device does not run. */

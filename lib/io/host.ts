@@ -14,13 +14,13 @@ import { Autosave, clearAll, exportInWorker, importIntoTrack, restoreSession, Se
 import type { RestoreReport } from '../session';
 import { MAX_EXPORT_LOOPS } from '../session/export';
 import { CalibrationCapture, ClickPattern, makeClickPattern, renderPattern } from './calibration';
-import { BridgeDriver, DEFAULT_SLACK_PERIODS } from './bridge-driver';
+import { BridgeDriver } from './bridge-driver';
 import { AudioDriver, BlockRenderer, NullDriver, PortAudioDriver, XrunReport } from './drivers';
 import { engineOptionsOf } from './in-process-client';
 import { activeBinding, bridgeChoice, BRIDGE_INSTALL_HINT, listDevices, PortAudioBinding } from './portaudio';
 import {
   BackendName, CalibrationResult, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
-  SESSION_COMMANDS, SessionRequest,
+  SESSION_COMMANDS, SessionRequest, SLACK_PERIODS,
 } from './protocol';
 import { isSoundingEvent, SoundingQueue } from './sounding';
 import { hostStatus } from './status';
@@ -239,7 +239,7 @@ export class Host {
     if (backend === 'null') return new NullDriver({ sampleRate, blockFrames }, this.renderer);
     const choice = this.binding === 'bridge' ? bridgeChoice() : undefined;
     if (choice && 'bridge' in choice) {
-      const slackPeriods = this.config.slackPeriods ?? DEFAULT_SLACK_PERIODS;
+      const slackPeriods = numberIn(this.config.slackPeriods ?? SLACK_PERIODS.default, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], true);
       return new BridgeDriver(choice.bridge, { sampleRate, blockFrames, inputDevice, outputDevice, slackPeriods }, this.renderer);
     }
     const prefillBuffers = this.config.prefillBuffers ?? DEFAULT_PREFILL;

@@ -7,6 +7,13 @@ import { CommandName, QuantizeMode, TrackState } from '../engine/types';
 export type BackendName = 'portaudio' | 'null';
 export type XrunSource = 'device' | 'host';
 
+/**
+ * Periods of output the callback bridge queues ahead of the device (HostConfig.slackPeriods). One is the
+ * engine's render deadline itself; the second absorbs the wake-up jitter of its thread when it is not
+ * realtime (measured here: late wakes of 2-5 ms under load at 256 frames, a period is 5.3 ms).
+ */
+export const SLACK_PERIODS = { default: 2, min: 1, max: 16 } as const;
+
 /** Settings of one engine host (the config node's fields). */
 export interface HostConfig {
   sampleRate: number;
@@ -35,7 +42,7 @@ export interface HostConfig {
   /** portaudio, naudiodon's stream path: blocks of silence queued before the output starts (default 4): headroom against a late host */
   prefillBuffers?: number;
   /**
-   * portaudio, the callback bridge: periods of output queued ahead of the device (default 2, 1..16):
+   * portaudio, the callback bridge: periods of output queued ahead of the device (SLACK_PERIODS):
    * how late the engine may be before a dropout, and latency added to the device's own
    */
   slackPeriods?: number;

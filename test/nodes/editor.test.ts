@@ -54,7 +54,7 @@ function load(type: string): { def: Definition; missing: string[] } {
 
 const BAD: Record<string, unknown> = {
   sampleRate: 1000, blockSize: 8, inputLatencyFrames: -1, tracks: 65, bpm: 'fast', beatsPerBar: 0, quantize: 'sometimes',
-  crossfadeFrames: 5000, countInBars: 9, memoryMiB: 0, backend: 'jack', track: 0, doubleTapMs: 10, holdMs: 50, pressedLevel: '2',
+  crossfadeFrames: 5000, countInBars: 9, memoryMiB: 0, slackPeriods: 17, backend: 'jack', track: 0, doubleTapMs: 10, holdMs: 50, pressedLevel: '2',
   volume: 3, enabled: 'maybe', monitor: 'maybe', monitorVolume: -1, masterVolume: 2.5, levelRate: 21, inputDevice: 42,
   outputDevice: 'x'.repeat(300), clickSound: 7, sessionDir: null,
   port: 70000, host: 'example.com', input: 42, output: 'x'.repeat(300), clockOut: 'maybe', follow: 'maybe', bindings: '{}',
