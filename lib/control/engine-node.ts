@@ -1,4 +1,4 @@
-import { listDevicesInChild } from '../cli/devices';
+import { listDevicesInChild } from '../io/device-listing';
 import { DeviceList, EngineClientFactory } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
 import { AdminRoute, NodeType, Permission } from './constants';

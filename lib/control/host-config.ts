@@ -1,8 +1,7 @@
 import path from 'path';
 import { InputError } from '../engine/commands';
 import { DEFAULT_OPTIONS, LIMITS, QUANTIZE_MODES, QuantizeMode } from '../engine/types';
-import { engineOptionsOf } from '../io/in-process-client';
-import { BackendName, HostConfig, SLACK_PERIODS } from '../io/protocol';
+import { BackendName, engineOptionsOf, HostConfig, SLACK_PERIODS } from '../io/protocol';
 import { ConfigError } from './errors';
 import { requiredNumber } from './settings';
 

@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'events';
-import { ForkedClient } from './forked-client';
 import type { AudioDevice } from './portaudio';
 import type { HostConfig, HostEvent, HostRequest, SessionRequest, TrackStatus } from './protocol';
 
@@ -52,6 +51,3 @@ export interface DeviceList {
 export interface Calibration {
   inputLatencyFrames: number;
 }
-
-/** The client for a config: the engine host in a forked child process (lib/io/forked-client.ts), every backend. */
-export const defaultClientFactory: EngineClientFactory = (config) => new ForkedClient(config);

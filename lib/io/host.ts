@@ -16,10 +16,9 @@ import { MAX_EXPORT_LOOPS } from '../session/export';
 import { CalibrationCapture, ClickPattern, makeClickPattern, renderPattern } from './calibration';
 import { BridgeDriver } from './bridge-driver';
 import { AudioDriver, BlockRenderer, NullDriver, PortAudioDriver, XrunReport } from './drivers';
-import { engineOptionsOf } from './in-process-client';
 import { activeBinding, bridgeChoice, BRIDGE_INSTALL_HINT, listDevices, PortAudioBinding } from './portaudio';
 import {
-  BackendName, CalibrationResult, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
+  BackendName, CalibrationResult, engineOptionsOf, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
   SESSION_COMMANDS, SessionRequest, SLACK_PERIODS,
 } from './protocol';
 import { isSoundingEvent, SoundingQueue } from './sounding';

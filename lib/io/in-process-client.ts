@@ -1,11 +1,9 @@
 import { EventEmitter } from 'events';
 import { InputError, parseCommand } from '../engine/commands';
 import { Engine } from '../engine/engine';
-import { engineOptions } from '../engine/options';
-import { EngineOptions } from '../engine/types';
 import { DeviceList, EngineClient, HostQuery, ReadyEvent } from './client';
 import { NullBackend } from './null-backend';
-import { HostConfig, HostEvent, HostRequest } from './protocol';
+import { engineOptionsOf, HostConfig, HostEvent, HostRequest } from './protocol';
 import { hostStatus } from './status';
 import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
 
@@ -19,20 +17,6 @@ import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
 
 type Phase = 'new' | 'running' | 'exited';
 
-export function engineOptionsOf(config: HostConfig): EngineOptions {
-  return engineOptions({
-    sampleRate: config.sampleRate,
-    blockSize: config.blockFrames,
-    tracks: config.tracks,
-    bpm: config.bpm,
-    beatsPerBar: config.beatsPerBar,
-    quantize: config.quantize,
-    crossfadeFrames: config.crossfadeFrames,
-    inputLatencyFrames: config.inputLatencyFrames,
-    memoryMiB: config.memoryMiB,
-    metronome: { enabled: config.metronome.enabled, volume: config.metronome.volume, countInBars: config.metronome.countInBars },
-  });
-}
 
 export class InProcessClient extends EventEmitter implements EngineClient {
   private phase: Phase = 'new';

@@ -1,4 +1,5 @@
-import { CommandName, QuantizeMode, TrackState } from '../engine/types';
+import { engineOptions } from '../engine/options';
+import { CommandName, EngineOptions, QuantizeMode, TrackState } from '../engine/types';
 
 // The IPC protocol between Node-RED (or the terminal) and the engine host, a forked child process that
 // owns the audio device and the engine. Messages are plain JSON objects over the fork IPC channel.
@@ -46,6 +47,22 @@ export interface HostConfig {
    * how late the engine may be before a dropout, and latency added to the device's own
    */
   slackPeriods?: number;
+}
+
+/** The engine options a host config asks for, checked like every setting (an InputError names the field). */
+export function engineOptionsOf(config: HostConfig): EngineOptions {
+  return engineOptions({
+    sampleRate: config.sampleRate,
+    blockSize: config.blockFrames,
+    tracks: config.tracks,
+    bpm: config.bpm,
+    beatsPerBar: config.beatsPerBar,
+    quantize: config.quantize,
+    crossfadeFrames: config.crossfadeFrames,
+    inputLatencyFrames: config.inputLatencyFrames,
+    memoryMiB: config.memoryMiB,
+    metronome: { enabled: config.metronome.enabled, volume: config.metronome.volume, countInBars: config.metronome.countInBars },
+  });
 }
 
 export type HostRequest =

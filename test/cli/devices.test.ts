@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { PassThrough } from 'stream';
-import { devicesCommand, listDevicesInChild, listingEnv, SLOW_LISTING_MS, SLOW_LISTING_NOTE } from '../../lib/cli/devices';
+import { devicesCommand } from '../../lib/cli/devices';
+import { listDevicesInChild, listingEnv, SLOW_LISTING_MS, SLOW_LISTING_NOTE } from '../../lib/io/device-listing';
 import type { AudioDevice } from '../../lib/io/portaudio';
 
 // `loopstation devices` with the listing faked: the child never starts a sound server, and a slow
