@@ -77,10 +77,12 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', STEREO, devices);
     this.inputDevice = inDev.spec;
     this.outputDevice = outDev.spec;
-    const slackFrames = options.slackPeriods * blockFrames;
-    const capacityFrames = powerOfTwoAtLeast(Math.max(RING_SECONDS * sampleRate, 4 * (slackFrames + blockFrames)));
+    // one full-duplex stream where PortAudio drives both sides from one clock (hardware, JACK); a stream
+    // per side for a sound server's plugin, where the full-duplex callback thread spun at 70-80% of a core
+    // polling both (VM-2026-11, PulseAudio 16), and for two devices with two clocks
+    const split = throughSoundServer(inDev) || throughSoundServer(outDev) || inDev.id !== outDev.id;
+    const capacityFrames = powerOfTwoAtLeast(Math.max(RING_SECONDS * sampleRate, 4 * (options.slackPeriods + 1) * blockFrames));
     this.rings = new BridgeRings({ inChannels: STEREO, outChannels: STEREO, capacityFrames });
-    this.rings.prefillOutput(slackFrames);
     this.handle = native.open({
       header: this.rings.header,
       inRing: this.rings.inRing,
@@ -93,9 +95,14 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
       outputDevice: outDev.id,
       inputLatency: throughSoundServer(inDev) ? inDev.latency?.highInput : undefined,
       outputLatency: throughSoundServer(outDev) ? outDev.latency?.highOutput : undefined,
+      split: split ? 1 : 0,
     });
     const inputFrames = Math.round(this.handle.inputLatency * sampleRate);
     const outputFrames = Math.round(this.handle.outputLatency * sampleRate);
+    // split, the input arrives in bursts of its own buffer, out of step with the output's requests: the
+    // headroom covers a burst too (PulseAudio, 18 s each, busy machine: 3 xruns without it, 0 with it)
+    const slackFrames = options.slackPeriods * blockFrames + (split ? inputFrames : 0);
+    this.rings.prefillOutput(slackFrames);
     this.latency = {
       inputSeconds: this.handle.inputLatency,
       outputSeconds: this.handle.outputLatency,

@@ -37,6 +37,11 @@ export interface BridgeOpenOptions {
   /** the device buffer PortAudio is asked for, in seconds (default: the device's low latency) */
   inputLatency?: number;
   outputLatency?: number;
+  /**
+   * 1: one stream per direction (the input's callback wakes the engine), for devices whose full-duplex
+   * callback misbehaves: PortAudio's ALSA full duplex over a sound server's plugin busy-polls
+   */
+  split?: number;
   /** 1: no device; tick() plays the callback (tests) */
   virtual?: number;
 }

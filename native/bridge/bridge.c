@@ -60,6 +60,8 @@ typedef struct Bridge {
   uint64_t frames_seen;
   int closed;
   int named;                  // the callback thread was given its name
+  int named_out;
+  PaStream *out_stream;       // the output's own stream when the directions are split, else NULL
 } Bridge;
 
 static int64_t now_ns(void) {
@@ -85,12 +87,9 @@ static void ring_copy(float *ring, uint32_t cap, int ch, uint32_t pos, float *li
   }
 }
 
-/** The callback's whole job, also run by tick() for tests: device input -> ring, ring -> device output. */
-static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsigned long flags) {
-  store(b, H_STATUS_FLAGS, (int32_t)flags);
+/** Device input -> the input ring (a full ring drops the callback's frames whole, and owes them). */
+static void take_input(Bridge *b, const float *in, uint32_t n, unsigned long flags) {
   if (flags & paInputOverflow) add(b, H_XRUN_INPUT_OVERFLOW, 1);
-  if (flags & paOutputUnderflow) add(b, H_XRUN_OUTPUT_UNDERFLOW, 1);
-
   uint32_t in_w = (uint32_t)load(b, H_IN_WRITE);
   uint32_t in_r = (uint32_t)load(b, H_IN_READ);
   if (b->in_cap - (in_w - in_r) >= n) {
@@ -106,7 +105,10 @@ static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsi
     add(b, H_IN_DROPPED, (int32_t)n);
     add(b, H_XRUN_RING_FULL, 1);
   }
+}
 
+static void give_output(Bridge *b, float *out, uint32_t n, unsigned long flags) {
+  if (flags & paOutputUnderflow) add(b, H_XRUN_OUTPUT_UNDERFLOW, 1);
   uint32_t out_w = (uint32_t)load(b, H_OUT_WRITE);
   uint32_t out_r = (uint32_t)load(b, H_OUT_READ);
   uint32_t avail = out_w - out_r;
@@ -125,8 +127,20 @@ static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsi
     add(b, H_XRUN_ENGINE_LATE, 1);
   }
   store(b, H_OUT_READ, (int32_t)(out_r + take));
+}
+
+/** The input's arrival is the engine's cue: count the callback and wake the engine. */
+static void wake_engine(Bridge *b, unsigned long flags) {
+  store(b, H_STATUS_FLAGS, (int32_t)flags);
   add(b, H_CALLBACKS, 1);
   sem_post(&b->wake);
+}
+
+/** The callback's whole job, also run by tick() for tests: device input -> ring, ring -> device output. */
+static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsigned long flags) {
+  take_input(b, in, n, flags);
+  give_output(b, out, n, flags);
+  wake_engine(b, flags);
 }
 
 /**
@@ -151,17 +165,49 @@ static void pace(Bridge *b, uint32_t n) {
   }
 }
 
+static void name_thread(int *named, const char *name) {
+  if (*named) return;
+  // once: the thread shows by this name in top -H and /proc (PortAudio's or JACK's thread, named here)
+  pthread_setname_np(pthread_self(), name);
+  *named = 1;
+}
+
 static int on_device(const void *in, void *out, unsigned long n, const PaStreamCallbackTimeInfo *time,
                      PaStreamCallbackFlags flags, void *user) {
   (void)time;
   Bridge *b = (Bridge *)user;
-  if (!b->named) {
-    // once: the thread shows as ls-audio in top and /proc (PortAudio's or JACK's thread, named here)
-    pthread_setname_np(pthread_self(), "ls-audio");
-    b->named = 1;
-  }
+  name_thread(&b->named, "ls-audio");
   move_frames(b, (const float *)in, (float *)out, (uint32_t)n, flags);
   pace(b, (uint32_t)n);
+  return paContinue;
+}
+
+// Two streams, one per direction (see `split` in open): the input's callback wakes the engine.
+static int on_input(const void *in, void *out, unsigned long n, const PaStreamCallbackTimeInfo *time,
+                    PaStreamCallbackFlags flags, void *user) {
+  (void)out;
+  (void)time;
+  Bridge *b = (Bridge *)user;
+  name_thread(&b->named, "ls-audio-in");
+  take_input(b, (const float *)in, (uint32_t)n, flags);
+  wake_engine(b, flags);
+  pace(b, (uint32_t)n);
+  return paContinue;
+}
+
+static int on_output(const void *in, void *out, unsigned long n, const PaStreamCallbackTimeInfo *time,
+                     PaStreamCallbackFlags flags, void *user) {
+  (void)in;
+  (void)time;
+  Bridge *b = (Bridge *)user;
+  name_thread(&b->named_out, "ls-audio-out");
+  if (load(b, H_CALLBACKS) == 0) {
+    // the input has not started: silence, and the headroom stays queued (spent now, it would be owed
+    // for good, one block per block, since the engine renders only what the input brings)
+    memset(out, 0, (size_t)n * b->out_ch * sizeof(float));
+    return paContinue;
+  }
+  give_output(b, (float *)out, (uint32_t)n, flags);
   return paContinue;
 }
 
@@ -278,15 +324,22 @@ static int get_array(napi_env env, napi_value obj, const char *key, napi_typedar
   return type == want;
 }
 
+/** Stops the callbacks (after their current run) and closes the streams; idempotent. */
+static void close_streams(Bridge *b) {
+  PaStream *streams[2] = {b->stream, b->out_stream};
+  for (int i = 0; i < 2; i++) {
+    if (!streams[i]) continue;
+    Pa_AbortStream(streams[i]);
+    Pa_CloseStream(streams[i]);
+    open_streams--;
+  }
+  b->stream = b->out_stream = NULL;
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   Bridge *b = (Bridge *)data;
-  if (b->stream) {
-    Pa_AbortStream(b->stream);
-    Pa_CloseStream(b->stream);
-    b->stream = NULL;
-    open_streams--;
-  }
+  close_streams(b);
   for (int i = 0; i < 3; i++)
     if (b->refs[i]) napi_delete_reference(env, b->refs[i]);
   sem_destroy(&b->wake);
@@ -379,15 +432,30 @@ static napi_value open_bridge(napi_env env, napi_callback_info info) {
   get_double(env, opts, "outputLatency", &out_lat);
   PaStreamParameters ip = {in_dev, in_ch, paFloat32, in_lat, NULL};
   PaStreamParameters op = {out_dev, out_ch, paFloat32, out_lat, NULL};
-  err = Pa_OpenStream(&b->stream, &ip, &op, rate, (unsigned long)frames, paClipOff | paDitherOff, on_device, b);
+  int32_t split = 0;
+  get_int(env, opts, "split", &split);
+  const unsigned long flags = paClipOff | paDitherOff;
+  if (split) {
+    err = Pa_OpenStream(&b->stream, &ip, NULL, rate, (unsigned long)frames, flags, on_input, b);
+    if (err == paNoError) {
+      open_streams++;
+      err = Pa_OpenStream(&b->out_stream, NULL, &op, rate, (unsigned long)frames, flags, on_output, b);
+      if (err == paNoError) open_streams++;
+      else b->out_stream = NULL;
+    } else b->stream = NULL;
+  } else {
+    err = Pa_OpenStream(&b->stream, &ip, &op, rate, (unsigned long)frames, flags, on_device, b);
+    if (err == paNoError) open_streams++;
+    else b->stream = NULL;
+  }
   if (err != paNoError) {
-    b->stream = NULL;
+    close_streams(b);
     return throw_pa(env, "Pa_OpenStream", err);
   }
-  open_streams++;
   const PaStreamInfo *si = Pa_GetStreamInfo(b->stream);
+  const PaStreamInfo *so = b->out_stream ? Pa_GetStreamInfo(b->out_stream) : si;
   set_num(env, handle, "inputLatency", si ? si->inputLatency : 0);
-  set_num(env, handle, "outputLatency", si ? si->outputLatency : 0);
+  set_num(env, handle, "outputLatency", so ? so->outputLatency : 0);
   set_num(env, handle, "sampleRate", si ? si->sampleRate : rate);
   return handle;
 }
@@ -412,8 +480,11 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_value args[1];
   Bridge *b = unwrap(env, info, args, 1);
   if (!b) return NULL;
-  if (b->stream) {
-    PaError err = Pa_StartStream(b->stream);
+  // the output first, so its queued headroom is playing when the first input wakes the engine
+  PaStream *order[2] = {b->out_stream, b->stream};
+  for (int i = 0; i < 2; i++) {
+    if (!order[i]) continue;
+    PaError err = Pa_StartStream(order[i]);
     if (err != paNoError) return throw_pa(env, "Pa_StartStream", err);
   }
   return NULL;
@@ -424,12 +495,7 @@ static napi_value close_bridge(napi_env env, napi_callback_info info) {
   napi_value args[1];
   Bridge *b = unwrap(env, info, args, 1);
   if (!b) return NULL;
-  if (b->stream) {
-    Pa_AbortStream(b->stream);
-    Pa_CloseStream(b->stream);
-    b->stream = NULL;
-    open_streams--;
-  }
+  close_streams(b);
   b->closed = 1;
   sem_post(&b->wake);  // a wait() in progress returns
   return NULL;
@@ -440,7 +506,7 @@ static napi_value active(napi_env env, napi_callback_info info) {
   napi_value args[1], result;
   Bridge *b = unwrap(env, info, args, 1);
   if (!b) return NULL;
-  int on = b->stream ? Pa_IsStreamActive(b->stream) == 1 : !b->closed;
+  int on = b->stream ? Pa_IsStreamActive(b->stream) == 1 && (!b->out_stream || Pa_IsStreamActive(b->out_stream) == 1) : !b->closed;
   napi_get_boolean(env, on, &result);
   return result;
 }
