@@ -117,7 +117,7 @@ export type HostEvent =
       name: string;
       restored: boolean;
       tracks: { track: number; layers: number; current: number; state: string }[];
-      recovered: { track: number; kind: string; file: string; frames: number; seconds: number; redo: boolean }[];
+      recovered: { track: number; kind: string; file: string; frames: number; seconds: number; loopFrames: number; redo: boolean }[];
       problems: string[];
     }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string };
