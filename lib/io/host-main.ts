@@ -29,6 +29,7 @@ import {
   SESSION_COMMANDS, SessionRequest,
 } from './protocol';
 import { isSoundingEvent, SoundingQueue } from './sounding';
+import { SessionQueue } from './session-queue';
 import { hostStatus } from './status';
 import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
 
@@ -107,8 +108,8 @@ export class Host {
   private restored: HostEvent | undefined;
   /** a 'load' is replacing the loops: autosave looks again once it has adopted the loaded ones */
   private loading = false;
-  /** session requests run one at a time (a save during a load would snapshot half a session) */
-  private sessionQueue: Promise<unknown> = Promise.resolve();
+  /** session requests run one at a time (a save during a load would snapshot half a session), each with a deadline */
+  private readonly sessionQueue = new SessionQueue();
   private blockWaiters: (() => void)[] = [];
 
   constructor(
@@ -351,9 +352,7 @@ export class Host {
   // ---------------------------------------------------------------- sessions (control side)
 
   private session(req: Extract<HostRequest, { type: 'session' }>): void {
-    const run = this.sessionQueue.then(() => this.sessionCommand(req));
-    this.sessionQueue = run.catch(() => undefined);
-    run.then(
+    this.sessionQueue.run(String(req.command), () => this.sessionCommand(req)).then(
       (result) => this.send({ type: 'reply', id: req.id, ok: true, result }),
       (err: Error) => this.send({ type: 'reply', id: req.id, ok: false, error: err.message }),
     );
