@@ -104,6 +104,8 @@ export class Host {
   private autosave: Autosave | undefined;
   /** why the session folder could not be used (then sessions are refused with it) */
   private sessionProblem: string | undefined;
+  /** why a session folder is set but not autosaved (the ready event says so) */
+  private autosaveOff: string | undefined;
   /** the start's restore report, sent after 'ready' */
   private restored: HostEvent | undefined;
   /** a 'load' is replacing the loops: autosave looks again once it has adopted the loaded ones */
@@ -163,6 +165,7 @@ export class Host {
       inputDevice: driver.inputDevice,
       outputDevice: driver.outputDevice,
       notice: this.notices.length ? this.notices.join('; ') : undefined,
+      autosaveOff: this.autosaveOff,
       inputLatencyFrames,
       soundDelayFrames: this.sounding.delayFrames,
     });
@@ -182,9 +185,15 @@ export class Host {
       });
       this.autosave.afterBlock();
       this.restored = sessionEvent('start', 'autosave', report);
+      const problem = await this.autosave.started;
+      if (problem) {
+        this.autosave = undefined;
+        throw problem;
+      }
     } catch (err) {
       this.sessionProblem = `the session folder ${lib.root} could not be used: ${(err as Error).message}`;
-      this.notices.push(`${this.sessionProblem}; nothing is autosaved`);
+      this.autosaveOff = `${this.sessionProblem}; nothing is autosaved`;
+      this.notices.push(this.autosaveOff);
     }
   }
 

@@ -87,6 +87,8 @@ export type HostEvent =
       inputDevice: string;
       outputDevice: string;
       notice?: string;
+      /** a session folder is set but nothing is autosaved: why (also in `notice`) */
+      autosaveOff?: string;
       /** the latency the engine compensates: the config's, or the one calibrateOnStart measured */
       inputLatencyFrames?: number;
       /** how long after rendering an event's frame it is heard: the delay before 'state'/'beat' events are sent */

@@ -36,6 +36,8 @@ export interface PanelEngine {
   backend: string | null;
   /** why there is no sound, a failed calibration...: the host's ready notice */
   notice: string | null;
+  /** a session folder is set but nothing is autosaved: why */
+  autosaveOff: string | null;
   sampleRate: number;
   blockFrames: number;
   /** how long after an event's frame is rendered it is heard (events arrive when they sound) */
@@ -145,6 +147,7 @@ export class PanelState {
       status: 'stopped',
       backend: null,
       notice: null,
+      autosaveOff: null,
       sampleRate: settings.sampleRate,
       blockFrames: settings.blockFrames,
       soundDelayFrames: 0,
@@ -233,13 +236,14 @@ export class PanelState {
       status,
       backend: ready?.backend ?? null,
       notice: ready?.notice ?? null,
+      autosaveOff: ready?.autosaveOff ?? null,
       sampleRate: ready?.sampleRate ?? this.settings.sampleRate,
       blockFrames: ready?.blockFrames ?? this.settings.blockFrames,
       soundDelayFrames: ready?.soundDelayFrames ?? 0,
     };
     const e = this.engine;
     if (
-      e.status === next.status && e.backend === next.backend && e.notice === next.notice &&
+      e.status === next.status && e.backend === next.backend && e.notice === next.notice && e.autosaveOff === next.autosaveOff &&
       e.sampleRate === next.sampleRate && e.blockFrames === next.blockFrames && e.soundDelayFrames === next.soundDelayFrames
     ) {
       return undefined;

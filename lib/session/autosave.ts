@@ -133,6 +133,8 @@ export class Autosave {
   private closed = false;
   private unusable = false;
   private readonly ready: Promise<void>;
+  /** resolves once the folder is made (null) or could not be (the error, also passed to onError): then nothing is autosaved */
+  readonly started: Promise<Error | null>;
 
   constructor(readonly engine: Engine, dir: string, private readonly options: AutosaveOptions = {}) {
     this.folder = new SessionFolder(dir);
@@ -145,12 +147,14 @@ export class Autosave {
     }
     // creating the folders is the only wait: nothing is written before it is done
     this.ready = this.folder.create();
-    this.ready.catch((err: Error) => {
+    this.started = this.ready.then(() => null, (err: Error) => {
       // without its folder the autosave can do nothing: say so once and stand aside
       this.unusable = true;
       this.jobs.length = 0;
-      this.fail(writeError(dir, err));
+      const problem = writeError(dir, err);
+      this.fail(problem);
       this.settle();
+      return problem;
     });
   }
 

@@ -220,7 +220,9 @@ export class SessionLibrary {
   }
 
   private async install(name: string, fill: (staging: SessionFolder) => Promise<void>): Promise<void> {
-    await fs.promises.mkdir(this.sessionsDir, { recursive: true });
+    await fs.promises.mkdir(this.sessionsDir, { recursive: true }).catch((err: Error) => {
+      throw writeError(this.sessionsDir, err);
+    });
     this.mustStayInside(this.sessionsDir);
     await this.replaceFolder(path.join(this.sessionsDir, name), fill, name);
   }

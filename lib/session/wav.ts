@@ -197,10 +197,43 @@ export function writeWavAtomicSync(file: string, data: Float32Array, channels: n
   }
 }
 
-/** A failed write of `file` as a WavError ("disk full", "permission denied", ...). */
-export function writeError(file: string, err: unknown): WavError {
+/**
+ * A failed write of `file` (or folder) as a WavError: "disk full", "read-only file system", "<folder> is
+ * read-only for this user", "the folder does not exist". `writable` probes a folder (tests inject one).
+ */
+export function writeError(file: string, err: unknown, writable: (dir: string) => boolean = isWritable): WavError {
   if (err instanceof PathProblem) return new WavError(file, err.problem, { cause: err });
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') {
+    // a recursive mkdir under a read-only folder reports ENOENT: say what is really in the way
+    const existing = nearestExisting(file);
+    if (existing !== null && !writable(existing)) return new WavError(file, `cannot write: ${existing} is read-only for this user (permission denied)`, { cause: err });
+  }
   return new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+}
+
+/** The nearest folder at or above `p` that exists, or null. */
+function nearestExisting(p: string): string | null {
+  let at = path.resolve(p);
+  for (;;) {
+    try {
+      if (fs.statSync(at).isDirectory()) return at;
+    } catch {
+      // not there: look above
+    }
+    const up = path.dirname(at);
+    if (up === at) return null;
+    at = up;
+  }
+}
+
+function isWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Samples as WAV data bytes in `format` (float32: a view on little-endian machines). */

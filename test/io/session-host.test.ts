@@ -89,6 +89,16 @@ describe('io: sessions in the forked engine host', function () {
     assert.deepEqual([await loop(b, 1), await loop(b, 2)], before);
   });
 
+  it('a session folder that cannot be made: the ready event says autosave is off and why; session commands say the same', async () => {
+    fs.writeFileSync(tmp.file('file'), 'not a folder');
+    const c = client(tmp.file('file/sessions'));
+    const ready = await c.start();
+    const why = `the session folder ${tmp.file('file/sessions')} could not be used: ${tmp.file('file/sessions/autosave')}: cannot write: part of the path is not a folder`;
+    assert.equal(ready.autosaveOff, `${why}; nothing is autosaved`);
+    assert.ok(ready.notice?.includes(`${why}; nothing is autosaved`), ready.notice);
+    await assert.rejects(session(c, { command: 'save', name: 'x' }), (e: Error) => e.message === why);
+  });
+
   it('answers save, list, export, load and delete; refuses bad names and works without a folder only for import', async () => {
     const dir = tmp.file('sessions');
     const wav = tmp.file('pattern.wav');

@@ -213,6 +213,7 @@
       case 'misconfigured': text = 'engine settings invalid'; break;
       default: text = 'engine stopped';
     }
+    if (engine.autosaveOff && engine.status === 'running') text += ' · autosave off';
     el.textContent = text;
     el.title = engine.notice || text;
   }
