@@ -157,6 +157,11 @@ describe('panel in Chromium (npm start on the null backend)', function () {
     const page = await context!.newPage();
     await page.setViewportSize({ width: 1600, height: 900 });
     await page.goto(looper!.editorUrl);
+    // npm start locks the editor with the login it printed at the first start
+    await page.waitForSelector('#node-dialog-login-password', { timeout: 30000 });
+    await page.fill('#node-dialog-login-username', 'admin');
+    await page.fill('#node-dialog-login-password', /editor login: admin \/ (\S+)/.exec(looper!.output())?.[1] ?? '');
+    await page.click('#node-dialog-login-submit');
     await page.waitForSelector('.red-ui-flow-node-group', { timeout: 30000 });
     // a fresh Node-RED asks about update notifications, then offers its tour (Escape ends it)
     const no = 'button:has-text("do not enable")';
