@@ -130,7 +130,9 @@ describe('panel in Chromium (npm start on the null backend)', function () {
     await waitForAttr(page, '.track[data-track="1"]', 'data-state', 'stopped', 6000);
     assert.equal(await trackColour(page, 1), COLOUR.stopped);
     const refusal = await page.evaluate(async () => {
-      const res = await fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ command: 'volume', track: 1, value: 7 }) });
+      // with the token the page carries, as the page's own commands do
+      const token = document.querySelector('meta[name="loopstation-token"]').getAttribute('content');
+      const res = await fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Loopstation-Token': token }, body: JSON.stringify({ command: 'volume', track: 1, value: 7 }) });
       return { status: res.status, body: (await res.json()) as { error: string } };
     });
     assert.equal(refusal.status, 400);
