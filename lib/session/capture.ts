@@ -226,19 +226,22 @@ export class CaptureWriter {
    */
   seal(seal: Omit<CaptureSeal, 'streamFrom'>, minFrom: number, tail: (from: number) => Float32Array): Promise<void> {
     const file = this.path + SEAL_EXT;
-    const sealNow = (from: number) => encodeSeal({ ...seal, streamFrom: from }, tail(from));
+    const sealFrom = (from: number) => encodeSeal({ ...seal, streamFrom: from }, tail(from));
     const from = Math.min(this.confirmedFrames, minFrom);
     if (!this.file.error && seal.streamTo - from <= MAX_SYNC_SEAL_FRAMES) {
       try {
-        fs.writeFileSync(file, sealNow(from));
+        fs.writeFileSync(file, sealFrom(from));
         return this.sync().then(() => this.close()).then(() => syncFile(file)).then(() => syncDir(path.dirname(file)));
       } catch {
         // written below, after the capture, where a failure is reported
       }
     }
+    // after the capture's queued appends: the seal needs only what was never handed to them, taken now
+    // (the arena region may be reused by the time the disk catches up)
+    const late = sealFrom(Math.min(this.frames, minFrom));
     return this.sync()
       .then(() => this.close())
-      .then(() => writeFileAtomic(file, sealNow(Math.min(this.frames, minFrom))));
+      .then(() => writeFileAtomic(file, late));
   }
 
   private appendPending(): void {
