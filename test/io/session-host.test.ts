@@ -89,6 +89,34 @@ describe('io: sessions in the forked engine host', function () {
     assert.deepEqual([await loop(b, 1), await loop(b, 2)], before);
   });
 
+  it('a SIGKILL of the host just after a recording ended: the next host brings the loop back into its track', async () => {
+    for (const delay of [0, 1, 2, 5, 10, 20, 40]) {
+      const dir = tmp.file(`kill-${delay}`);
+      const a = client(dir);
+      await a.start();
+      const recording = nextEvent(a, 'state', (e) => e.track === 1 && e.state === 'recording');
+      a.send({ type: 'command', command: 'record', track: 1 });
+      const r = await recording;
+      const playing = nextEvent(a, 'state', (e) => e.track === 1 && e.state === 'playing');
+      a.send({ type: 'command', command: 'play', track: 1, frame: r.frame + 24000 });
+      await playing;
+      const exited = exitOf(a);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      process.kill(a.pid!, 'SIGKILL');
+      await exited;
+
+      const b = client(dir);
+      const restoring = nextEvent(b, 'session');
+      await b.start();
+      const restored = (await restoring) as SessionEvent;
+      assert.deepEqual(restored.problems, [], `killed ${delay} ms after 'playing'`);
+      assert.deepEqual(restored.recovered, [], `killed ${delay} ms after 'playing': a layer, not a recovered take`);
+      const status = (await b.request({ type: 'status' })) as HostStatus;
+      assert.deepEqual([status.tracks[0].state, status.tracks[0].frames], ['playing', 24000], `killed ${delay} ms after 'playing'`);
+      await b.stop();
+    }
+  });
+
   it('a session folder that cannot be made: the ready event says autosave is off and why; session commands say the same', async () => {
     fs.writeFileSync(tmp.file('file'), 'not a folder');
     const c = client(tmp.file('file/sessions'));
