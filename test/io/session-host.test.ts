@@ -3,13 +3,14 @@
 // delete, import, export) answered with replies; a bad name is refused before anything changes.
 
 import { strict as assert } from 'assert';
+import { fork } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { ForkedClient } from '../../lib/io/forked-client';
 import type { HostStatus } from '../../lib/io/client';
 import type { HostEvent, LoopData } from '../../lib/io/protocol';
 import { rawWav, sampleBytes, tempDir } from '../fixtures/wav';
-import { exitOf, nextEvent, testConfig } from './harness';
+import { exitOf, gone, nextEvent, testConfig } from './harness';
 
 type SessionEvent = Extract<HostEvent, { type: 'session' }>;
 
@@ -113,6 +114,27 @@ describe('io: sessions in the forked engine host', function () {
       assert.deepEqual(restored.recovered, [], `killed ${delay} ms after 'playing': a layer, not a recovered take`);
       const status = (await b.request({ type: 'status' })) as HostStatus;
       assert.deepEqual([status.tracks[0].state, status.tracks[0].frames], ['playing', 24000], `killed ${delay} ms after 'playing'`);
+      await b.stop();
+    }
+  });
+
+  it('a SIGKILL of the parent (Node-RED\'s side) just after a recording ended: the orphaned host quits, the next one has the loop', async () => {
+    for (const delay of [0, 5, 20]) {
+      const dir = tmp.file(`parent-${delay}`);
+      const parent = fork(path.join(__dirname, 'fixtures', 'parent.js'), [JSON.stringify(testConfig({ sessionDir: dir })), 'record'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const reply = await new Promise<{ hostPid?: number; error?: string }>((resolve) => parent.once('message', resolve));
+      assert.ok(reply.hostPid, reply.error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      parent.kill('SIGKILL');
+      assert.ok(await gone(reply.hostPid, 10000), 'the host outlived its parent');
+
+      const b = client(dir);
+      const restoring = nextEvent(b, 'session');
+      await b.start();
+      const restored = (await restoring) as SessionEvent;
+      assert.deepEqual([restored.problems, restored.recovered], [[], []], `parent killed ${delay} ms after 'playing'`);
+      const status = (await b.request({ type: 'status' })) as HostStatus;
+      assert.deepEqual([status.tracks[0].state, status.tracks[0].frames], ['playing', 24000], `parent killed ${delay} ms after 'playing'`);
       await b.stop();
     }
   });
