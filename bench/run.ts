@@ -19,12 +19,14 @@ import { rng as seeded } from '../test/engine/harness';
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
 //   live    (only with --case=live) the live host and SooperLooper side by side on one dummy JACK
 //           server: CPU of each, ratio, pace, xruns (bench/live.ts, whose options pass through)
+//   fuzz-render, fuzz-osc  only when named with --case (bench/fuzz.ts; --seconds=N, --seed=N)
 //
 // Each mix and render case runs in a child process of its own, as the engine runs in the live host
 // (one engine per process): a second engine in a process makes V8's calls into the Wasm kernels
 // megamorphic (each engine has its own instance), which costs about 8 ns a call. `--shared` runs
 // every case in this process instead, to see that cost. The heap case makes that second engine on
-// purpose: it is the worst case for allocation. Options: --json, --case=mix|kernels|render|faders|heap,
+// purpose: it is the worst case for allocation. Options: --json,
+// --case=mix|kernels|render|faders|heap|live|fuzz-render|fuzz-osc,
 // --shared. LOOPSTATION_DSP=js|wasm picks the kernels (lib/dsp/index.ts), as everywhere.
 
 const GC_KINDS: Record<number, string> = {
@@ -283,7 +285,11 @@ function runHere(spec: string): void {
 
 const wanted = (name: string) => only === undefined || only === name;
 if (single !== undefined) runHere(single);
-else {
+else if (only === 'fuzz-render' || only === 'fuzz-osc') {
+  // fuzzing runs only when asked for (bench/fuzz.ts): it spends --seconds, 30 by default
+  const extra = process.argv.filter((a) => a.startsWith('--seconds=') || a.startsWith('--seed='));
+  execFileSync(process.execPath, [require.resolve('./fuzz'), only.slice(5), ...extra, ...(json ? ['--json'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+} else {
   for (const name of ['mix', 'kernels']) {
     if (!wanted(name)) continue;
     for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) run(`${name}:${tracks}:${frames}`);

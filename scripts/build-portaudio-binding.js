@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-<<<<<<< HEAD
 // Builds the engine host's native audio paths against the system's PortAudio:
 //   native/bridge: the callback bridge, the host's first choice (float32, one callback, lock-free rings;
 //     the system's PortAudio has the JACK host API too);
@@ -7,12 +6,6 @@
 //     cannot load (64-bit Raspberry Pi OS links its bundled x64 library, naudiodon issue #68; GCC 14
 //     does not compile it). Built only when the naudiodon package is missing.
 // See docs/audio.md.
-=======
-// Builds the PortAudio binding the engine host falls back to when the naudiodon package cannot load:
-// native/binding.gyp compiles naudiodon's sources (native/naudiodon) against the system's PortAudio.
-// This is the path on 64-bit Raspberry Pi OS (naudiodon links its bundled x64 library there and fails,
-// naudiodon issue #68) and with GCC 14 (naudiodon does not compile). See docs/audio.md.
->>>>>>> docs
 //
 //   node scripts/build-portaudio-binding.js            build, then load and count the devices
 //   node scripts/build-portaudio-binding.js --stream-path   the stream path too, even beside naudiodon

@@ -7,6 +7,14 @@
 //   LOOPSTATION_USERDIR=<folder>  another userDir (tests use a temporary one)
 //   npm start -- <args>           more node-red arguments (--verbose, --safe, ...)
 //
+// The editor can deploy flows, i.e. run code on this machine, and Node-RED listens on every network
+// interface (a phone on the pedalboard opens the panel over Wi-Fi). So the editor is locked: the first
+// start makes a login (user "admin", a random password printed once in the banner), kept in the userDir
+// as a bcrypt hash (loopstation-login.json; delete it for a new password at the next start). Node-RED
+// runs with a settings file written here (loopstation-settings.js) that loads the userDir's own
+// settings.js, if any, and adds that login unless settings.js sets adminAuth itself. The panel (an HTTP
+// node) stays open to the network; docs/security.md says how to lock it too.
+//
 // Node-RED runs in a child process in its own process group, so a Ctrl-C in the terminal reaches only
 // this script, which asks Node-RED to stop once: Node-RED closes the nodes, and the engine host quits
 // with them instead of dying half-way on the same signal. A second Ctrl-C (or 20 s without an exit)
@@ -14,11 +22,14 @@
 // stops too: nothing is left behind.
 'use strict';
 const { fork } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
+const LOGIN_FILE = 'loopstation-login.json';
+const SETTINGS_FILE = 'loopstation-settings.js';
 
 if (process.env.LOOPSTATION_START_CHILD === '1') {
   runNodeRed();
@@ -77,7 +88,9 @@ function main() {
     console.log(`loopstation: first start: the starter flow is in ${flows}`);
   }
 
-  const red = fork(__filename, ['--userDir', userDir, '--port', String(port), ...process.argv.slice(2)], {
+  const login = editorLogin(userDir);
+  const settings = writeSettings(userDir);
+  const red = fork(__filename, ['--userDir', userDir, '--settings', settings, '--port', String(port), ...process.argv.slice(2)], {
     env: { ...process.env, LOOPSTATION_START_CHILD: '1' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     detached: true,
@@ -96,7 +109,7 @@ function main() {
 
   function onLine(line) {
     const running = /Server now running at (\S+)/.exec(line);
-    if (running) printBanner(running[1], panelPaths(flows));
+    if (running) printBanner(running[1], panelPaths(flows), login);
     // the engine host found loops in its autosave: they play at once, so say where they come from
     const restored = /\] (restored \d+ loops? \(.*)$/.exec(line);
     if (restored) console.log(`\nloopstation: ${restored[1]}\n`);
@@ -142,6 +155,44 @@ function main() {
   });
 }
 
+/**
+ * The editor's login: made on the first start (a random password, returned so the banner shows it once),
+ * then read back (password null). Only the bcrypt hash is kept, in a file only this user can read.
+ */
+function editorLogin(userDir) {
+  const file = path.join(userDir, LOGIN_FILE);
+  if (fs.existsSync(file)) {
+    const { username } = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return { username, password: null, file };
+  }
+  // bcryptjs comes with Node-RED, which checks the hash with it
+  const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
+  const password = crypto.randomBytes(12).toString('base64url');
+  const login = { username: 'admin', hash: bcrypt.hashSync(password, 10) };
+  fs.writeFileSync(file, `${JSON.stringify(login, null, 2)}\n`, { mode: 0o600 });
+  return { username: login.username, password, file };
+}
+
+/** The settings file Node-RED runs with: the userDir's settings.js plus the editor's login (see the top). */
+function writeSettings(userDir) {
+  const file = path.join(userDir, SETTINGS_FILE);
+  fs.writeFileSync(file, `// Written by npm start (scripts/start.js) at every start: edit settings.js beside it instead.
+// The userDir's own settings.js, with the editor locked by the login in ${LOGIN_FILE} unless
+// settings.js sets adminAuth itself.
+const fs = require('fs');
+const path = require('path');
+const own = path.join(__dirname, 'settings.js');
+const user = fs.existsSync(own) ? require(own) : {};
+const login = JSON.parse(fs.readFileSync(path.join(__dirname, ${JSON.stringify(LOGIN_FILE)}), 'utf8'));
+module.exports = {
+  flowFile: 'flows.json',
+  ...user,
+  adminAuth: user.adminAuth || { type: 'credentials', users: [{ username: login.username, password: login.hash, permissions: '*' }] },
+};
+`);
+  return file;
+}
+
 /** The paths of the panels in the flow file (the starter has one: looper). */
 function panelPaths(flowsFile) {
   try {
@@ -162,10 +213,15 @@ function lanAddresses() {
   return out;
 }
 
-function printBanner(editorUrl, paths) {
+function printBanner(editorUrl, paths, login) {
   const base = editorUrl.replace(/\/?$/, '/');
   const { port } = new URL(base);
   const lines = ['', '-'.repeat(72), ' loopstation is running', `   editor:  ${base}`];
+  if (login.password) {
+    lines.push(`   editor login: ${login.username} / ${login.password}   (shown this once; only its hash is kept)`);
+  } else {
+    lines.push(`   editor login: ${login.username} (the password printed at the first start; delete ${login.file} for a new one)`);
+  }
   for (const p of paths) lines.push(`   panel:   ${new URL(`loopstation/${p}/`, `http://127.0.0.1:${port}/`).href}`);
   const lan = lanAddresses();
   if (paths.length && lan.length) lines.push(`   on a phone or tablet on this network: http://${lan[0]}:${port}/loopstation/${paths[0]}/`);

@@ -1,11 +1,12 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../engine/engine';
 import { InputError, numberIn, parseCommand, ParsedCommand } from '../engine/commands';
 import { engineOptions, isObject } from '../engine/options';
 import { EngineOptions } from '../engine/types';
-import { writeStems } from '../session/export';
-import { readWav, writeWavAtomic, WavError } from '../session/wav';
+import { PathProblem, checkReplaceable, readRegularFileSync, sizeText } from '../session/safe-file';
+import { MAX_WAV_FILE_BYTES, WavError, WavFileWriter, readWav } from '../session/wav';
 
 // `loopstation render <script.json>`: the engine's offline contract (DESIGN.md §4). The same Engine as
 // the live host, fed from a WAV instead of a device, in fixed blocks, faster than real time and
@@ -17,6 +18,10 @@ const SCRIPT_FIELDS = [
   'metronome', 'metronomeInMix', 'input', 'durationSeconds', 'events', 'outputs',
 ];
 const MAX_SECONDS = 3600;
+/** The largest script file read. */
+const MAX_SCRIPT_BYTES = 4 * 2 ** 20;
+/** A metronome sample is a click: a WAV file of at most this (a few seconds of float32 stereo). */
+const MAX_CLICK_BYTES = 16 * 2 ** 20;
 
 export interface RenderEvent extends ParsedCommand {
   frame: number;
@@ -45,8 +50,9 @@ export interface RenderResult {
 export function loadScript(scriptPath: string): RenderScript {
   let text: string;
   try {
-    text = fs.readFileSync(scriptPath, 'utf8');
+    text = readRegularFileSync(scriptPath, { maxBytes: MAX_SCRIPT_BYTES }).toString('utf8');
   } catch (e) {
+    if (e instanceof PathProblem) throw new InputError('script', e.message);
     throw new InputError('script', `cannot read ${scriptPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
   let raw: unknown;
@@ -70,10 +76,10 @@ export function parseScript(raw: unknown, baseDir: string): RenderScript {
     options.metronomeInOutput = raw.metronomeInMix;
   } else options.metronomeInOutput = true;
   const resolve = (p: string) => path.resolve(baseDir, p);
-  const wav = (field: string, p: unknown): Float32Array => {
+  const wav = (field: string, p: unknown, maxBytes?: number): Float32Array => {
     if (typeof p !== 'string' || p === '') throw new InputError(field, 'must be a path to a WAV file');
     try {
-      return readWav(resolve(p), { sampleRate: options.sampleRate }).data;
+      return readWav(resolve(p), { sampleRate: options.sampleRate, maxBytes }).data;
     } catch (e) {
       if (e instanceof WavError) throw new InputError(field, e.message);
       throw e;
@@ -81,14 +87,21 @@ export function parseScript(raw: unknown, baseDir: string): RenderScript {
   };
 
   if (isObject(raw.metronome) && raw.metronome.sound !== undefined && raw.metronome.sound !== 'builtin') {
-    options.metronome.sample = wav('metronome.sound', raw.metronome.sound);
+    options.metronome.sample = wav('metronome.sound', raw.metronome.sound, MAX_CLICK_BYTES);
   }
-  const input = raw.input === undefined ? new Float32Array(0) : wav('input', raw.input);
 
   if (raw.durationSeconds === undefined) throw new InputError('durationSeconds', `missing; accepted: seconds from 0 to ${MAX_SECONDS}`);
   const seconds = numberIn(raw.durationSeconds, 'durationSeconds', [0, MAX_SECONDS]);
   const frames = Math.round(seconds * options.sampleRate);
   if (frames < 1) throw new InputError('durationSeconds', `${seconds} is shorter than one frame`);
+  const format = isObject(raw.outputs) && raw.outputs.format === 'int16' ? 'int16' : 'float32';
+  // checked before anything is read or rendered: a WAV's sizes are 32-bit fields
+  const bytesPerFrame = format === 'int16' ? 4 : 8;
+  if (44 + frames * bytesPerFrame > MAX_WAV_FILE_BYTES) {
+    const longest = Math.floor((MAX_WAV_FILE_BYTES - 44) / bytesPerFrame / options.sampleRate);
+    throw new InputError('durationSeconds', `${seconds} s at sampleRate ${options.sampleRate} makes a ${sizeText(frames * bytesPerFrame)} ${format} WAV, larger than a WAV file can be (4 GiB); accepted: up to ${longest} s at this sampleRate${format === 'float32' ? ', or "format": "int16"' : ''}`);
+  }
+  const input = raw.input === undefined ? new Float32Array(0) : wav('input', raw.input);
 
   if (!Array.isArray(raw.events)) throw new InputError('events', 'missing or not an array; accepted: [{"at": seconds, "track": 1, "command": "record"}, ...]');
   const events = raw.events.map((e: unknown, i: number) => parseEvent(e, i, options, frames));
@@ -104,16 +117,37 @@ export function parseScript(raw: unknown, baseDir: string): RenderScript {
   if (out.stems !== undefined && (typeof out.stems !== 'string' || out.stems === '')) {
     throw new InputError('outputs.stems', 'must be a folder path for one WAV per track');
   }
-  const format = out.format ?? 'float32';
-  if (format !== 'float32' && format !== 'int16') throw new InputError('outputs.format', `${JSON.stringify(format)}; accepted: float32, int16`);
+  if (out.format !== undefined && out.format !== 'float32' && out.format !== 'int16') throw new InputError('outputs.format', `${JSON.stringify(out.format)}; accepted: float32, int16`);
   const mixPath = resolve(out.mix);
   const stemsDir = typeof out.stems === 'string' ? resolve(out.stems) : null;
   if (!isDirectory(path.dirname(mixPath))) throw new InputError('outputs.mix', `the folder ${path.dirname(mixPath)} does not exist`);
+  replaceable('outputs.mix', mixPath);
   if (stemsDir !== null && fs.existsSync(stemsDir) && !isDirectory(stemsDir)) {
     throw new InputError('outputs.stems', `${stemsDir} exists and is not a folder`);
   }
   options.stems = stemsDir !== null;
-  return { options, input, frames, events, mixPath, stemsDir, format };
+  const script: RenderScript = { options, input, frames, events, mixPath, stemsDir, format };
+  for (const track of stemTracks(script)) replaceable('outputs.stems', stemFile(script, track));
+  return script;
+}
+
+/** A write to `file` may only replace a regular file: never a device, a pipe, a folder or a link. */
+function replaceable(field: string, file: string): void {
+  try {
+    checkReplaceable(file);
+  } catch (e) {
+    if (e instanceof PathProblem) throw new InputError(field, e.message);
+    throw e;
+  }
+}
+
+/** The tracks a script's stems are written for: those its events use. */
+function stemTracks(s: RenderScript): number[] {
+  return s.stemsDir === null ? [] : [...new Set(s.events.filter((e) => e.track > 0).map((e) => e.track))].sort((a, b) => a - b);
+}
+
+function stemFile(s: RenderScript, track: number): string {
+  return path.join(s.stemsDir as string, `track${track}.wav`);
 }
 
 const isDirectory = (p: string): boolean => fs.existsSync(p) && fs.statSync(p).isDirectory();
@@ -133,16 +167,17 @@ function parseEvent(e: unknown, i: number, o: EngineOptions, frames: number): Re
   return { ...parseCommand(e, o.tracks, prefix), frame };
 }
 
-/** Runs the script through the engine; pure apart from reading nothing: the caller writes the files. */
-export function render(s: RenderScript): RenderResult {
+/** What a render hands out after each block: views valid until the next block. */
+type BlockSink = (at: number, n: number, mix: Float32Array, stem: (track: number) => Float32Array) => void;
+
+/** Runs the script through the engine block by block; `sink` receives each block's output. Returns the event log. */
+function renderBlocks(s: RenderScript, sink: BlockSink): RenderResult['log'] {
   const engine = new Engine(s.options);
   const block = s.options.maxBlockFrames;
-  const mix = new Float32Array(s.frames * 2);
-  const used = [...new Set(s.events.filter((e) => e.track > 0).map((e) => e.track))].sort((a, b) => a - b);
-  const stems = s.stemsDir === null ? [] : used.map((track) => ({ track, data: new Float32Array(s.frames * 2) }));
   const log: RenderResult['log'] = [];
   const input = engine.inputView();
   const output = engine.outputView();
+  const stem = (track: number) => engine.stemView(track);
   let next = 0;
   for (let at = 0; at < s.frames; at += block) {
     const n = Math.min(block, s.frames - at);
@@ -154,18 +189,54 @@ export function render(s: RenderScript): RenderResult {
     input.fill(0, 0, n * 2);
     if (at * 2 < s.input.length) input.set(s.input.subarray(at * 2, Math.min(end * 2, s.input.length)));
     engine.process(n);
-    mix.set(output.subarray(0, n * 2), at * 2);
-    for (const stem of stems) stem.data.set(engine.stemView(stem.track).subarray(0, n * 2), at * 2);
+    sink(at, n, output.subarray(0, n * 2), stem);
     engine.events.drain((e) => log.push({ ...e }));
   }
+  return log;
+}
+
+/**
+ * Runs the script through the engine into memory (the caller writes the files; renderFile streams them
+ * instead). Refuses, before it starts, a render whose output would not fit in half the machine's memory.
+ */
+export function render(s: RenderScript, memoryBytes = os.totalmem()): RenderResult {
+  const used = stemTracks(s);
+  const bytes = s.frames * 8 * (1 + used.length);
+  if (bytes > memoryBytes / 2) {
+    throw new InputError('durationSeconds', `${s.frames / s.options.sampleRate} s at sampleRate ${s.options.sampleRate} (mix and ${used.length} stems) needs ${sizeText(bytes)} in memory, more than half of this machine's ${sizeText(memoryBytes)}; accepted: a shorter render, or a lower sampleRate (a render to files streams them and needs no such memory)`);
+  }
+  const mix = new Float32Array(s.frames * 2);
+  const stems = used.map((track) => ({ track, data: new Float32Array(s.frames * 2) }));
+  const log = renderBlocks(s, (at, n, out, stem) => {
+    mix.set(out, at * 2);
+    for (const st of stems) st.data.set(stem(st.track).subarray(0, n * 2), at * 2);
+  });
   return { mix, stems, log };
 }
 
-/** Renders a script file and writes its outputs (each WAV complete or not at all). */
-export async function renderFile(scriptPath: string): Promise<RenderResult & { script: RenderScript }> {
+/**
+ * Renders a script file and writes its outputs block by block (constant memory, whatever the length);
+ * each WAV is complete or not there at all (temp file, then rename).
+ */
+export async function renderFile(scriptPath: string): Promise<{ script: RenderScript; stems: string[]; log: RenderResult['log'] }> {
   const script = loadScript(scriptPath);
-  const result = render(script);
-  await writeWavAtomic(script.mixPath, result.mix, 2, script.options.sampleRate, script.format);
-  if (script.stemsDir !== null) await writeStems(script.stemsDir, result.stems, script.options.sampleRate, script.format);
-  return { ...result, script };
+  const rate = script.options.sampleRate;
+  const tracks = stemTracks(script);
+  if (script.stemsDir !== null) fs.mkdirSync(script.stemsDir, { recursive: true });
+  const writers: WavFileWriter[] = [];
+  try {
+    const mix = new WavFileWriter(script.mixPath, script.frames, rate, script.format);
+    writers.push(mix);
+    const stems = tracks.map((track) => new WavFileWriter(stemFile(script, track), script.frames, rate, script.format));
+    writers.push(...stems);
+    const log = renderBlocks(script, (_at, n, out, stem) => {
+      mix.write(out);
+      for (let i = 0; i < tracks.length; i++) stems[i].write(stem(tracks[i]).subarray(0, n * 2));
+    });
+    for (const w of writers) w.commit();
+    return { script, stems: stems.map((w) => w.file), log };
+  } catch (err) {
+    for (const w of writers) w.abort();
+    throw err;
+  }
 }

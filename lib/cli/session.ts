@@ -3,6 +3,7 @@ import * as path from 'path';
 import { InputError, numberIn } from '../engine/commands';
 import { MAX_EXPORT_LOOPS, mixSourceFromSession, renderMixdown, writeMixdown } from '../session/export';
 import { SessionLibrary, SessionSummary } from '../session/library';
+import { WavError, writeError } from '../session/wav';
 
 // `loopstation session ...`: named sessions in a session folder, offline (with the engine host stopped,
 // or on a copy of its folder). The live host does the same through SessionLibrary from msgs.
@@ -69,8 +70,12 @@ export async function sessionCommand(args: string[], out: (line: string) => void
       const { source, problems } = await mixSourceFromSession(await library.existing(name));
       for (const p of problems) out(`warning: ${p}`);
       const mixdown = renderMixdown(source, loops);
-      await fs.promises.mkdir(dir, { recursive: true });
-      const files = await writeMixdown(mixdown, { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems'), format });
+      // --out is the user's choice: what cannot be written there (a device named mix.wav, a file named like the folder) names it
+      const files = await fs.promises.mkdir(dir, { recursive: true })
+        .then(() => writeMixdown(mixdown, { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems'), format }))
+        .catch((err: Error) => {
+          throw new InputError('--out', (err instanceof WavError ? err : writeError(dir, err)).message);
+        });
       out(`wrote ${files.length} file(s) in ${dir} (${(mixdown.frames / mixdown.sampleRate).toFixed(2)} s, ${mixdown.sampleRate} Hz, ${format})`);
       return;
     }

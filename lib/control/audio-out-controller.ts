@@ -123,7 +123,9 @@ export class AudioOutController implements Controller {
 
   private show(): void {
     const device = this.ctx.ready()?.outputDevice || this.ctx.text(`${KEYS}.status.default-device`, {}, 'default device');
-    const text = this.xruns > 0 ? this.ctx.text(`${KEYS}.status.xruns`, { device, count: this.xruns }, `${device} · ${this.xruns} xruns`) : device;
+    let text = this.xruns > 0 ? this.ctx.text(`${KEYS}.status.xruns`, { device, count: this.xruns }, `${device} · ${this.xruns} xruns`) : device;
+    // the output node speaks for the engine: a session folder that is not autosaved shows here
+    if (this.ctx.ready()?.autosaveOff) text = this.ctx.text(`${KEYS}.status.autosave-off`, { status: text }, `${text} · autosave off`);
     this.ctx.status.setOwn({ fill: this.xruns > 0 ? StatusColor.Yellow : StatusColor.Green, shape: StatusShape.Dot, text });
   }
 }

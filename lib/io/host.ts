@@ -21,6 +21,7 @@ import {
   BackendName, CalibrationResult, engineOptionsOf, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
   SESSION_COMMANDS, SessionRequest, SLACK_PERIODS,
 } from './protocol';
+import { SessionQueue } from './session-queue';
 import { isSoundingEvent, SoundingQueue } from './sounding';
 import { hostStatus } from './status';
 import { LEVELS_INTERVAL_MS, LevelMeter, translateEvent } from './translate';
@@ -96,12 +97,14 @@ export class Host {
   private autosave: Autosave | undefined;
   /** why the session folder could not be used (then sessions are refused with it) */
   private sessionProblem: string | undefined;
+  /** why a session folder is set but not autosaved (the ready event says so) */
+  private autosaveOff: string | undefined;
   /** the start's restore report, sent after 'ready' */
   private restored: HostEvent | undefined;
   /** a 'load' is replacing the loops: autosave looks again once it has adopted the loaded ones */
   private loading = false;
-  /** session requests run one at a time (a save during a load would snapshot half a session) */
-  private sessionQueue: Promise<unknown> = Promise.resolve();
+  /** session requests run one at a time (a save during a load would snapshot half a session), each with a deadline */
+  private readonly sessionQueue = new SessionQueue();
   private blockWaiters: (() => void)[] = [];
 
   constructor(
@@ -161,6 +164,7 @@ export class Host {
       inputDevice: driver.inputDevice,
       outputDevice: driver.outputDevice,
       notice: this.notices.length ? this.notices.join('; ') : undefined,
+      autosaveOff: this.autosaveOff,
       inputLatencyFrames,
       soundDelayFrames: this.sounding.delayFrames,
       binding: driver.backend === 'portaudio' ? this.binding : undefined,
@@ -182,9 +186,15 @@ export class Host {
       });
       this.autosave.afterBlock();
       this.restored = sessionEvent('start', 'autosave', report);
+      const problem = await this.autosave.started;
+      if (problem) {
+        this.autosave = undefined;
+        throw problem;
+      }
     } catch (err) {
       this.sessionProblem = `the session folder ${lib.root} could not be used: ${(err as Error).message}`;
-      this.notices.push(`${this.sessionProblem}; nothing is autosaved`);
+      this.autosaveOff = `${this.sessionProblem}; nothing is autosaved`;
+      this.notices.push(this.autosaveOff);
     }
   }
 
@@ -379,9 +389,7 @@ export class Host {
   // ---------------------------------------------------------------- sessions (control side)
 
   private session(req: Extract<HostRequest, { type: 'session' }>): void {
-    const run = this.sessionQueue.then(() => this.sessionCommand(req));
-    this.sessionQueue = run.catch(() => undefined);
-    run.then(
+    this.sessionQueue.run(String(req.command), () => this.sessionCommand(req)).then(
       (result) => this.send({ type: 'reply', id: req.id, ok: true, result }),
       (err: Error) => this.send({ type: 'reply', id: req.id, ok: false, error: err.message }),
     );

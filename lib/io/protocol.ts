@@ -116,6 +116,8 @@ export type HostEvent =
       inputDevice: string;
       outputDevice: string;
       notice?: string;
+      /** a session folder is set but nothing is autosaved: why (also in `notice`) */
+      autosaveOff?: string;
       /** the latency the engine compensates: the config's, or the one calibrateOnStart measured */
       inputLatencyFrames?: number;
       /** how long after rendering an event's frame it is heard: the delay before 'state'/'beat' events are sent */
@@ -151,7 +153,7 @@ export type HostEvent =
       name: string;
       restored: boolean;
       tracks: { track: number; layers: number; current: number; state: string }[];
-      recovered: { track: number; kind: string; file: string; frames: number; seconds: number; redo: boolean }[];
+      recovered: { track: number; kind: string; file: string; frames: number; seconds: number; loopFrames: number; redo: boolean }[];
       problems: string[];
     }
   | { type: 'reply'; id: number; ok: boolean; result?: unknown; error?: string };

@@ -38,6 +38,8 @@ export interface PanelEngine {
   notice: string | null;
   /** the loops the host found in the autosave when it started, and where they live (restore-notice.ts) */
   restored: string | null;
+  /** a session folder is set but nothing is autosaved: why */
+  autosaveOff: string | null;
   sampleRate: number;
   blockFrames: number;
   /** how long after an event's frame is rendered it is heard (events arrive when they sound) */
@@ -148,6 +150,7 @@ export class PanelState {
       backend: null,
       notice: null,
       restored: null,
+      autosaveOff: null,
       sampleRate: settings.sampleRate,
       blockFrames: settings.blockFrames,
       soundDelayFrames: 0,
@@ -238,13 +241,14 @@ export class PanelState {
       notice: ready?.notice ?? null,
       // a (re)starting host restores the autosave again and says so anew
       restored: status === 'starting' ? null : this.engine.restored,
+      autosaveOff: ready?.autosaveOff ?? null,
       sampleRate: ready?.sampleRate ?? this.settings.sampleRate,
       blockFrames: ready?.blockFrames ?? this.settings.blockFrames,
       soundDelayFrames: ready?.soundDelayFrames ?? 0,
     };
     const e = this.engine;
     if (
-      e.status === next.status && e.backend === next.backend && e.notice === next.notice && e.restored === next.restored &&
+      e.status === next.status && e.backend === next.backend && e.notice === next.notice && e.restored === next.restored && e.autosaveOff === next.autosaveOff &&
       e.sampleRate === next.sampleRate && e.blockFrames === next.blockFrames && e.soundDelayFrames === next.soundDelayFrames
     ) {
       return undefined;

@@ -3,7 +3,7 @@ import { randomBytes } from 'crypto';
 import { Engine } from '../engine/engine';
 import { Track, WriteMode, WriteProgress } from '../engine/track';
 import { QUANTIZE_MODES, State } from '../engine/types';
-import { CaptureTiming, CaptureWriter, PassKind } from './capture';
+import { CaptureTiming, CaptureWriter, PassKind, SEAL_EXT } from './capture';
 import { StagedFile } from './durable';
 import { SessionFolder } from './folder';
 import { LayerEntry, MANIFEST_VERSION, Manifest, SESSION_FORMAT, TrackEntry } from './manifest';
@@ -36,6 +36,8 @@ export interface AdoptedLayer {
   frames: number;
   anchor: number;
   from?: string;
+  /** a sealed capture the layer was rebuilt from: deleted once a manifest names the layer */
+  capture?: string;
 }
 
 export interface AutosaveOptions {
@@ -131,21 +133,28 @@ export class Autosave {
   private closed = false;
   private unusable = false;
   private readonly ready: Promise<void>;
+  /** resolves once the folder is made (null) or could not be (the error, also passed to onError): then nothing is autosaved */
+  readonly started: Promise<Error | null>;
 
   constructor(readonly engine: Engine, dir: string, private readonly options: AutosaveOptions = {}) {
     this.folder = new SessionFolder(dir);
     this.watches = engine.tracks.map(() => new Watch());
     this.copyFrames = options.copyFramesPerTick ?? 16384;
     this.timing = { appendFrames: Math.round(engine.sampleRate / 20), syncMs: 500, ...options.capture };
-    for (const a of options.adopted ?? []) this.watches[a.track - 1].layers.set(a.id, { ...a, durable: true });
+    for (const { capture, ...a } of options.adopted ?? []) {
+      this.watches[a.track - 1].layers.set(a.id, { ...a, durable: true });
+      if (capture) this.ended.push({ name: capture, track: a.track, layerId: a.id, closed: Promise.resolve() });
+    }
     // creating the folders is the only wait: nothing is written before it is done
     this.ready = this.folder.create();
-    this.ready.catch((err: Error) => {
+    this.started = this.ready.then(() => null, (err: Error) => {
       // without its folder the autosave can do nothing: say so once and stand aside
       this.unusable = true;
       this.jobs.length = 0;
-      this.fail(writeError(dir, err));
+      const problem = writeError(dir, err);
+      this.fail(problem);
       this.settle();
+      return problem;
     });
   }
 
@@ -234,7 +243,7 @@ export class Autosave {
       version: 1, track: tr.number, kind, sampleRate: this.engine.sampleRate, startPos: p.startPos, len: p.len,
       anchor: kind === 'overdub' && i >= 0 ? tr.layerAnchor[i] : 0, began: p.began, base, createdAt: new Date().toISOString(),
     };
-    const writer = new CaptureWriter(this.folder.capture(name), header, this.timing);
+    const writer = new CaptureWriter(this.folder.capture(name), header, this.timing, this.ready);
     return { writer, name, loop: p.loop, began: p.began, len: p.len, startPos: p.startPos, captured: 0 };
   }
 
@@ -258,9 +267,25 @@ export class Autosave {
     const i = indexOfLoop(tr, c.loop);
     w.endedLoop = c.loop;
     w.endedName = c.name;
-    const closed = c.writer.close().catch((err: Error) => this.fail(writeError(c.writer.path, err)));
+    // a pass that became a layer is sealed: its capture then holds it whole until a manifest names the layer
+    const done = i >= 0 ? this.seal(tr, i, c) : c.writer.close();
+    const closed = done.catch((err: Error) => this.fail(writeError(c.writer.path, err)));
     this.ended.push({ name: c.name, track: tr.number, layerId: i >= 0 ? tr.layerId[i] : null, closed });
     this.dirty = true;
+  }
+
+  /**
+   * Seals the capture of a pass that became layer i (its region is final now). The stream's end comes
+   * from the layer: a recording's last crossfadeFrames were crossfaded again when it ended, and an
+   * overdub wrote until the block it ended in (frames past its end hold the region's final content).
+   */
+  private seal(tr: Track, i: number, c: ActiveCapture): Promise<void> {
+    const len = tr.layerLen[i];
+    const record = c.len === 0;
+    const streamTo = record ? len : this.engine.frame - c.began;
+    const minFrom = record ? len - Math.min(this.engine.crossfadeFrames, Math.floor(len / 2)) : Math.min(c.captured, streamTo);
+    const seal = { len, anchor: tr.layerAnchor[i], file: layerFileName(tr.number, this.run, tr.layerId[i]), streamTo };
+    return c.writer.seal(seal, minFrom, (from) => this.copyPass(c, from, streamTo - from));
   }
 
   // ---------------------------------------------------------------- completed layers
@@ -344,8 +369,11 @@ export class Autosave {
       budget -= n;
       if (job.done === layer.frames) {
         this.jobs.shift();
+        const out = job.out;
+        // the layer file appears only once its pass's capture is sealed: a restart finds one or the other whole
+        const sealed = this.ended.find((c) => c.name === layer.from)?.closed ?? Promise.resolve();
         this.track(
-          job.out.commit().then(() => {
+          sealed.then(() => out.commit()).then(() => {
             layer.durable = true;
             this.dirty = true;
           }, (err: Error) => this.fail(writeError(this.folder.layer(layer.file), err))),
@@ -426,6 +454,7 @@ export class Autosave {
       this.ended.splice(k, 1);
       await c.closed;
       await fs.promises.rm(this.folder.capture(c.name), { force: true });
+      await fs.promises.rm(this.folder.capture(c.name + SEAL_EXT), { force: true });
     }
     // a file can come back under the same name: a session saved from this folder, loaded again
     const inUse = new Set(this.watches.flatMap((w) => [...w.layers.values()].map((l) => l.file)));

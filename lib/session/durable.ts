@@ -61,6 +61,16 @@ export async function syncDir(dir: string): Promise<void> {
   await handle.close();
 }
 
+/** fsyncs a file written without a handle kept open. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** syncDir, blocking. */
 export function syncDirSync(dir: string): void {
   let fd: number | undefined;
@@ -88,9 +98,9 @@ export class AppendFile {
   private chain: Promise<void>;
   private handle: fs.promises.FileHandle | null = null;
 
-  /** flags 'wx': a new file (fails if it exists). */
-  constructor(readonly file: string, flags = 'wx') {
-    this.chain = fs.promises.open(file, flags).then(
+  /** flags 'wx': a new file (fails if it exists). The file is opened once `after` settles (its folder is made). */
+  constructor(readonly file: string, flags = 'wx', after: Promise<unknown> = Promise.resolve()) {
+    this.chain = after.then(() => fs.promises.open(file, flags), () => fs.promises.open(file, flags)).then(
       (h) => {
         this.handle = h;
       },

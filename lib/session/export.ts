@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import { Engine } from '../engine/engine';
 import { InputError, numberIn } from '../engine/commands';
 import { Cmd, DEFAULT_OPTIONS, LIMITS, State } from '../engine/types';
 import { SessionFolder } from './folder';
 import { setMixer } from './restore';
 import { WavWriteFormat, writeWavAtomic } from './wav';
+import { runInWorker } from './worker';
 
 // Mixdown and stems of the loops as they stand: rendered by a second, private Engine fed with copies of
 // the current layers, so the live engine is not touched, and deterministic to the bit (the same loops
@@ -168,15 +168,6 @@ export type ExportSource = MixSource | { sessionDir: string };
  * WavError message).
  */
 export function exportInWorker(source: ExportSource, target: ExportTarget, loops = 1): Promise<{ files: string[]; problems: string[] }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'export-worker.js'), {
-      workerData: { source, target, loops },
-      transferList: 'tracks' in source ? source.tracks.map((t) => t.data.buffer as ArrayBuffer) : [],
-    });
-    worker.once('message', (msg: { files?: string[]; problems?: string[]; error?: { name: string; message: string } }) => {
-      if (msg.files) resolve({ files: msg.files, problems: msg.problems ?? [] });
-      else reject(Object.assign(new Error(msg.error?.message), { name: msg.error?.name }));
-    });
-    worker.once('error', reject);
-  });
+  const transfer = 'tracks' in source ? source.tracks.map((t) => t.data.buffer as ArrayBuffer) : [];
+  return runInWorker('export-worker.js', { source, target, loops }, transfer);
 }

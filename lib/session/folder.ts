@@ -5,6 +5,7 @@ import { resampledLength } from '../dsp/resample';
 import { writeFileAtomic } from './durable';
 import { LayerEntry, MAX_MANIFEST_BYTES, Manifest, formatManifest, parseManifest } from './manifest';
 import { WavError, readWavAsync } from './wav';
+import { PathProblem, readRegularFile } from './safe-file';
 
 // One session on disk:
 //
@@ -81,7 +82,8 @@ export class SessionFolder {
     const file = this.layer(entry.file);
     let audio;
     try {
-      audio = await readWavAsync(file, { sampleRate });
+      // layers are never links (a planted one must not read a file elsewhere); hard links are fine
+      audio = await readWavAsync(file, { sampleRate, noFollow: true });
     } catch (e) {
       if (e instanceof WavError) throw new InputError(file, e.problem);
       throw e;
@@ -110,18 +112,11 @@ export class SessionFolder {
 }
 
 async function readText(file: string): Promise<string> {
-  let handle: fs.promises.FileHandle;
   try {
-    handle = await fs.promises.open(file, 'r');
+    return (await readRegularFile(file, { maxBytes: MAX_MANIFEST_BYTES, noFollow: true })).toString('utf8');
   } catch (e) {
+    if (e instanceof PathProblem) throw new InputError(file, e.problem);
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(file, code === 'ENOENT' ? 'missing' : `cannot read (${code ?? e})`);
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_MANIFEST_BYTES) throw new InputError(file, `${size} bytes; accepted: up to ${MAX_MANIFEST_BYTES}`);
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
   }
 }

@@ -13,6 +13,7 @@ import { AUTOSAVE, sessionName } from './names';
 import { RestoreReport, restoreSession } from './restore';
 import { readWavInput } from './import';
 import { encodeWav, writeError } from './wav';
+import { PathProblem, checkInside } from './safe-file';
 
 // Named sessions in a session root (the config node's session folder, or `--dir` on the command line):
 //
@@ -65,11 +66,32 @@ export class SessionLibrary {
     return n.toLowerCase() === AUTOSAVE ? this.autosaveDir : path.join(this.sessionsDir, n);
   }
 
-  /** The saved sessions, by name; a damaged one is listed with `problem`. */
+  /** The saved sessions, by name; a damaged one (or a link leading out of the root) is listed with `problem`. */
   async list(): Promise<SessionSummary[]> {
     await this.repair();
     const names = (await fs.promises.readdir(this.sessionsDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort();
-    return Promise.all(names.map((n) => summarize(n, path.join(this.sessionsDir, n))));
+    return Promise.all(names.map((n) => {
+      const dir = path.join(this.sessionsDir, n);
+      const outside = this.outsideProblem(dir);
+      return outside ? { ...EMPTY_SUMMARY, name: n, problem: outside } : summarize(n, dir);
+    }));
+  }
+
+  /** Why `dir` cannot be used: it leads out of the root through a symbolic link (undefined when fine or absent). */
+  private outsideProblem(dir: string): string | undefined {
+    try {
+      checkInside(dir, this.root);
+      return undefined;
+    } catch (e) {
+      if (e instanceof PathProblem) return e.message;
+      return undefined; // absent: nothing to follow
+    }
+  }
+
+  /** Throws InputError on `field` when `dir` leads out of the root (a planted symbolic link). */
+  private mustStayInside(dir: string, field = 'name'): void {
+    const problem = this.outsideProblem(dir);
+    if (problem) throw new InputError(field, `${problem}; refused`);
   }
 
   /** A summary of the autosave (the live session), or null when there is none. */
@@ -110,7 +132,10 @@ export class SessionLibrary {
   async exportTarget(name: unknown): Promise<{ mix: string; stemsDir: string }> {
     const dir = path.join(this.root, EXPORTS_DIR, sessionName(name, 'name', true));
     await fs.promises.mkdir(dir, { recursive: true });
-    return { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems') };
+    this.mustStayInside(dir);
+    const stemsDir = path.join(dir, 'stems');
+    this.mustStayInside(stemsDir);
+    return { mix: path.join(dir, 'mix.wav'), stemsDir };
   }
 
   /**
@@ -154,6 +179,7 @@ export class SessionLibrary {
    */
   async importWav(name: unknown, file: string, trackArg: unknown, options: ImportOptions = {}): Promise<{ frames: number; sampleRate: number; sourceRate: number }> {
     const dir = this.dirOf(name);
+    this.mustStayInside(dir);
     const track = numberIn(trackArg, 'track', LIMITS.tracks, true);
     const folder = new SessionFolder(dir);
     const read = folder.exists() ? await folder.readManifest() : null;
@@ -187,13 +213,17 @@ export class SessionLibrary {
   /** The folder of an existing session ("autosave" too), or an InputError naming the sessions there are. */
   async existing(name: unknown): Promise<string> {
     const dir = this.dirOf(name);
+    this.mustStayInside(dir);
     if (new SessionFolder(dir).exists()) return dir;
     const names = (await this.list()).map((s) => s.name);
     throw new InputError('name', `no session named ${JSON.stringify(name)}; saved sessions: ${names.length > 0 ? names.join(', ') : '(none)'}`);
   }
 
   private async install(name: string, fill: (staging: SessionFolder) => Promise<void>): Promise<void> {
-    await fs.promises.mkdir(this.sessionsDir, { recursive: true });
+    await fs.promises.mkdir(this.sessionsDir, { recursive: true }).catch((err: Error) => {
+      throw writeError(this.sessionsDir, err);
+    });
+    this.mustStayInside(this.sessionsDir);
     await this.replaceFolder(path.join(this.sessionsDir, name), fill, name);
   }
 
@@ -238,6 +268,8 @@ export class SessionLibrary {
 function asidePath(parent: string, name: string, kind: 'new' | 'old' | 'deleted'): string {
   return path.join(parent, `.${name}.${randomBytes(4).toString('hex')}.${kind}`);
 }
+
+const EMPTY_SUMMARY: SessionSummary = { name: '', savedAt: '', sampleRate: 0, bpm: 0, tracks: 0, layers: 0, seconds: 0, bytes: 0 };
 
 function emptyManifest(o: ImportOptions): Manifest {
   return {

@@ -4,7 +4,7 @@ import { InputError } from '../engine/commands';
 import { resampledLength } from '../dsp/resample';
 import { Cmd, QUANTIZE_MODES, State } from '../engine/types';
 import { AdoptedLayer } from './autosave';
-import { CaptureHeader, PassKind, parseCapture, replayOverdub } from './capture';
+import { CAPTURE_EXT, CaptureHeader, CaptureSeal, PassKind, SEAL_EXT, parseCapture, parseSeal, replayOverdub, sealedLayer } from './capture';
 import { writeFileAtomic } from './durable';
 import { CAPTURE_DIR, LAYERS_DIR, SessionFolder } from './folder';
 import { LayerEntry, Manifest, TrackEntry } from './manifest';
@@ -22,6 +22,9 @@ import { encodeWav, writeError } from './wav';
 // The tempo is restored as one tempo from frame 0: a session whose tempo changed while loops were
 // recorded keeps its loops in phase with each other, but not necessarily on the new grid's bar lines.
 //
+// Completed passes whose layer no manifest names yet (a kill between the end of the pass and the next
+// manifest) come back from their sealed captures (capture.ts) as the track's top layers, bit for bit.
+//
 // Interrupted passes (capture files no layer was made from) are offered, not imposed:
 //  - a recording is written as recovered/<capture>.wav and reported: it never ended, so it has no loop
 //    length; import it into a track if it is wanted;
@@ -34,8 +37,11 @@ export interface RecoveredTake {
   kind: PassKind;
   /** the recovered WAV (float32 stereo at the session's rate) */
   file: string;
+  /** how much of the pass came back (an overdub's file holds the whole loop, `loopFrames`) */
   frames: number;
   seconds: number;
+  /** the length of the file: the pass for a recording, the loop for an overdub */
+  loopFrames: number;
   /** true when the take was also loaded as the track's redo step */
   redo: boolean;
 }
@@ -64,6 +70,8 @@ export interface RestoreOptions {
 interface PendingCapture {
   name: string;
   header: CaptureHeader;
+  /** the pass ended and became a layer: the capture rebuilds it whole */
+  sealed: { seal: CaptureSeal; tail: Float32Array } | null;
 }
 
 /**
@@ -84,9 +92,9 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
   report.problems.push(...read.problems);
   const m = read.manifest;
   const captures = recover ? await pendingCaptures(folder, m, report) : [];
+  const shift = engine.frame === 0 ? 0 : engine.transport.beatFrame(engine.transport.barBeatAtOrAfter(engine.frame));
   if (m) {
     report.restored = true;
-    const shift = engine.frame === 0 ? 0 : engine.transport.beatFrame(engine.transport.barBeatAtOrAfter(engine.frame));
     const now = engine.frame;
     engine.command(Cmd.Bpm, 0, now, m.bpm);
     engine.command(Cmd.BeatsPerBar, 0, now, m.beatsPerBar);
@@ -101,15 +109,44 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
         if (t.layers.length > 0) report.problems.push(`track ${t.track}: not restored, the engine has ${engine.tracks.length} tracks`);
         continue;
       }
-      const overdub = captures.find((c) => c.header.track === t.track && c.header.kind === 'overdub' && t.current >= 0 && c.header.base === t.layers[t.current].file);
-      if (overdub) captures.splice(captures.indexOf(overdub), 1);
-      await restoreTrack(engine, folder, m, t, shift, overdub ?? null, report);
+      const passes = passesOnTop(captures, t, engine.sampleRate === m.sampleRate ? engine.sampleRate : NaN);
+      for (const c of [...passes.sealed, ...(passes.overdub ? [passes.overdub] : [])]) captures.splice(captures.indexOf(c), 1);
+      await restoreTrack(engine, folder, m, t, shift, passes, report);
     }
+  }
+  // passes completed before the first manifest reached the disk: loaded into their empty tracks
+  const saved = new Set(m?.tracks.map((t) => t.track));
+  for (let track = 1; track <= engine.tracks.length; track++) {
+    if (saved.has(track)) continue;
+    const t: TrackEntry = { track, state: 'empty', volume: 1, pan: 0, muted: false, soloed: false, current: -1, layers: [] };
+    const passes = passesOnTop(captures, t, engine.sampleRate);
+    if (passes.sealed.length === 0) continue;
+    for (const c of passes.sealed) captures.splice(captures.indexOf(c), 1);
+    await restoreTrack(engine, folder, m ?? ({ sampleRate: engine.sampleRate } as Manifest), t, shift, { sealed: passes.sealed, overdub: null }, report);
   }
   // interrupted passes that are not a track's redo step: recovered files only
   for (const c of captures) await recoverCapture(folder, c, null, report);
-  if (recover && read.primary && m) await removeOrphans(folder, m);
+  if (recover && read.primary && m) await removeOrphans(folder, m, report.adopted);
   return report;
+}
+
+/**
+ * The passes that continue a track's saved layers: sealed ones (completed, each on top of the one
+ * before: a recording on anything, an overdub on the layer below it) and then the interrupted overdub on
+ * the top layer, if any. Sealed passes load only at the session's own rate (NaN: none).
+ */
+function passesOnTop(captures: PendingCapture[], t: TrackEntry, rate: number): { sealed: PendingCapture[]; overdub: PendingCapture | null } {
+  const mine = captures.filter((c) => c.header.track === t.track).sort((a, b) => a.header.began - b.header.began);
+  let top = t.current >= 0 ? t.layers[t.current].file : null;
+  const sealed: PendingCapture[] = [];
+  for (const c of mine) {
+    if (!c.sealed || c.header.sampleRate !== rate) continue;
+    if (c.header.kind === 'overdub' && c.header.base !== top) continue;
+    sealed.push(c);
+    top = c.sealed.seal.file;
+  }
+  const overdub = mine.find((c) => !c.sealed && c.header.kind === 'overdub' && top !== null && c.header.base === top) ?? null;
+  return { sealed, overdub };
 }
 
 /** Queues a clear of every track: the tracks are empty after the next block (see restoreSession). */
@@ -127,15 +164,18 @@ export function setMixer(engine: Engine, t: Pick<TrackEntry, 'track' | 'volume' 
 }
 
 async function restoreTrack(
-  engine: Engine, folder: SessionFolder, m: Manifest, t: TrackEntry, shift: number, overdub: PendingCapture | null, report: RestoreReport,
+  engine: Engine, folder: SessionFolder, m: Manifest, t: TrackEntry, shift: number,
+  passes: { sealed: PendingCapture[]; overdub: PendingCapture | null }, report: RestoreReport,
 ): Promise<void> {
   const rate = engine.sampleRate;
+  const { overdub, sealed } = passes;
   const frames = (e: LayerEntry) => resampledLength(e.frames, m.sampleRate, rate);
-  // an overdub in progress had already dropped the redo steps above its base
-  let layers = overdub ? t.layers.slice(0, t.current + 1) : t.layers;
+  // a pass after the save had already dropped the redo steps above its base
+  let layers = overdub || sealed.length > 0 ? t.layers.slice(0, t.current + 1) : t.layers;
   let current = t.current;
+  const onTop = sealed.reduce((sum, c) => sum + (c.sealed as { seal: CaptureSeal }).seal.len * 2, overdub ? overdub.header.len * 2 : 0);
   // within the memory budget: give up redo steps first, then the oldest undo steps
-  const need = (ls: LayerEntry[]) => ls.reduce((sum, e) => sum + frames(e) * 2, overdub ? overdub.header.len * 2 : 0);
+  const need = (ls: LayerEntry[]) => ls.reduce((sum, e) => sum + frames(e) * 2, onTop);
   while (layers.length > 0 && need(layers) > engine.arena.largestFree()) {
     const drop = layers.length - 1 > current ? layers.length - 1 : 0;
     report.problems.push(`track ${t.track}: layer ${t.layers.indexOf(layers[drop]) + 1} (${layers[drop].file}) not restored: the session is larger than the engine's memory budget`);
@@ -145,7 +185,8 @@ async function restoreTrack(
   }
 
   const tr = engine.tracks[t.track - 1];
-  const playing = t.state === 'playing';
+  // a pass that ended after the save left the track playing
+  const playing = t.state === 'playing' || sealed.length > 0;
   let loaded = 0;
   let loadedCurrent = -1;
   let baseAt = -1; // arena offset of the current layer, for the overdub's replay
@@ -171,6 +212,14 @@ async function restoreTrack(
       report.adopted.push({ track: t.track, id: tr.layerId[tr.layerIndex], file: e.file, frames: e.frames, anchor, ...(e.from ? { from: e.from } : {}) });
     }
   }
+  for (const c of sealed) {
+    const top = baseAt >= 0 && loadedCurrent === loaded - 1 ? engine.memory.slice(baseAt, baseAt + tr.layerLen[tr.layerIndex] * 2) : null;
+    const at = await loadSealed(engine, folder, c, top, shift, playing, report);
+    if (at < 0) break; // reported and kept as a recovered file; what lies above it cannot load either
+    loaded++;
+    loadedCurrent = loaded - 1;
+    baseAt = at;
+  }
   if (overdub) {
     const base = baseAt >= 0 && loadedCurrent === loaded - 1 ? engine.memory.slice(baseAt, baseAt + tr.layerLen[tr.layerIndex] * 2) : null;
     const take = await recoverCapture(folder, overdub, base, report);
@@ -181,7 +230,7 @@ async function restoreTrack(
   }
   // the undo position: step back from the top to the saved current layer
   for (let k = loaded - 1; k > loadedCurrent; k--) engine.command(Cmd.Undo, t.track, engine.frame);
-  const state = loadedCurrent < 0 ? 'empty' : t.state;
+  const state = loadedCurrent < 0 ? 'empty' : t.state === 'empty' ? 'playing' : t.state;
   if (loaded > 0 || t.layers.length > 0) report.tracks.push({ track: t.track, layers: loaded, current: loadedCurrent, state });
 }
 
@@ -190,20 +239,81 @@ async function pendingCaptures(folder: SessionFolder, m: Manifest | null, report
   const done = new Set<string>();
   for (const t of m?.tracks ?? []) for (const l of t.layers) if (l.from) done.add(l.from);
   const out: PendingCapture[] = [];
-  for (const name of await folder.list(CAPTURE_DIR)) {
+  const names = await folder.list(CAPTURE_DIR);
+  for (const name of names) {
     const file = folder.capture(name);
+    if (name.endsWith(SEAL_EXT)) {
+      // a seal outlives its capture only by a crash between the two deletions
+      if (!names.includes(name.slice(0, -SEAL_EXT.length))) await fs.promises.rm(file, { force: true });
+      continue;
+    }
+    if (!name.endsWith(CAPTURE_EXT)) continue;
     if (done.has(name)) {
-      await fs.promises.rm(file, { force: true }); // its layer is saved: a crash came between the two
+      // its layer is saved: a crash came between the two
+      await fs.promises.rm(file, { force: true });
+      await fs.promises.rm(file + SEAL_EXT, { force: true });
+      continue;
+    }
+    const head = await readHead(file);
+    if (head.length === 0) {
+      // created, then nothing written (the disk was full): it holds no audio
+      await fs.promises.rm(file, { force: true });
+      report.problems.push(`${file}: empty capture (nothing was written to it, the disk may have been full); removed`);
       continue;
     }
     try {
-      out.push({ name, header: parseCapture(file, await readHead(file)).header });
+      const { header } = parseCapture(file, head);
+      out.push({ name, header, sealed: await readSeal(file + SEAL_EXT) });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       report.problems.push(`${e.message}; the file is left in place`);
     }
   }
   return out;
+}
+
+/** A capture's seal, or null when there is none (the pass did not end) or it cannot be read. */
+async function readSeal(file: string): Promise<{ seal: CaptureSeal; tail: Float32Array } | null> {
+  try {
+    return parseSeal(file, await fs.promises.readFile(file));
+  } catch {
+    return null; // written atomically: a bad one was not written by us; the capture is recovered as a take
+  }
+}
+
+/**
+ * Rebuilds a sealed pass, writes it as its layer file, loads it on top of the track and hands it to the
+ * autosave (adopted, with its capture: deleted once a manifest names the layer). Returns the layer's
+ * arena offset, or -1 when it could not be loaded (then it is recovered as a file and reported).
+ */
+async function loadSealed(
+  engine: Engine, folder: SessionFolder, c: PendingCapture, base: Float32Array | null, shift: number, playing: boolean, report: RestoreReport,
+): Promise<number> {
+  const { seal, tail } = c.sealed as { seal: CaptureSeal; tail: Float32Array };
+  const file = folder.capture(c.name);
+  const { header, data } = parseCapture(file, await fs.promises.readFile(file));
+  const layer = header.kind === 'record' || base ? sealedLayer(header, data, base, seal, tail) : null;
+  const track = header.track;
+  if (!layer) {
+    if (base || header.kind === 'record') report.problems.push(`${file}: sealed, but the capture is shorter than its seal says; recovered as a take`);
+    await recoverCapture(folder, { ...c, sealed: null }, base, report);
+    return -1;
+  }
+  const out = folder.layer(seal.file);
+  try {
+    await writeFileAtomic(out, encodeWav(layer, 2, header.sampleRate, 'float32'));
+  } catch (err) {
+    report.problems.push(`track ${track}: a completed pass was not restored: ${writeError(out, err).message}; the capture ${file} is kept`);
+    return -1;
+  }
+  const anchor = seal.anchor + shift;
+  if (!engine.loadLoop(track, layer, anchor, playing)) {
+    report.problems.push(`track ${track}: a completed pass (${seal.file}) not restored: the engine's memory budget is full; the capture ${file} is kept`);
+    return -1;
+  }
+  const tr = engine.tracks[track - 1];
+  report.adopted.push({ track, id: tr.layerId[tr.layerIndex], file: seal.file, frames: seal.len, anchor, from: c.name, capture: c.name });
+  return tr.layerLoop[tr.layerIndex];
 }
 
 /**
@@ -222,7 +332,9 @@ async function recoverCapture(
   if (header.kind === 'overdub' && !base) {
     report.problems.push(`${file}: the layer this overdub started from (${header.base}) was not restored; the recovered take holds only what the overdub wrote`);
   }
-  const take = header.kind === 'overdub' ? replayOverdub(header, data, base) : data;
+  // a sealed pass that could not go back into its track: the whole layer it became
+  const whole = c.sealed && (header.kind === 'record' || base) ? sealedLayer(header, data, base, c.sealed.seal, c.sealed.tail) : null;
+  const take = whole || (header.kind === 'overdub' ? replayOverdub(header, data, base) : data);
   const out = folder.recovered(c.name.replace(/\.cap$/, '.wav'));
   try {
     await fs.promises.mkdir(folder.recovered(''), { recursive: true });
@@ -232,8 +344,12 @@ async function recoverCapture(
     return null;
   }
   await fs.promises.rm(file, { force: true });
-  const frames = take.length / 2;
-  const reported: RecoveredTake = { track: header.track, kind: header.kind, file: out, frames, seconds: frames / header.sampleRate, redo: false };
+  await fs.promises.rm(file + SEAL_EXT, { force: true });
+  const loopFrames = take.length / 2;
+  const frames = header.kind === 'overdub' && !whole ? Math.min(data.length / 2, loopFrames) : loopFrames;
+  const reported: RecoveredTake = {
+    track: header.track, kind: header.kind, file: out, frames, seconds: frames / header.sampleRate, loopFrames, redo: false,
+  };
   report.recovered.push(reported);
   return { reported, audio: take };
 }
@@ -255,7 +371,7 @@ async function readHead(file: string): Promise<Buffer> {
  * dropped just before one. Removed only when session.json itself was read: with only the backup, an
  * unnamed file may be the newest pass.
  */
-async function removeOrphans(folder: SessionFolder, m: Manifest): Promise<void> {
-  const named = new Set(m.tracks.flatMap((t) => t.layers.map((l) => l.file)));
+async function removeOrphans(folder: SessionFolder, m: Manifest, adopted: AdoptedLayer[]): Promise<void> {
+  const named = new Set([...m.tracks.flatMap((t) => t.layers.map((l) => l.file)), ...adopted.map((a) => a.file)]);
   for (const name of await folder.list(LAYERS_DIR)) if (!named.has(name)) await fs.promises.rm(folder.layer(name), { force: true });
 }

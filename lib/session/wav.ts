@@ -14,7 +14,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { WaveFile } from 'wavefile';
 import { resample, resampledLength } from '../dsp/resample';
-import { writeFileAtomic, writeFileAtomicSync } from './durable';
+import * as path from 'path';
+import { syncDirSync, tempPath, writeFileAtomic, writeFileAtomicSync } from './durable';
+import { PathProblem, checkReplaceable, readRegularFile, readRegularFileSync } from './safe-file';
 
 export type WavSampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
 export type WavWriteFormat = 'float32' | 'int16';
@@ -41,6 +43,10 @@ const MIN_RATE = 1000;
 const MAX_RATE = 768000;
 // Guards the allocation (2 GiB of stereo float32): a corrupt header must give a WavError, not a RangeError.
 const MAX_FRAMES = 2 ** 28;
+/** The largest WAV file read (checked before reading): 1 GiB, 1.5 hours of 16-bit stereo at 48 kHz. */
+export const MAX_WAV_BYTES = 2 ** 30;
+/** The largest WAV file written: its sizes are 32-bit fields. */
+export const MAX_WAV_FILE_BYTES = 0xffffffff;
 const EXTENSIBLE = 0xfffe;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 const CODEC_NAMES: Record<number, string> = {
@@ -64,27 +70,49 @@ interface DataChunk { chunkSize: number; samples: Uint8Array }
  * Reads a PCM or float WAV, mono or stereo, as interleaved stereo float32 resampled to opts.sampleRate.
  * Throws WavError for any problem with the file; RangeError only for a bad opts.sampleRate.
  */
-export function readWav(file: string, opts: { sampleRate: number }): WavAudio {
-  if (!Number.isSafeInteger(opts.sampleRate) || opts.sampleRate <= 0) throw new RangeError(`readWav: sampleRate must be a positive integer, got ${opts.sampleRate}`);
+export interface ReadWavOptions {
+  sampleRate: number;
+  /** refuse larger files before reading them (default MAX_WAV_BYTES) */
+  maxBytes?: number;
+  /** refuse a symbolic link (files inside a session folder) */
+  noFollow?: boolean;
+}
+
+/**
+ * Reads a PCM or float WAV, mono or stereo, as interleaved stereo float32 resampled to opts.sampleRate.
+ * Only a regular file of at most opts.maxBytes is read. Throws WavError for any problem with the file;
+ * RangeError only for a bad opts.sampleRate.
+ */
+export function readWav(file: string, opts: ReadWavOptions): WavAudio {
+  checkRate(opts);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readRegularFileSync(file, { maxBytes: opts.maxBytes ?? MAX_WAV_BYTES, noFollow: opts.noFollow });
   } catch (err) {
-    throw new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
+    throw readError(file, err);
   }
   return decodeWav(file, bytes, opts);
 }
 
 /** readWav without blocking on the disk: the file is read on the threadpool, then decoded. */
-export async function readWavAsync(file: string, opts: { sampleRate: number }): Promise<WavAudio> {
-  if (!Number.isSafeInteger(opts.sampleRate) || opts.sampleRate <= 0) throw new RangeError(`readWav: sampleRate must be a positive integer, got ${opts.sampleRate}`);
+export async function readWavAsync(file: string, opts: ReadWavOptions): Promise<WavAudio> {
+  checkRate(opts);
   let bytes: Buffer;
   try {
-    bytes = await fs.promises.readFile(file);
+    bytes = await readRegularFile(file, { maxBytes: opts.maxBytes ?? MAX_WAV_BYTES, noFollow: opts.noFollow });
   } catch (err) {
-    throw new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
+    throw readError(file, err);
   }
   return decodeWav(file, bytes, opts);
+}
+
+function checkRate(opts: ReadWavOptions): void {
+  if (!Number.isSafeInteger(opts.sampleRate) || opts.sampleRate <= 0) throw new RangeError(`readWav: sampleRate must be a positive integer, got ${opts.sampleRate}`);
+}
+
+function readError(file: string, err: unknown): WavError {
+  if (err instanceof PathProblem) return new WavError(file, err.problem);
+  return new WavError(file, fsProblem(err, READ_PROBLEMS, 'cannot read'), { cause: err });
 }
 
 /** The decoding half of readWav, for bytes already in memory; `file` only names them in errors. */
@@ -151,6 +179,7 @@ export function float32Bytes(data: Float32Array): Uint8Array {
 export async function writeWavAtomic(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): Promise<void> {
   const bytes = encodeWav(data, channels, sampleRate, format);
   try {
+    checkReplaceable(file);
     await writeFileAtomic(file, bytes);
   } catch (err) {
     throw writeError(file, err);
@@ -161,15 +190,115 @@ export async function writeWavAtomic(file: string, data: Float32Array, channels:
 export function writeWavAtomicSync(file: string, data: Float32Array, channels: number, sampleRate: number, format: WavWriteFormat): void {
   const bytes = encodeWav(data, channels, sampleRate, format);
   try {
+    checkReplaceable(file);
     writeFileAtomicSync(file, bytes);
   } catch (err) {
     throw writeError(file, err);
   }
 }
 
-/** A failed write of `file` as a WavError ("disk full", "permission denied", ...). */
-export function writeError(file: string, err: unknown): WavError {
+/**
+ * A failed write of `file` (or folder) as a WavError: "disk full", "read-only file system", "<folder> is
+ * read-only for this user", "the folder does not exist". `writable` probes a folder (tests inject one).
+ */
+export function writeError(file: string, err: unknown, writable: (dir: string) => boolean = isWritable): WavError {
+  if (err instanceof PathProblem) return new WavError(file, err.problem, { cause: err });
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') {
+    // a recursive mkdir under a read-only folder reports ENOENT: say what is really in the way
+    const existing = nearestExisting(file);
+    if (existing !== null && !writable(existing)) return new WavError(file, `cannot write: ${existing} is read-only for this user (permission denied)`, { cause: err });
+  }
   return new WavError(file, fsProblem(err, WRITE_PROBLEMS, 'cannot write'), { cause: err });
+}
+
+/** The nearest folder at or above `p` that exists, or null. */
+function nearestExisting(p: string): string | null {
+  let at = path.resolve(p);
+  for (;;) {
+    try {
+      if (fs.statSync(at).isDirectory()) return at;
+    } catch {
+      // not there: look above
+    }
+    const up = path.dirname(at);
+    if (up === at) return null;
+    at = up;
+  }
+}
+
+function isWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Samples as WAV data bytes in `format` (float32: a view on little-endian machines). */
+export function sampleBytes(data: Float32Array, format: WavWriteFormat): Uint8Array {
+  return format === 'float32' ? float32Bytes(data) : packInt16(data);
+}
+
+/**
+ * A WAV written in blocks, for outputs too long to hold in memory (a render of an hour): the header
+ * (the length is known up front) and then each block go to a temp file beside `file`, which is renamed
+ * over it once complete, so `file` is either its old self or complete. Blocking, for the CLI. The bytes
+ * are exactly what encodeWav writes for the whole data.
+ */
+export class WavFileWriter {
+  private readonly tmp: string;
+  private fd: number | null;
+  private written = 0;
+
+  constructor(readonly file: string, readonly frames: number, readonly sampleRate: number, readonly format: WavWriteFormat) {
+    this.tmp = tempPath(file);
+    try {
+      checkReplaceable(file);
+      this.fd = fs.openSync(this.tmp, 'wx');
+      fs.writeSync(this.fd, wavHeader(frames, 2, sampleRate, format));
+    } catch (err) {
+      this.fd = null;
+      this.abort();
+      throw writeError(file, err);
+    }
+  }
+
+  /** Appends interleaved stereo frames. */
+  write(block: Float32Array): void {
+    try {
+      const bytes = sampleBytes(block, this.format);
+      let off = 0;
+      while (off < bytes.length) off += fs.writeSync(this.fd as number, bytes, off, bytes.length - off);
+      this.written += block.length / 2;
+    } catch (err) {
+      this.abort();
+      throw writeError(this.file, err);
+    }
+  }
+
+  /** fsyncs and renames into place (refusing, at the last moment too, to replace anything but a regular file). */
+  commit(): void {
+    if (this.written !== this.frames) throw new Error(`WavFileWriter: ${this.written} of ${this.frames} frames written to ${this.file}`);
+    try {
+      fs.fsyncSync(this.fd as number);
+      fs.closeSync(this.fd as number);
+      this.fd = null;
+      checkReplaceable(this.file);
+      fs.renameSync(this.tmp, this.file);
+    } catch (err) {
+      this.abort();
+      throw writeError(this.file, err);
+    }
+    syncDirSync(path.dirname(this.file));
+  }
+
+  abort(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    fs.rmSync(this.tmp, { force: true });
+  }
 }
 
 /** Validates the header and returns the samples, interleaved, at the file's rate and channel count. */

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { encodeWav, readWav } from '../../lib/session/wav';
@@ -97,6 +97,14 @@ describe('loopstation render', function () {
     const broken = () => {
       fs.writeFileSync(tmp.file('noise.wav'), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) & 255)));
       fs.writeFileSync(tmp.file('short.wav'), rawWav({ channels: 2, sampleRate: RATE, bitsPerSample: 16, data: new Uint8Array(400), declaredDataBytes: 40000 }));
+      // places a read must not hang in or a write must not replace
+      execFileSync('mkfifo', [tmp.file('pipe.wav')]);
+      fs.mkdirSync(tmp.file('pipestems'));
+      execFileSync('mkfifo', [tmp.file('pipestems/track1.wav')]);
+      fs.symlinkSync(tmp.file('in.wav'), tmp.file('link.wav'));
+      // 1.5 GiB without using the disk: the size is refused before a byte is read
+      fs.closeSync(fs.openSync(tmp.file('big.wav'), 'w'));
+      fs.truncateSync(tmp.file('big.wav'), 1.5 * 2 ** 30);
     };
     const cases: [string, unknown, RegExp][] = [
       ['a script that is not JSON', '{"bpm": 120,', /script: .*not valid JSON/],
@@ -130,6 +138,15 @@ describe('loopstation render', function () {
       ['an input that is not a WAV', { ...base, input: 'noise.wav' }, /input: .*noise\.wav/],
       ['a truncated input WAV', { ...base, input: 'short.wav' }, /input: .*short\.wav.*trunc/i],
       ['a broken metronome sample', { ...base, metronome: { enabled: true, sound: 'noise.wav' } }, /metronome\.sound: .*noise\.wav/],
+      ['an input that is a device', { ...base, input: '/dev/zero' }, /^loopstation render: input: \/dev\/zero: is a character device, not a regular file$/],
+      ['an input that is a named pipe', { ...base, input: 'pipe.wav' }, /input: .*pipe\.wav: is a named pipe, not a regular file$/],
+      ['an input larger than the read limit', { ...base, input: 'big.wav' }, /input: .*big\.wav: is 1536 MiB; accepted: files up to 1024 MiB$/],
+      ['a metronome sound that is a device', { ...base, metronome: { enabled: true, sound: '/dev/zero' } }, /metronome\.sound: \/dev\/zero: is a character device/],
+      ['an hour at 192 kHz in float32', { ...base, sampleRate: 192000, durationSeconds: 3600 },
+        /durationSeconds: 3600 s at sampleRate 192000 makes a 5273 MiB float32 WAV, larger than a WAV file can be \(4 GiB\); accepted: up to 2796 s at this sampleRate, or "format": "int16"$/],
+      ['a mix that is a device', { ...base, outputs: { mix: '/dev/null' } }, /outputs\.mix: \/dev\/null: is a character device; accepted: a new file or a regular file to replace$/],
+      ['a mix that is a symbolic link', { ...base, outputs: { mix: 'link.wav' } }, /outputs\.mix: .*link\.wav: is a symbolic link; accepted: a new file/],
+      ['a stem that is a named pipe', { ...base, outputs: { mix: 'out.wav', stems: 'pipestems' } }, /outputs\.stems: .*pipestems\/track1\.wav: is a named pipe; accepted: a new file/],
     ];
     before(broken);
     for (const [what, body, message] of cases) {
@@ -148,6 +165,10 @@ describe('loopstation render', function () {
         assert.deepEqual(fs.readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
       });
     }
+    it('a device named as the mix stays the device', () => {
+      assert.ok(fs.statSync('/dev/null').isCharacterDevice());
+      assert.ok(fs.lstatSync(tmp.file('link.wav')).isSymbolicLink());
+    });
     it('a failed render leaves an existing output file untouched', () => {
       fs.writeFileSync(tmp.file('keep.wav'), 'previous take');
       const r = loopstation(['render', script({ ...base, bpm: 0, outputs: { mix: 'keep.wav' } })], tmp.dir);

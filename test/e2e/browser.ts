@@ -10,6 +10,7 @@ type InPage<R> = (el: any, arg?: any) => R | Promise<R>;
 export interface Page {
   goto(url: string): Promise<unknown>;
   click(selector: string): Promise<void>;
+  fill(selector: string, value: string): Promise<void>;
   waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
   waitForFunction<A>(fn: (arg: A) => unknown, arg: A, options?: { timeout?: number }): Promise<unknown>;
   waitForTimeout(ms: number): Promise<void>;

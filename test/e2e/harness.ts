@@ -39,6 +39,12 @@ export function tempDir(prefix: string): string {
  * PulseAudio server, and no JACK server started. The engine's "auto" then runs on the null device, as users
  * without a card see it. Writes the ALSA config into `dir`.
  */
+/** The starter flow with its engine on the null backend (no audio device needed). */
+export function starterFlowOnNull(overrides: Record<string, unknown> = {}): Record<string, unknown>[] {
+  const flow = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'starter-looper.json'), 'utf8')) as Record<string, unknown>[];
+  return flow.map((n) => (n.type === 'loopstation-engine' ? { ...n, backend: 'null', ...overrides } : n));
+}
+
 export function noSoundCardEnv(dir: string): NodeJS.ProcessEnv {
   const conf = path.join(dir, 'alsa-no-card.conf');
   fs.writeFileSync(conf, 'pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n');

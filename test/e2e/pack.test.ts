@@ -174,8 +174,13 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     assert.match(log, /\[warn\] \[loopstation-engine:[^\]]*\] no sound: /);
     const page = await fetch(`${base}/loopstation/looper/`);
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /<script src="panel\.js" defer><\/script>/);
-    const res = await fetch(`${base}/loopstation/looper/command`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ command: 'toggle', track: 1 }) });
+    const html = await page.text();
+    assert.match(html, /<script src="panel\.js" defer><\/script>/);
+    // a command carries the token the page embeds
+    const token = /<meta name="loopstation-token" content="([^"]+)">/.exec(html)?.[1] ?? '';
+    const res = await fetch(`${base}/loopstation/looper/command`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Loopstation-Token': token }, body: JSON.stringify({ command: 'toggle', track: 1 }),
+    });
     assert.equal(res.status, 200);
   });
 

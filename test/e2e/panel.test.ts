@@ -131,7 +131,9 @@ describe('panel in Chromium (npm start on a machine without a sound card)', func
     await waitForAttr(page, '.track[data-track="1"]', 'data-state', 'stopped', 6000);
     assert.equal(await trackColour(page, 1), COLOUR.stopped);
     const refusal = await page.evaluate(async () => {
-      const res = await fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ command: 'volume', track: 1, value: 7 }) });
+      // with the token the page carries, as the page's own commands do
+      const token = document.querySelector('meta[name="loopstation-token"]').getAttribute('content');
+      const res = await fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Loopstation-Token': token }, body: JSON.stringify({ command: 'volume', track: 1, value: 7 }) });
       return { status: res.status, body: (await res.json()) as { error: string } };
     });
     assert.equal(refusal.status, 400);
@@ -158,6 +160,11 @@ describe('panel in Chromium (npm start on a machine without a sound card)', func
     const page = await context!.newPage();
     await page.setViewportSize({ width: 1600, height: 900 });
     await page.goto(looper!.editorUrl);
+    // npm start locks the editor with the login it printed at the first start
+    await page.waitForSelector('#node-dialog-login-password', { timeout: 30000 });
+    await page.fill('#node-dialog-login-username', 'admin');
+    await page.fill('#node-dialog-login-password', /editor login: admin \/ (\S+)/.exec(looper!.output())?.[1] ?? '');
+    await page.click('#node-dialog-login-submit');
     await page.waitForSelector('.red-ui-flow-node-group', { timeout: 30000 });
     // a fresh Node-RED asks about update notifications, then offers its tour (Escape ends it)
     const no = 'button:has-text("do not enable")';

@@ -3,13 +3,14 @@
 // delete, import, export) answered with replies; a bad name is refused before anything changes.
 
 import { strict as assert } from 'assert';
+import { fork } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { ForkedClient } from '../../lib/io/forked-client';
 import type { HostStatus } from '../../lib/io/client';
 import type { HostEvent, LoopData } from '../../lib/io/protocol';
 import { rawWav, sampleBytes, tempDir } from '../fixtures/wav';
-import { exitOf, nextEvent, testConfig } from './harness';
+import { exitOf, gone, nextEvent, testConfig } from './harness';
 
 type SessionEvent = Extract<HostEvent, { type: 'session' }>;
 
@@ -87,6 +88,65 @@ describe('io: sessions in the forked engine host', function () {
     const status = (await b.request({ type: 'status' })) as HostStatus;
     assert.deepEqual(status.tracks.map((t) => [t.state, t.frames]), [['playing', 24000], ['playing', 12000]]);
     assert.deepEqual([await loop(b, 1), await loop(b, 2)], before);
+  });
+
+  it('a SIGKILL of the host just after a recording ended: the next host brings the loop back into its track', async () => {
+    for (const delay of [0, 1, 2, 5, 10, 20, 40]) {
+      const dir = tmp.file(`kill-${delay}`);
+      const a = client(dir);
+      await a.start();
+      const recording = nextEvent(a, 'state', (e) => e.track === 1 && e.state === 'recording');
+      a.send({ type: 'command', command: 'record', track: 1 });
+      const r = await recording;
+      const playing = nextEvent(a, 'state', (e) => e.track === 1 && e.state === 'playing');
+      a.send({ type: 'command', command: 'play', track: 1, frame: r.frame + 24000 });
+      await playing;
+      const exited = exitOf(a);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      process.kill(a.pid!, 'SIGKILL');
+      await exited;
+
+      const b = client(dir);
+      const restoring = nextEvent(b, 'session');
+      await b.start();
+      const restored = (await restoring) as SessionEvent;
+      assert.deepEqual(restored.problems, [], `killed ${delay} ms after 'playing'`);
+      assert.deepEqual(restored.recovered, [], `killed ${delay} ms after 'playing': a layer, not a recovered take`);
+      const status = (await b.request({ type: 'status' })) as HostStatus;
+      assert.deepEqual([status.tracks[0].state, status.tracks[0].frames], ['playing', 24000], `killed ${delay} ms after 'playing'`);
+      await b.stop();
+    }
+  });
+
+  it('a SIGKILL of the parent (Node-RED\'s side) just after a recording ended: the orphaned host quits, the next one has the loop', async () => {
+    for (const delay of [0, 5, 20]) {
+      const dir = tmp.file(`parent-${delay}`);
+      const parent = fork(path.join(__dirname, 'fixtures', 'parent.js'), [JSON.stringify(testConfig({ sessionDir: dir })), 'record'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const reply = await new Promise<{ hostPid?: number; error?: string }>((resolve) => parent.once('message', resolve));
+      assert.ok(reply.hostPid, reply.error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      parent.kill('SIGKILL');
+      assert.ok(await gone(reply.hostPid, 10000), 'the host outlived its parent');
+
+      const b = client(dir);
+      const restoring = nextEvent(b, 'session');
+      await b.start();
+      const restored = (await restoring) as SessionEvent;
+      assert.deepEqual([restored.problems, restored.recovered], [[], []], `parent killed ${delay} ms after 'playing'`);
+      const status = (await b.request({ type: 'status' })) as HostStatus;
+      assert.deepEqual([status.tracks[0].state, status.tracks[0].frames], ['playing', 24000], `parent killed ${delay} ms after 'playing'`);
+      await b.stop();
+    }
+  });
+
+  it('a session folder that cannot be made: the ready event says autosave is off and why; session commands say the same', async () => {
+    fs.writeFileSync(tmp.file('file'), 'not a folder');
+    const c = client(tmp.file('file/sessions'));
+    const ready = await c.start();
+    const why = `the session folder ${tmp.file('file/sessions')} could not be used: ${tmp.file('file/sessions/autosave')}: cannot write: part of the path is not a folder`;
+    assert.equal(ready.autosaveOff, `${why}; nothing is autosaved`);
+    assert.ok(ready.notice?.includes(`${why}; nothing is autosaved`), ready.notice);
+    await assert.rejects(session(c, { command: 'save', name: 'x' }), (e: Error) => e.message === why);
   });
 
   it('answers save, list, export, load and delete; refuses bad names and works without a folder only for import', async () => {

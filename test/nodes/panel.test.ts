@@ -145,8 +145,29 @@ describe('nodes: panel', function () {
     return factory;
   }
 
-  const post = (path: string, body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
-    fetch(`${base}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  /** The token the panel's page carries, read from the page like the browser does. */
+  async function pageToken(panel = 'looper'): Promise<string> {
+    const html = await (await fetch(`${base}/loopstation/${panel}/`)).text();
+    return /<meta name="loopstation-token" content="([^"]+)">/.exec(html)?.[1] ?? '';
+  }
+
+  /** Posts like the page: with its token, unless the headers say otherwise. */
+  const post = async (path: string, body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
+    fetch(`${base}${path}`, {
+      method: 'POST', headers: { 'X-Loopstation-Token': await pageToken(path.split('/')[2]), ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  /** A raw request with any Host header (fetch sets its own). */
+  const rawRequest = (method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${base}${path}`, { method, headers }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
 
   async function stream(path = '/loopstation/looper/events'): Promise<SseReader> {
     const r = await new SseReader().open(`${base}${path}`);
@@ -244,6 +265,8 @@ describe('nodes: panel', function () {
       ['command=play&track=1', { 'Content-Type': 'application/x-www-form-urlencoded' }, 415, 'Content-Type: accepted: application/json'],
       [{ command: 'play', track: 1 }, { 'Content-Type': 'application/json', Origin: 'http://evil.example' }, 403, 'Origin: commands from pages of another site are refused (set httpNodeCors in settings.js to allow them)'],
       [{ command: 'play', track: 1, pad: 'x'.repeat(5000) }, undefined, 413, 'body: larger than 4096 bytes; accepted: {"command", "track", "value"}'],
+      [{ command: 'play', track: 1 }, { 'Content-Type': 'application/json', 'X-Loopstation-Token': '' }, 403, 'x-loopstation-token: missing or wrong; accepted: the token the panel\'s page carries (GET /loopstation/looper/token)'],
+      [{ command: 'play', track: 1 }, { 'Content-Type': 'application/json', 'X-Loopstation-Token': 'guessed-token-of-right-size' }, 403, 'x-loopstation-token: missing or wrong; accepted: the token the panel\'s page carries (GET /loopstation/looper/token)'],
     ];
     const before = factory.commands().length;
     for (const [body, headers, status, error] of cases) {
@@ -255,6 +278,26 @@ describe('nodes: panel', function () {
     // the page's own origin is fine
     const own = await post('/loopstation/looper/command', { command: 'stop', track: 1 }, { 'Content-Type': 'application/json', Origin: base });
     assert.equal(own.status, 200);
+  });
+
+  it('a DNS-rebinding page (its Origin and Host name another domain) is refused on every route; the token route is same-site only', async () => {
+    const factory = await load(panelNode('panel'));
+    const token = await pageToken();
+    assert.match(token, /^[A-Za-z0-9_-]{24}$/);
+    assert.deepEqual(await (await fetch(`${base}/loopstation/looper/token`)).json(), { token });
+    const before = factory.commands().length;
+    const rebound = { Host: 'evil.example:1880', Origin: 'http://evil.example:1880', 'Content-Type': 'application/json', 'X-Loopstation-Token': token };
+    const refusal = { error: 'Host: "evil.example:1880" is not this machine; accepted: localhost, its addresses and names, or a name listed in loopstationAllowedHosts in settings.js' };
+    for (const [method, path] of [['POST', 'command'], ['GET', ''], ['GET', 'state'], ['GET', 'token'], ['GET', 'panel.js']]) {
+      const res = await rawRequest(method, `/loopstation/looper/${path}`, rebound, method === 'POST' ? '{"command":"toggle","track":1}' : '');
+      assert.equal(res.status, 403, `${method} ${path}`);
+      assert.deepEqual(JSON.parse(res.body), refusal);
+    }
+    assert.equal((await rawRequest('GET', '/loopstation/looper/token', { Origin: 'http://evil.example' })).status, 403);
+    assert.equal(factory.commands().length, before);
+    // this machine's names pass, with any port
+    const local = await rawRequest('POST', '/loopstation/looper/command', { ...rebound, Host: 'localhost:9', Origin: 'http://localhost:9' }, '{"command":"stop","track":1}');
+    assert.equal(local.status, 200, local.body);
   });
 
   it('a second panel on a path in use is refused at deploy; the first keeps serving', async () => {

@@ -104,9 +104,12 @@ describe('panel state', () => {
     const p = new PanelState(SETTINGS);
     const ready = { type: 'ready' as const, backend: 'null' as const, sampleRate: 44100, blockFrames: 128, inputDevice: '', outputDevice: '', notice: 'no sound: no card', soundDelayFrames: 256 };
     const e = p.setEngine('no-device', ready);
-    assert.deepEqual(e, { type: 'engine', engine: { status: 'no-device', backend: 'null', notice: 'no sound: no card', restored: null, sampleRate: 44100, blockFrames: 128, soundDelayFrames: 256 } });
+    assert.deepEqual(e, { type: 'engine', engine: { status: 'no-device', backend: 'null', notice: 'no sound: no card', restored: null, autosaveOff: null, sampleRate: 44100, blockFrames: 128, soundDelayFrames: 256 } });
     assert.equal(p.setEngine('no-device', ready), undefined);
     assert.equal(p.setEngine('crashed', undefined)?.engine.backend, null);
+    // a session folder that is not autosaved: the page shows it
+    const unsaved = { ...ready, autosaveOff: 'the session folder /x could not be used: ...; nothing is autosaved' };
+    assert.equal(p.setEngine('running', unsaved)?.engine.autosaveOff, unsaved.autosaveOff);
   });
 
   it('status: mixer values and tempo are taken at once, and reported as events', () => {

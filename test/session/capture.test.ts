@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import { InputError } from '../../lib/engine/commands';
-import { CaptureHeader, CaptureWriter, encodeCaptureHeader, parseCapture, replayOverdub } from '../../lib/session/capture';
+import { CaptureHeader, CaptureWriter, MAX_SYNC_SEAL_FRAMES, SEAL_EXT, encodeCaptureHeader, parseCapture, parseSeal, replayOverdub, sealedLayer } from '../../lib/session/capture';
 import { decodeWav, encodeWav, float32FromBytes, readWavAsync, wavHeader } from '../../lib/session/wav';
 import { noise } from '../engine/harness';
 import { tempDir } from '../fixtures/wav';
@@ -53,6 +53,29 @@ describe('session capture files', () => {
     assert.deepEqual(Array.from(parseCapture(file, fs.readFileSync(file)).data), Array.from(all));
     await w.close();
   });
+
+  for (const [what, frames] of [['a short end is sealed before seal() returns', 1000], ['a disk far behind gets its seal after the capture', MAX_SYNC_SEAL_FRAMES + 1000]] as const) {
+    it(`seal: ${what}; capture and seal rebuild the finished layer exactly`, async () => {
+      const file = tmp.file('r.cap');
+      const w = new CaptureWriter(file, header({ kind: 'record', len: 0, startPos: 0, base: null }), { appendFrames: 10 ** 9, syncMs: 10 ** 9 });
+      // the pass as captured, then the layer as it ended: its last 16 frames changed again (an end crossfade)
+      const captured = noise(frames, 6);
+      w.push(captured.slice());
+      const layer = captured.slice();
+      for (let i = (frames - 16) * 2; i < frames * 2; i++) layer[i] = -layer[i];
+      const sealed = w.seal({ len: frames, anchor: 7, file: 't1-x-1.wav', streamTo: frames }, frames - 16, (from) => layer.slice(from * 2));
+      // a short seal is on the disk at once (a kill now finds it); a long one waits for the capture
+      assert.equal(fs.existsSync(file + SEAL_EXT), frames <= MAX_SYNC_SEAL_FRAMES);
+      layer.fill(0); // the arena region is reused right after: the seal must not read it later
+      await sealed;
+      const { header: h, data } = parseCapture(file, fs.readFileSync(file));
+      const { seal, tail } = parseSeal(file + SEAL_EXT, fs.readFileSync(file + SEAL_EXT));
+      const expected = captured.slice();
+      for (let i = (frames - 16) * 2; i < frames * 2; i++) expected[i] = -expected[i];
+      assert.deepEqual(Array.from(sealedLayer(h, data, null, seal, tail) ?? []), Array.from(expected));
+      assert.equal(seal.anchor, 7);
+    });
+  }
 });
 
 describe('session wav helpers', () => {

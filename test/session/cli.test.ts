@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Autosave } from '../../lib/session/autosave';
@@ -87,7 +87,17 @@ describe('loopstation session', function () {
     [['import', 'jam', 'missing.wav', '--track', '1', '--dir', 'r'], /file: .*missing\.wav: file not found/],
     [['import', 'jam', 'in.wav', '--dir', 'r'], /--track: missing/],
     [['import', 'jam', 'in.wav', '--track', '99', '--dir', 'r'], /track: 99 is out of range/],
+    // read before anything is written, and never waited on: a device or a pipe is refused by its kind
+    [['export', 'autosave', '--dir', 'ROOT', '--out', 'devout'], /^loopstation session: --out: .*devout\/mix\.wav: is a symbolic link; accepted: a new file or a regular file to replace\n$/],
+    [['import', 'ok', '/dev/zero', '--track', '1', '--dir', 'r'], /^loopstation session: file: \/dev\/zero: is a character device, not a regular file\n$/],
+    [['import', 'ok', 'pipe.wav', '--track', '1', '--dir', 'r'], /file: .*pipe\.wav: is a named pipe, not a regular file\n$/],
   ];
+  before(() => {
+    execFileSync('mkfifo', [tmp.file('pipe.wav')]);
+    // an export folder whose mix.wav is a device node: never replaced
+    fs.mkdirSync(tmp.file('devout'));
+    fs.symlinkSync('/dev/null', tmp.file('devout/mix.wav'));
+  });
   for (const [args, message] of errors) {
     it(`${args.join(' ')}: exit 2, one line naming what is wrong, nothing written`, () => {
       const r = loopstation(args.map((a) => (a === 'ROOT' ? root : a)), tmp.dir);

@@ -149,6 +149,31 @@ describe('session: damaged files', () => {
     assert.deepEqual(report.recovered, []);
   });
 
+  it('a 0-byte capture (the disk was full when it was made) is removed and reported once, not at every restart', async () => {
+    const { report, copy } = await restoreDamaged((c) => fs.writeFileSync(path.join(c, 'capture', 't1-abc-5.cap'), ''));
+    assert.deepEqual(report.problems, [`${path.join(copy, 'capture', 't1-abc-5.cap')}: empty capture (nothing was written to it, the disk may have been full); removed`]);
+    assert.deepEqual(fs.readdirSync(path.join(copy, 'capture')), []);
+    const again = await restoreSession(new Engine(OPTIONS), copy);
+    assert.deepEqual(again.problems, []);
+  });
+
+  it('an interrupted overdub is reported with how much of the pass came back, and the loop length apart', async () => {
+    const root = path.join(tmp.dir, 'od');
+    const steps = [{ frame: s(0.1), track: 1, command: 'record' }, { frame: s(1.1), track: 1, command: 'overdub' }];
+    const d = new Driver(OPTIONS, noise(s(2), 4), steps, 512);
+    const autosave = new Autosave(d.engine, root);
+    d.runTo(s(1.5), () => autosave.afterBlock());
+    await autosave.close(); // the overdub is still running: its capture stays, like after a kill
+    const report = await restoreSession(new Engine(OPTIONS), root);
+    assert.equal(report.recovered.length, 1);
+    const take = report.recovered[0];
+    assert.equal(take.kind, 'overdub');
+    assert.equal(take.loopFrames, s(1.0));
+    // the pass ran from its start (1.1 s plus the input latency) to 1.5 s
+    assert.ok(take.frames > 0 && take.frames < s(0.4) + 1, `${take.frames} frames of the pass`);
+    assert.equal(take.seconds, take.frames / RATE);
+  });
+
   it('a damaged named session is listed with its problem; the others are listed normally', async () => {
     const root = path.join(tmp.dir, 'lib');
     const lib = new SessionLibrary(root);

@@ -13,7 +13,7 @@ export interface CrashScenario {
   steps: Step[];
   /** the parent kills the child once it reports this frame */
   killAt: number;
-  /** the track whose pass is interrupted */
+  /** the track whose pass is interrupted (or completed, for the kills after a pass's end) */
   track: number;
 }
 
@@ -43,3 +43,29 @@ export const CRASH_SCENARIOS: Record<string, CrashScenario> = {
     track: 2,
   },
 };
+
+/** Sessions whose pass ends at killAt: the kills after a pass's end start there. */
+export const PASS_END_SCENARIOS: Record<string, CrashScenario> = {
+  // a 2 s recording on track 1 ends at 2.2 s
+  'record-end': {
+    steps: [
+      { frame: s(0.2), track: 1, command: 'record' },
+      { frame: s(2.2), track: 1, command: 'play' },
+    ],
+    killAt: s(2.2),
+    track: 1,
+  },
+  // a 2 s recording, then an overdub pass that ends at 5 s
+  'overdub-end': {
+    steps: [
+      { frame: s(0.2), track: 1, command: 'record' },
+      { frame: s(2.2), track: 1, command: 'play' },
+      { frame: s(2.5), track: 1, command: 'overdub' },
+      { frame: s(5.0), track: 1, command: 'play' },
+    ],
+    killAt: s(5.0),
+    track: 1,
+  },
+};
+
+export const ALL_SCENARIOS: Record<string, CrashScenario> = { ...CRASH_SCENARIOS, ...PASS_END_SCENARIOS };

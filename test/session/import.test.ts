@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { Engine } from '../../lib/engine/engine';
 import { InputError } from '../../lib/engine/commands';
@@ -63,6 +64,10 @@ describe('session: WAV import', () => {
     await assert.rejects(importIntoTrack(engine, 1, tmp.file('none.wav')), /file not found/);
     await assert.rejects(importIntoTrack(engine, 99, tmp.file('bad.wav')), /track: 99 is out of range/);
     await assert.rejects(importIntoTrack(engine, 1, 42), /file: must be a path to a WAV file/);
+    // a device or a named pipe is refused by its kind, before a byte is read (neither fills the memory nor hangs)
+    await assert.rejects(importIntoTrack(engine, 1, '/dev/zero'), (e: unknown) => e instanceof InputError && e.message === 'file: /dev/zero: is a character device, not a regular file');
+    execFileSync('mkfifo', [tmp.file('pipe.wav')]);
+    await assert.rejects(importIntoTrack(engine, 1, tmp.file('pipe.wav')), /^InputError: file: .*pipe\.wav: is a named pipe, not a regular file$/);
     assert.equal(engine.tracks[0].layerCount, 0);
   });
 

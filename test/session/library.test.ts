@@ -5,6 +5,7 @@ import { InputError } from '../../lib/engine/commands';
 import { Cmd } from '../../lib/engine/types';
 import { Autosave } from '../../lib/session/autosave';
 import { renderMixdown } from '../../lib/session/export';
+import { SessionFolder } from '../../lib/session/folder';
 import { SessionLibrary } from '../../lib/session/library';
 import { clearAll } from '../../lib/session/restore';
 import { noise, plain } from '../engine/harness';
@@ -114,6 +115,40 @@ describe('session library', () => {
     assert.deepEqual(target, { mix: path.join(tmp.dir, 'exports', 'friday', 'mix.wav'), stemsDir: path.join(tmp.dir, 'exports', 'friday', 'stems') });
     assert.ok(fs.statSync(path.join(tmp.dir, 'exports', 'friday')).isDirectory());
     await assert.rejects(lib.exportTarget('../../etc'), /name: "..\/..\/etc" is a path/);
+  });
+
+  it('planted symbolic links cannot lead an export, a load or a listing out of the root', async () => {
+    const { autosave, lib } = await liveSession(path.join(tmp.dir, 'root'));
+    const outside = path.join(tmp.dir, 'outside');
+    fs.mkdirSync(outside);
+    // an export whose folder is a link to elsewhere: refused, nothing written there
+    fs.mkdirSync(path.join(tmp.dir, 'root', 'exports'), { recursive: true });
+    fs.symlinkSync(outside, path.join(tmp.dir, 'root', 'exports', 'x'));
+    await assert.rejects(lib.exportTarget('x'), (e: unknown) => e instanceof InputError && e.message === `name: ${path.join(tmp.dir, 'root', 'exports', 'x')}: leads outside ${path.join(tmp.dir, 'root')} (to ${outside}, through a symbolic link); accepted: a folder inside it; refused`);
+    // the same for the stems folder of an export that is inside
+    fs.mkdirSync(path.join(tmp.dir, 'root', 'exports', 'y'));
+    fs.symlinkSync(outside, path.join(tmp.dir, 'root', 'exports', 'y', 'stems'));
+    await assert.rejects(lib.exportTarget('y'), /stems: leads outside/);
+    assert.deepEqual(fs.readdirSync(outside), []);
+    // a session that is a link to a session elsewhere: named as such, not "no session named"
+    await lib.save('real', autosave);
+    fs.cpSync(path.join(tmp.dir, 'root', 'sessions', 'real'), path.join(outside, 'evil'), { recursive: true });
+    fs.symlinkSync(path.join(outside, 'evil'), path.join(tmp.dir, 'root', 'sessions', 'evil'));
+    await assert.rejects(lib.existing('evil'), /name: .*evil: leads outside .* through a symbolic link/);
+    const listed = await lib.list();
+    assert.deepEqual(listed.map((x) => [x.name, !!x.problem]), [['evil', true], ['real', false]]);
+    // a layer file that is a link is not read
+    const layers = path.join(tmp.dir, 'root', 'sessions', 'real', 'layers');
+    const victim = fs.readdirSync(layers)[0];
+    fs.renameSync(path.join(layers, victim), path.join(outside, victim));
+    fs.symlinkSync(path.join(outside, victim), path.join(layers, victim));
+    const summary = listed.find((x) => x.name === 'real');
+    assert.ok(summary && summary.layers > 0);
+    const folder = new SessionFolder(path.join(tmp.dir, 'root', 'sessions', 'real'));
+    const { manifest } = await folder.readManifest();
+    const entry = manifest!.tracks.flatMap((t) => t.layers).find((l) => l.file === victim)!;
+    await assert.rejects(folder.readLayer(entry, RATE, RATE), /is a symbolic link; accepted: a regular file/);
+    await autosave.close();
   });
 
   it('an export longer than an hour is refused before anything is rendered', () => {

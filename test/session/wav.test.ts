@@ -185,7 +185,7 @@ describe('session/wav', () => {
         ['12-bit PCM', rawWav({ ...pcm16, bitsPerSample: 12, blockAlign: 4 }), /: unsupported format: PCM 12-bit; expected/],
         ['16-bit float', rawWav({ ...pcm16, formatCode: 3 }), /: unsupported format: float 16-bit; expected/],
         ['wrong block align', rawWav({ ...pcm16, blockAlign: 3 }), /: broken header: block align 3, expected 4 for 2 channel\(s\) of 16-bit$/],
-        ['a folder', null, /: is a folder, not a file$/],
+        ['a folder', null, /: is a folder, not a regular file$/],
       ];
       for (const [name, bytes, pattern] of cases) {
         it(name, () => {
@@ -267,11 +267,11 @@ describe('session/wav', () => {
         assert.deepEqual(fs.readdirSync(tmp.dir), []);
       });
 
-      it('a failure after the temp file was written (the target is a folder): the temp file is removed', async () => {
+      it('a target that is not a regular file (a folder) is refused, and no temp file is left', async () => {
         const file = tmp.file('mix.wav');
         fs.mkdirSync(file);
         await assert.rejects(async () => write(file, x, 2, 48000, 'float32'), (err: unknown) =>
-          err instanceof WavError && err.message === `${file}: cannot write: a folder has that name`);
+          err instanceof WavError && err.message === `${file}: is a folder; accepted: a new file or a regular file to replace`);
         assert.deepEqual(fs.readdirSync(tmp.dir), ['mix.wav']);
         assert.ok(fs.statSync(file).isDirectory());
       });

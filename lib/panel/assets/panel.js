@@ -30,9 +30,13 @@
 
   // ------------------------------------------------------------ commands
 
+  // every command carries the token the server put in this page: other sites cannot read it
+  var tokenMeta = document.querySelector('meta[name="loopstation-token"]');
+  var token = tokenMeta ? tokenMeta.getAttribute('content') : '';
+
   function post(body) {
     if (navigator.vibrate) navigator.vibrate(8);
-    return fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    return fetch('command', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Loopstation-Token': token }, body: JSON.stringify(body) })
       .then(function (res) {
         if (res.ok) return;
         return res.json().then(function (r) { toast(r.error || res.statusText, true); }, function () { toast(res.status + ' ' + res.statusText, true); });
@@ -209,6 +213,7 @@
       case 'misconfigured': text = 'engine settings invalid'; break;
       default: text = 'engine stopped';
     }
+    if (engine.autosaveOff && engine.status === 'running') text += ' · autosave off';
     el.textContent = text;
     el.title = engine.notice || text;
     renderRestored(engine.restored);
