@@ -29,8 +29,7 @@ export function ghostAtBeat(t: Timeline, beat: number): number {
 
 /** Where `beat` is in its bar of `quantum` beats: 0 <= phase < quantum. */
 export function phaseOf(beat: number, quantum: number): number {
-  const p = beat % quantum;
-  return p < 0 ? p + quantum : p;
+  return ((beat % quantum) + quantum) % quantum;
 }
 
 /** A new tempo from ghost time `ghost` on; the beat at that instant is unchanged. */
