@@ -5,6 +5,9 @@ import { CommandName, QuantizeMode, TrackState } from '../engine/types';
 // Commands flow in; events flow out, stamped with the engine frame they happened at.
 
 export type BackendName = 'portaudio' | 'null';
+/** Where the tempo and the bar lines come from: the engine itself, an external MIDI clock, or a Link session. */
+export type SyncSource = 'internal' | 'midi' | 'link';
+export const SYNC_SOURCES: readonly SyncSource[] = ['internal', 'midi', 'link'];
 export type XrunSource = 'device' | 'host';
 
 /** Settings of one engine host (the config node's fields). */
@@ -34,6 +37,9 @@ export interface HostConfig {
   calibrateOnStart?: boolean;
   /** portaudio: blocks of silence queued before the output starts (default 4): headroom against a late host */
   prefillBuffers?: number;
+  /** control side only (the host ignores them): the sync source, and Link's start/stop sync */
+  sync?: SyncSource;
+  linkStartStop?: boolean;
 }
 
 export type HostRequest =
