@@ -72,6 +72,9 @@ export class FakeNetwork implements LinkNetwork {
   /** datagrams sent, for assertions: [socket or 'multicast', bytes] */
   readonly sent: [string, Buffer][] = [];
 
+  open = (): Promise<void> => Promise.resolve();
+  close = (): Promise<void> => Promise.resolve();
+
   constructor(private readonly hub: FakeHub, readonly address: string) {}
 
   interfaces(): string[] {
