@@ -77,12 +77,13 @@ export class LinkSync {
 
   /** Opens the sockets and joins the network; rejects when no socket can be opened. */
   async start(): Promise<void> {
-    await this.network.open();
+    // the connection's listeners first, before the users' (a beat's 'link' event must come before the beat reaches them)
     this.listen('beat', (e: Extract<HostEvent, { type: 'beat' }>) => this.onBeat(e));
     this.listen('tempo', (e: Extract<HostEvent, { type: 'tempo' }>) => this.follower.tempo(e));
     this.listen('state', (e: Extract<HostEvent, { type: 'state' }>) => this.trackStates.set(e.track, e.state));
     this.listen('status', (s: EngineStatus) => this.onEngineStatus(s));
     this.connection.setRequestFilter((req) => this.filter(req));
+    await this.network.open();
     this.peer.on('tempo', () => {
       this.sendTempo();
       this.publish();

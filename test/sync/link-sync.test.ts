@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
-import { DEFAULT_HOST_CONFIG } from '../../lib/control/host-config';
+import { DEFAULT_HOST_CONFIG, hostConfigOf } from '../../lib/control/host-config';
 import { HostConfig, HostRequest } from '../../lib/io/protocol';
 import { LinkEvent, LinkSync, SyncedConnection } from '../../lib/sync/link-sync';
 import { DiscoveryType, decodeDiscovery } from '../../lib/sync/link/codec';
@@ -112,5 +112,12 @@ describe('link sync', () => {
     connection.send({ type: 'command', command: 'bpm', track: 0, value: 90 });
     assert.deepEqual(commands(connection).pop(), ['bpm', 0, 90]);
     assert.equal(connection.listenerCount('beat'), 0);
+  });
+
+  it('the engine config: Link is off unless chosen, and a bad sync source is refused naming the field', () => {
+    assert.equal(hostConfigOf({}).sync, 'internal');
+    assert.equal(hostConfigOf({}).linkStartStop, false);
+    assert.deepEqual([hostConfigOf({ sync: 'link', linkStartStop: true }).sync, hostConfigOf({ sync: 'link', linkStartStop: true }).linkStartStop], ['link', true]);
+    assert.throws(() => hostConfigOf({ sync: 'wifi' }), /sync.*accepted: internal, midi, link/);
   });
 });
