@@ -106,6 +106,11 @@ export class LinkSync {
     await this.network.close();
   }
 
+  /** When the engine frame `frame` is heard (µs, this machine's monotonic clock), once beats have come. */
+  heardAt(frame: number): number | undefined {
+    return this.follower.clock.isKnown ? this.follower.clock.heardAt(frame) : undefined;
+  }
+
   status(): LinkEvent {
     return { type: 'link', peers: this.peer.peerCount, tempo: this.peer.tempo, quantum: this.follower.quantum, playing: this.options.startStopSync && this.peer.isPlaying };
   }

@@ -53,6 +53,21 @@ describe('link interop (private network namespace)', function () {
     assert.ok(r.leaveMs < 1000);
   });
 
+  it('an engine host follows the Link library peer: beats within 1 ms of the session\'s, bars on its bars, a tempo change heard within a beat', async () => {
+    const r = await run('engine-follow', binary);
+    assert.ok(r.barsAgree, `bar lines: ${JSON.stringify(r)}`);
+    assert.ok(r.phase.median < 1 && r.relock.median < 1, `phase error (ms): ${JSON.stringify(r)}`);
+    assert.ok(r.audibleAfterBeats <= 1, `the new tempo was heard ${r.audibleAfterBeats} beats after the change`);
+  });
+
+  it('two engine hosts of ours in one session play together, bar lines too, and share a tempo set on one', async () => {
+    const r = await run('two-engines');
+    assert.deepEqual(r.peers, [1, 1]);
+    assert.ok(r.barsAgree, JSON.stringify(r));
+    assert.ok(r.diff.median < 1, `beats apart (ms): ${JSON.stringify(r.diff)}`);
+    assert.ok(Math.abs(r.tempoA - 100) < 0.01);
+  });
+
   it('LinkHut and ours show the same tempo and beat, tempo changes both ways', async function () {
     skipUnless(this, linkHutUnavailable());
     const r = await run('linkhut');

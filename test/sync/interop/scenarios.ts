@@ -1,6 +1,7 @@
 import { LinkPeer } from '../../../lib/sync/link/peer';
 import { phaseOf } from '../../../lib/sync/link/timeline';
 import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
+import { HeardBeat, LinkedEngine } from './linked-engine';
 import { LinkHut, TestPeer, insideTestNamespace } from './peers';
 
 // Interop scenarios against real Link peers, one per run of this script, inside the private network
@@ -45,6 +46,32 @@ const stats = (v: number[]): { median: number; max: number } => {
   const s = v.map(Math.abs).sort((a, b) => a - b);
   return { median: s[s.length >> 1], max: s[s.length - 1] };
 };
+
+/** Waits until `engine` has `count` beats more than it has now. */
+async function moreBeats(engine: LinkedEngine, count: number, ms = 30000): Promise<HeardBeat[]> {
+  const from = engine.beats.length;
+  await until(() => engine.beats.length >= from + count, ms, `${count} engine beats`);
+  return engine.beats.slice(from, from + count);
+}
+
+/** The engine is locked when its last `n` beats were within 1 ms of the session's (its own view). */
+const locked = (engine: LinkedEngine, n = 4): boolean => engine.beats.length >= n && engine.beats.slice(-n).every((b) => Math.abs(b.link?.phaseErrorMs ?? Infinity) < 1);
+
+/** Each engine beat against the test peer's beat grid at the moment it sounded: ms off the nearest beat, and whether the bar lines agree. */
+async function againstPeer(ref: TestPeer, beats: HeardBeat[], tempo: number, quantum: number): Promise<{ errors: number[]; arrivalErrors: number[]; barsAgree: boolean }> {
+  const errors: number[] = [];
+  const arrivalErrors: number[] = [];
+  let barsAgree = true;
+  for (const b of beats) {
+    const theirs = await ref.beatAt(b.heard);
+    const nearest = Math.round(theirs);
+    errors.push(((theirs - nearest) * 60000) / tempo);
+    const atArrival = await ref.beatAt(b.arrived);
+    arrivalErrors.push(((atArrival - Math.round(atArrival)) * 60000) / tempo);
+    if ((phaseOf(nearest, quantum) === 0) !== (b.beatInBar === 0)) barsAgree = false;
+  }
+  return { errors, arrivalErrors, barsAgree };
+}
 
 const scenarios: Record<string, (binary: string) => Promise<Record<string, unknown>>> = {
   /** The test peer's session is older: ours joins it; tempo changes both ways; phase after join. */
@@ -123,6 +150,75 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     await a.net.close();
     await b.net.close();
     return { beatDiffMs, leaveMs };
+  },
+
+  /** An engine host following the test peer's session: beats and bars on the session's, and a tempo change from the peer. */
+  async 'engine-follow'(binary) {
+    const seconds = Number(process.env.LINK_SCENARIO_SECONDS ?? 8);
+    const ref = new TestPeer(binary, 120);
+    await ref.status();
+    const engine = new LinkedEngine(97);
+    await engine.start();
+    try {
+      const lockMs = await until(() => locked(engine), 20000, 'the engine locks onto the session');
+      const beats = await moreBeats(engine, Math.max(8, Math.round(seconds * 2)));
+      const steady = await againstPeer(ref, beats, 120, 4);
+      const changedAt = hostMicros();
+      await ref.command('tempo 100');
+      // the first engine beat interval at 100 bpm (28800 frames at 48 kHz), and when it began
+      await until(() => engine.beats.filter((b) => b.heard > changedAt).length >= 4, 10000, 'four engine beats after the change');
+      const after = engine.beats.filter((b) => b.heard > changedAt - 1e6);
+      let audibleAfterBeats = NaN;
+      for (let i = 1; i < after.length; i++) {
+        const frames = after[i].frame - after[i - 1].frame;
+        if (after[i - 1].heard > changedAt && Math.abs(frames - 28800) < 28800 * 0.02) {
+          audibleAfterBeats = (after[i - 1].heard - changedAt) / 600000;
+          break;
+        }
+      }
+      await until(() => locked(engine), 10000, 'the engine locks again at 100 bpm');
+      const relock = await againstPeer(ref, await moreBeats(engine, 6), 100, 4);
+      return {
+        lockMs,
+        beats: beats.length,
+        phase: stats(steady.errors),
+        arrival: stats(steady.arrivalErrors),
+        barsAgree: steady.barsAgree && relock.barsAgree,
+        audibleAfterBeats,
+        relock: stats(relock.errors),
+      };
+    } finally {
+      await engine.stop();
+      await ref.quit();
+    }
+  },
+
+  /** Two engine hosts of ours in one session: beats and bar lines together; a tempo set on one plays on both. */
+  async 'two-engines'() {
+    const a = new LinkedEngine(120);
+    await a.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const b = new LinkedEngine(90);
+    await b.start();
+    try {
+      await until(() => locked(a) && locked(b) && Math.abs(b.sync.peer.tempo - 120) < 0.01, 20000, 'both engines lock onto one session');
+      const beatsA = await moreBeats(a, 12);
+      const diffs: number[] = [];
+      let barsAgree = true;
+      for (const x of beatsA) {
+        const y = b.beats.reduce((best, c) => (Math.abs(c.heard - x.heard) < Math.abs(best.heard - x.heard) ? c : best), b.beats[0]);
+        diffs.push((y.heard - x.heard) / 1000);
+        if ((x.beatInBar === 0) !== (y.beatInBar === 0)) barsAgree = false;
+      }
+      // a tempo set on b (as its metronome node would) goes to the session, and a's engine plays it
+      b.connection.send({ type: 'command', command: 'bpm', track: 0, value: 100 });
+      await until(() => a.tempos.some((t) => Math.abs(t.bpm - 100) < 0.01), 5000, 'a\'s engine plays 100 bpm');
+      await until(() => locked(a) && locked(b), 10000, 'both lock again');
+      return { diff: stats(diffs), barsAgree, tempoA: a.sync.peer.tempo, peers: [a.sync.peer.peerCount, b.sync.peer.peerCount] };
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
   },
 
   /** Debian's LinkHut: it joins ours, tempo both ways, the same beat on both. */
