@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DiscoveryType, decodeDiscovery, isDiscovery } from '../../lib/sync/link/codec';
+import { DiscoveryType, decodeDiscovery, encodeDiscovery, isDiscovery } from '../../lib/sync/link/codec';
 import { LinkPeer, TTL_SECONDS } from '../../lib/sync/link/peer';
 import { phaseOf } from '../../lib/sync/link/timeline';
 import { FakeHub, VirtualTime, fakePeer } from './fake-link-network';
@@ -20,12 +20,12 @@ describe('link peer', () => {
     hub = new FakeHub(time);
   });
 
-  it('announces itself: an alive at once and every 250 ms, with its timeline and measurement endpoint', () => {
+  it('announces itself: an alive at once and every second, with its timeline and measurement endpoint', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     a.enable();
-    time.advance(1000);
+    time.advance(3000);
     const alives = hub.nets[0].sent.filter(([kind]) => kind === 'multicast').map(([, b]) => decodeDiscovery(b));
-    assert.equal(alives.length, 5);
+    assert.equal(alives.length, 4);
     assert.equal(alives[0]?.type, DiscoveryType.Alive);
     assert.equal(alives[0]?.ttl, TTL_SECONDS);
     assert.deepEqual(alives[0]?.state?.measurement, { address: '10.0.0.1', port: 30001 });
@@ -110,6 +110,26 @@ describe('link peer', () => {
     assert.ok(Math.abs(a.tempo - 96) < 1e-3);
     const [ba, bb] = beatsNow(hub, [[a, 0], [b, 1000]]);
     assert.ok(Math.abs(ba - bb) < 1e-6);
+  });
+
+  it('answers an alive from a new peer at once, then at most once a second while nothing changes', () => {
+    const a = fakePeer(hub, '10.0.0.1', 120, 0);
+    a.enable();
+    time.advance(10);
+    const b = hub.add('10.0.0.2');
+    const responses = (): number => hub.nets[0].sent.filter(([kind, bytes]) => kind === 'discovery' && decodeDiscovery(bytes)?.type === DiscoveryType.Response).length;
+    const alive = (tempoMicros: number): Buffer => {
+      const state = { timeline: { microsPerBeat: tempoMicros, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
+      return encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
+    };
+    for (let i = 0; i < 8; i++) {
+      b.multicast('10.0.0.2', alive(500000));
+      time.advance(250);
+    }
+    assert.equal(responses(), 2);
+    b.multicast('10.0.0.2', alive(400000));
+    time.advance(1);
+    assert.equal(responses(), 3, 'a changed state is answered at once');
   });
 
   it('a peer that goes silent is dropped after its TTL', () => {

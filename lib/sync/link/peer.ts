@@ -25,13 +25,16 @@ import { beatAtGhost, bpmOf, compareIds, ghostAtBeat, microsPerBeatOf, sameStart
 // beat, phase) and start/stop state. The network and the clock are injected (udp.ts is the real
 // network), so the whole behaviour runs in tests against fake peers and a fake clock.
 //
-// Protocol facts (docs/link.md): alive messages to the multicast group every ALIVE_PERIOD_MS and at
-// once (but at most every MIN_BROADCAST_GAP_MS) when the state changes; a unicast response to every
-// alive heard; a peer is gone after its TTL without a message, or at once on bye-bye. Sessions: a peer
+// Protocol facts (docs/link.md): alive messages to the multicast group periodically and at once (but
+// at most every MIN_BROADCAST_GAP_MS) when the state changes; a unicast response to an alive; a peer is
+// gone after its TTL without a message, or at once on bye-bye. The Link library announces itself every
+// 250 ms; this peer every ALIVE_PERIOD_MS (a fifth of its TTL), and answers an alive only from a peer
+// it does not know yet or whose state changed, or once per period: each datagram wakes the process,
+// and on a small board the wake-ups are what the sync costs. Sessions: a peer
 // in another session is measured; its session is joined when its ghost time runs ahead of ours (it is
 // older). Within a session the timeline, and the start/stop state, with the later origin wins.
 
-export const ALIVE_PERIOD_MS = 250;
+export const ALIVE_PERIOD_MS = 1000;
 export const MIN_BROADCAST_GAP_MS = 50;
 export const TTL_SECONDS = 5;
 export const SESSION_GROUP = 0;
@@ -87,6 +90,8 @@ interface KnownPeer {
   state: PeerState;
   /** host time (µs) after which it is gone without another message */
   expires: number;
+  /** host time (µs) of our last response to it */
+  answered: number;
 }
 
 export interface LinkPeerEvents {
@@ -100,6 +105,10 @@ export interface LinkPeerEvents {
 }
 
 const hex = (b: Buffer): string => b.toString('hex');
+
+function samePeerState(a: PeerState, b: PeerState): boolean {
+  return a.sessionId.equals(b.sessionId) && sameTimeline(a.timeline, b.timeline) && sameStartStop(a.startStop, b.startStop) && a.measurement.address === b.measurement.address && a.measurement.port === b.measurement.port;
+}
 
 export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private readonly network: LinkNetwork;
@@ -251,8 +260,15 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
       return;
     }
     const state = m.state as PeerState;
-    this.peers.set(key, { nodeId: m.nodeId, state, expires: this.clock() + m.ttl * 1e6 });
-    if (m.type === DiscoveryType.Alive) this.respond(from);
+    const now = this.clock();
+    const known = this.peers.get(key);
+    const peer: KnownPeer = { nodeId: m.nodeId, state, expires: now + m.ttl * 1e6, answered: known?.answered ?? -Infinity };
+    this.peers.set(key, peer);
+    const news = !known || !samePeerState(known.state, state);
+    if (m.type === DiscoveryType.Alive && (news || now - peer.answered >= ALIVE_PERIOD_MS * 1000)) {
+      peer.answered = now;
+      this.respond(from);
+    }
     if (state.sessionId.equals(this.sessionId_)) this.sessionState(state);
     else this.foreignSession(state);
     this.peersChanged();

@@ -22,7 +22,8 @@ export interface HeardBeat {
 
 export class LinkedEngine {
   readonly connection: EngineConnection;
-  readonly sync: LinkSync;
+  /** undefined for an engine on its own clock (a baseline for the bench) */
+  readonly sync: LinkSync | undefined;
   readonly beats: HeardBeat[] = [];
   readonly tempos: { bpm: number; arrived: number; frame: number }[] = [];
   private readonly user = { id: 'linked-engine', engineStatus: (): void => undefined };
@@ -30,12 +31,13 @@ export class LinkedEngine {
   constructor(bpm: number, config: Partial<HostConfig> = {}) {
     const host: HostConfig = { ...DEFAULT_HOST_CONFIG, backend: 'null', sessionDir: '', memoryMiB: 16, tracks: 2, bpm, sync: 'link', ...config };
     this.connection = new EngineConnection(host, (c) => new ForkedClient(c));
-    this.sync = new LinkSync(this.connection, { startStopSync: false, network: new UdpNetwork({ interfaces: ['127.0.0.1'] }) });
+    const sync = host.sync === 'link' ? new LinkSync(this.connection, { startStopSync: false, network: new UdpNetwork({ interfaces: ['127.0.0.1'] }) }) : undefined;
+    this.sync = sync;
     this.connection.on('link', (e: LinkEvent) => {
-      if (!e.beat) return;
+      if (!e.beat || !sync) return;
       const b = e.beat;
       const pending = this.pendingBeat;
-      if (pending && pending.beat === b.engineBeat) this.beats.push({ ...pending, heard: this.sync.heardAt(pending.frame) ?? pending.arrived, link: b });
+      if (pending && pending.beat === b.engineBeat) this.beats.push({ ...pending, heard: sync.heardAt(pending.frame) ?? pending.arrived, link: b });
     });
     // LinkSync's listener runs first (it was added first): the beat's 'link' event comes right after this one
     this.connection.prependListener('beat', (e: Extract<HostEvent, { type: 'beat' }>) => {
@@ -47,12 +49,12 @@ export class LinkedEngine {
   private pendingBeat: Omit<HeardBeat, 'heard' | 'link'> | undefined;
 
   async start(): Promise<void> {
-    await this.sync.start();
+    await this.sync?.start();
     this.connection.register(this.user);
   }
 
   async stop(): Promise<void> {
-    await this.sync.close();
+    await this.sync?.close();
     await this.connection.deregister(this.user, true);
     await this.connection.close();
   }

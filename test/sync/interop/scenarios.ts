@@ -201,7 +201,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const b = new LinkedEngine(90);
     await b.start();
     try {
-      await until(() => locked(a) && locked(b) && Math.abs(b.sync.peer.tempo - 120) < 0.01, 20000, 'both engines lock onto one session');
+      await until(() => locked(a) && locked(b) && Math.abs((b.sync?.peer.tempo ?? 0) - 120) < 0.01, 20000, 'both engines lock onto one session');
       const beatsA = await moreBeats(a, 12);
       const diffs: number[] = [];
       let barsAgree = true;
@@ -214,7 +214,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
       b.connection.send({ type: 'command', command: 'bpm', track: 0, value: 100 });
       await until(() => a.tempos.some((t) => Math.abs(t.bpm - 100) < 0.01), 5000, 'a\'s engine plays 100 bpm');
       await until(() => locked(a) && locked(b), 10000, 'both lock again');
-      return { diff: stats(diffs), barsAgree, tempoA: a.sync.peer.tempo, peers: [a.sync.peer.peerCount, b.sync.peer.peerCount] };
+      return { diff: stats(diffs), barsAgree, tempoA: a.sync?.peer.tempo, peers: [a.sync?.peer.peerCount, b.sync?.peer.peerCount] };
     } finally {
       await b.stop();
       await a.stop();
