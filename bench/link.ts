@@ -52,6 +52,8 @@ async function errorsAgainst(ref: TestPeer, beats: HeardBeat[], at: (b: HeardBea
 async function phaseCase(binary: string): Promise<void> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
+  // sessions under 500 ms apart are ranked by id: make the peer's surely the older
+  await sleep(800);
   const engine = new LinkedEngine(97);
   await engine.start();
   try {
@@ -74,6 +76,7 @@ async function phaseCase(binary: string): Promise<void> {
 async function tempoCase(binary: string): Promise<void> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
+  await sleep(800);
   const engine = new LinkedEngine(120);
   await engine.start();
   try {

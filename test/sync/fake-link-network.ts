@@ -97,12 +97,12 @@ export class FakeNetwork implements LinkNetwork {
 }
 
 /** A peer on the hub whose host clock runs `skew` µs ahead of virtual time. */
-export function fakePeer(hub: FakeHub, address: string, bpm: number, skew: number, startStopSync = false): LinkPeer {
+export function fakePeer(hub: FakeHub, address: string, bpm: number, skew: number, startStopSync = false, ids?: () => number): LinkPeer {
   const net = hub.add(address);
   let seed = address.split('.').reduce((n, p) => n * 31 + Number(p), 7);
-  const random = (): number => {
+  const random = ids ?? ((): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
-  };
+  });
   return new LinkPeer({ network: net, clock: () => hub.time.now + skew, timers: hub.time, bpm, random, startStopSync });
 }

@@ -47,6 +47,11 @@ describe('link interop (private network namespace)', function () {
     assert.ok(r.phase.median < 1, `phase error (ms): ${JSON.stringify(r.phase)}`);
   });
 
+  it('start/stop sync travels both ways', async () => {
+    const r = await run('start-stop', binary);
+    assert.ok(r.theirsToOursMs < 1000 && r.oursToTheirsMs < 1000, JSON.stringify(r));
+  });
+
   it('two of our peers share one session', async () => {
     const r = await run('two-ours');
     assert.ok(Math.abs(r.beatDiffMs) < 1, JSON.stringify(r));

@@ -50,6 +50,21 @@ describe('link peer', () => {
     assert.ok(Math.abs(phaseOf(ba, 4) - phaseOf(bb, 4)) < 1e-6);
   });
 
+  it('sessions started less than 500 ms apart count as the same age: the lower session id wins, else the older', () => {
+    for (const [gap, youngerIsLower, winner] of [[100, true, 'younger'], [450, true, 'younger'], [100, false, 'older'], [700, true, 'older']] as const) {
+      const t = new VirtualTime();
+      const h = new FakeHub(t);
+      const older = fakePeer(h, '10.0.0.1', 120, 0, false, () => (youngerIsLower ? 0.99 : 0));
+      t.advance(gap);
+      const younger = fakePeer(h, '10.0.0.2', 90, 0, false, () => (youngerIsLower ? 0 : 0.99));
+      older.enable();
+      younger.enable();
+      t.advance(1000);
+      const expected = winner === 'younger' ? younger.nodeId : older.nodeId;
+      assert.ok(older.sessionId.equals(expected) && younger.sessionId.equals(expected), `gap ${gap} ms: the ${winner} peer's session`);
+    }
+  });
+
   it('an asymmetric path biases the measured offset by half the difference, no more', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     time.advance(1000);

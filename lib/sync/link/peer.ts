@@ -17,7 +17,7 @@ import {
   isDiscovery,
   isMeasurement,
 } from './codec';
-import { Measurement } from './measurement';
+import { Measurement, PING_TIMEOUT_MS } from './measurement';
 import { beatAtGhost, bpmOf, compareIds, ghostAtBeat, microsPerBeatOf, sameStartStop, sameTimeline, withTempo } from './timeline';
 
 // A Link peer: it finds the other peers on the network, joins the oldest session it meets, keeps its
@@ -38,8 +38,8 @@ export const ALIVE_PERIOD_MS = 1000;
 export const MIN_BROADCAST_GAP_MS = 50;
 export const TTL_SECONDS = 5;
 export const SESSION_GROUP = 0;
-/** Two sessions whose ghost times are this close (µs) are the same age: the lower session id wins. */
-export const SAME_AGE_MICROS = 500;
+/** Two sessions whose ghost times are this close (µs) count as the same age: the lower session id wins. */
+export const SAME_AGE_MICROS = 500_000;
 /** How often the ghost offset is measured again against a session founded by another peer. */
 export const REMEASURE_MS = 30000;
 
@@ -132,6 +132,9 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private broadcastTimer: unknown;
   private remeasureTimer: unknown;
   private lastBroadcast = -Infinity;
+  /** host time (µs) of the last ping we answered: someone may be measuring our session */
+  private lastPing = -Infinity;
+  private decideTimer: unknown;
 
   constructor(o: LinkPeerOptions) {
     super();
@@ -203,7 +206,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     for (const via of this.network.interfaces()) this.network.multicast(via, bye);
     this.enabled = false;
     this.network.onDatagram = undefined;
-    for (const t of [this.aliveTimer, this.broadcastTimer, this.remeasureTimer]) this.timers.clearTimeout(t);
+    for (const t of [this.aliveTimer, this.broadcastTimer, this.remeasureTimer, this.decideTimer]) this.timers.clearTimeout(t);
     for (const m of this.measurements.values()) m.cancel();
     this.measurements.clear();
     this.declined.clear();
@@ -319,6 +322,14 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
       this.declined.set(hex(sessionId), this.clock() + REMEASURE_MS * 1000);
       return;
     }
+    // a peer measuring us while we switch would get pongs from two ghost clocks and could misjudge
+    // which session is older: wait until its pings stop (and the session still has a member we know)
+    if (this.clock() - this.lastPing < PING_TIMEOUT_MS * 1000) {
+      this.timers.clearTimeout(this.decideTimer);
+      this.decideTimer = this.timers.setTimeout(() => this.enabled && this.decide(sessionId, offset), PING_TIMEOUT_MS);
+      return;
+    }
+    if (![...this.peers.values()].some((p) => p.state.sessionId.equals(sessionId))) return;
     this.declined.clear();
     this.sessionId_ = sessionId;
     this.offset = offset;
@@ -336,6 +347,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private measurement(m: MeasurementMessage, from: Endpoint): void {
     if (m.type === MeasurementType.Ping) {
       if (m.hostTime === undefined) return;
+      this.lastPing = this.clock();
       const pong: MeasurementMessage = { type: MeasurementType.Pong, sessionId: this.sessionId_, ghostTime: Math.round(this.ghostAt(this.clock())), hostTime: m.hostTime };
       if (m.prevGhostTime !== undefined) pong.prevGhostTime = m.prevGhostTime;
       this.network.send(this.network.route(from.address), 'measurement', encodeMeasurement(pong), from);

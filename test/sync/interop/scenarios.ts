@@ -12,10 +12,10 @@ import { LinkHut, TestPeer, insideTestNamespace } from './peers';
 
 const QUANTUM = 4;
 
-async function ourPeer(bpm: number): Promise<{ peer: LinkPeer; net: UdpNetwork }> {
+async function ourPeer(bpm: number, startStopSync = false): Promise<{ peer: LinkPeer; net: UdpNetwork }> {
   const net = new UdpNetwork({ interfaces: ['127.0.0.1'] });
   await net.open();
-  return { peer: new LinkPeer({ network: net, clock: hostMicros, bpm }), net };
+  return { peer: new LinkPeer({ network: net, clock: hostMicros, bpm, startStopSync }), net };
 }
 
 async function until(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
@@ -28,6 +28,10 @@ async function until(ok: () => boolean | Promise<boolean>, ms: number, what: str
 }
 
 const near = (a: number, b: number, eps = 0.01): boolean => Math.abs(a - b) < eps;
+
+/** Sessions closer in age than 500 ms are ranked by id: a peer started this much later is surely the younger. */
+const YOUNGER_MS = 800;
+const younger = (): Promise<void> => new Promise((r) => setTimeout(r, YOUNGER_MS));
 
 /** Phase error (ms) of `ours` against the test peer at `samples` instants: both asked for the beat at the same host time. */
 async function phaseErrors(ref: TestPeer, ours: LinkPeer, samples = 20): Promise<number[]> {
@@ -78,6 +82,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
   async 'tempo-both-ways'(binary) {
     const ref = new TestPeer(binary, 120);
     await ref.status();
+    await younger();
     const { peer, net } = await ourPeer(90);
     peer.enable();
     const joinMs = await until(() => peer.peerCount === 1 && near(peer.tempo, 120), 5000, 'ours joins the test peer at 120 bpm');
@@ -97,7 +102,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
   async 'phase-after-join'(binary) {
     const { peer, net } = await ourPeer(97);
     peer.enable();
-    await new Promise((r) => setTimeout(r, 300));
+    await younger();
     const ref = new TestPeer(binary, 140);
     await until(async () => (await ref.status()).peers === 1, 5000, 'the test peer sees ours');
     const theirs = await ref.status();
@@ -113,13 +118,15 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
   async 'leave-rejoin'(binary) {
     const ref = new TestPeer(binary, 120);
     await ref.status();
+    await younger();
     const { peer, net } = await ourPeer(120);
     peer.enable();
     await until(() => peer.peerCount === 1, 5000, 'ours joins');
     await ref.command('enable 0');
     const leaveMs = await until(() => peer.peerCount === 0, 2000, 'ours sees the test peer leave');
     peer.setTempo(105);
-    await new Promise((r) => setTimeout(r, 300));
+    // ours now leads a session of its own; the test peer comes back with a fresh one, surely younger
+    await younger();
     await ref.command('enable 1');
     const rejoinMs = await until(async () => peer.peerCount === 1 && (await ref.status()).peers === 1, 5000, 'both see each other again');
     await until(async () => near((await ref.status()).tempo, 105), 2000, 'the test peer takes the tempo set while it was away');
@@ -130,11 +137,28 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     return { leaveMs, rejoinMs, tempo: peer.tempo, phase };
   },
 
+  /** Start/stop sync both ways with the Link library. */
+  async 'start-stop'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.command('startstop 1');
+    const { peer, net } = await ourPeer(120, true);
+    peer.enable();
+    await until(() => peer.peerCount === 1, 5000, 'ours joins');
+    await ref.command('play');
+    const theirsToOursMs = await until(() => peer.isPlaying, 3000, 'ours sees the session playing');
+    peer.setPlaying(false);
+    const oursToTheirsMs = await until(async () => !(await ref.status()).playing, 3000, 'the test peer stops with ours');
+    await ref.quit();
+    peer.disable();
+    await net.close();
+    return { theirsToOursMs, oursToTheirsMs };
+  },
+
   /** Two of our peers, each with its own sockets: one session, tempo both ways, one leaves. */
   async 'two-ours'() {
     const a = await ourPeer(120);
     a.peer.enable();
-    await new Promise((r) => setTimeout(r, 200));
+    await younger();
     const b = await ourPeer(80);
     b.peer.enable();
     await until(() => a.peer.peerCount === 1 && b.peer.peerCount === 1 && near(b.peer.tempo, 120), 5000, 'the two join');
@@ -157,6 +181,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const seconds = Number(process.env.LINK_SCENARIO_SECONDS ?? 8);
     const ref = new TestPeer(binary, 120);
     await ref.status();
+    await younger();
     const engine = new LinkedEngine(97);
     await engine.start();
     try {
@@ -197,7 +222,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
   async 'two-engines'() {
     const a = new LinkedEngine(120);
     await a.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await younger();
     const b = new LinkedEngine(90);
     await b.start();
     try {
