@@ -1,7 +1,7 @@
 import { listDevicesInChild } from '../cli/devices';
 import { DeviceList, EngineClientFactory } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
-import { LinkSync } from '../sync/link-sync';
+import { LinkSync, LinkTransport } from '../sync/link-sync';
 import { AdminRoute, NodeType, Permission } from './constants';
 import { EngineConnection } from './engine-connection';
 import { ConfigError, NodeError } from './errors';
@@ -53,7 +53,7 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
     node.settingsError = err.message;
     node.error(text(err.key, err.params, err.message));
   }
-  const link = node.connection && node.hostConfig?.sync === 'link' ? startLink(node, node.connection) : undefined;
+  const link = node.connection && node.hostConfig?.sync === 'link' ? startLink(RED, node, node.connection) : undefined;
   live.add(node);
   node.on('close', (_removed: boolean, done: DoneFn) => {
     live.delete(node);
@@ -64,9 +64,14 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
   });
 }
 
-/** Link is opt-in: only an engine whose sync source is Link opens sockets and joins a session. */
-function startLink(node: EngineConfigNode, connection: EngineConnection): LinkSync {
-  const link = new LinkSync(connection, { startStopSync: node.hostConfig?.linkStartStop ?? false, log: (text) => node.log(text) });
+/**
+ * Link is opt-in: only an engine whose sync source is Link opens sockets and joins a session. The
+ * network is RED.settings.loopstationLinkNetwork() if set (tests, embedders), else UDP on every interface.
+ */
+function startLink(RED: Pick<NodeAPI, 'settings'>, node: EngineConfigNode, connection: EngineConnection): LinkSync {
+  const custom = RED.settings.loopstationLinkNetwork;
+  const network = typeof custom === 'function' ? (custom as () => LinkTransport)() : undefined;
+  const link = new LinkSync(connection, { startStopSync: node.hostConfig?.linkStartStop ?? false, network, log: (text) => node.log(text) });
   link.start().catch((err: Error) => node.error(`Link: ${err.message}`));
   return link;
 }

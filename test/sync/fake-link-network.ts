@@ -1,11 +1,26 @@
 import { Endpoint } from '../../lib/sync/link/codec';
-import { LinkNetwork, LinkPeer, Timers } from '../../lib/sync/link/peer';
+import { LinkNetwork, LinkPeer, Timers, realTimers } from '../../lib/sync/link/peer';
+import { hostMicros } from '../../lib/sync/link/udp';
 
 // A network and a clock for Link peers in a test: virtual time (µs) that moves only when the test
 // says, timers run in time order, datagrams arrive after a set latency. Each peer has its own host
 // clock (virtual time + a skew), as machines do.
 
-export class VirtualTime implements Timers {
+/** What the hub needs of time: virtual in the unit tests, real where Node-RED runs the peer. */
+export interface HubTime extends Timers {
+  readonly now: number;
+}
+
+/** Real time, for a fake network under Node-RED's own timers. */
+export class RealTime implements HubTime {
+  get now(): number {
+    return hostMicros();
+  }
+  setTimeout = realTimers.setTimeout;
+  clearTimeout = realTimers.clearTimeout;
+}
+
+export class VirtualTime implements HubTime {
   now = 1_000_000;
   private queue: { at: number; seq: number; fn: () => void }[] = [];
   private seq = 0;
@@ -46,7 +61,7 @@ export class FakeHub {
   /** addresses whose datagrams are lost */
   cut = new Set<string>();
 
-  constructor(readonly time: VirtualTime) {}
+  constructor(readonly time: HubTime) {}
 
   add(address: string): FakeNetwork {
     const n = new FakeNetwork(this, address);
