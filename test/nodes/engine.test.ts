@@ -28,6 +28,8 @@ describe('nodes: engine (config node)', function () {
       sessionDir: '/tmp/loops',
       metronome: { enabled: true, volume: 0.5, countInBars: 1, sound: 'builtin' },
       memoryMiB: 16,
+      sync: 'internal',
+      linkStartStop: false,
     });
   });
 

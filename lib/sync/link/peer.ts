@@ -115,7 +115,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private readonly clock: () => number;
   private readonly timers: Timers;
   private readonly random: () => number;
-  private startStopSync: boolean;
+  private readonly startStopSync: boolean;
   private enabled = false;
   private nodeId_: Buffer;
   private sessionId_: Buffer;
@@ -214,10 +214,6 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     this.countChanged();
     // back alone: a session of our own, under a new id (the old one may live on without us)
     this.foundSession();
-  }
-
-  setStartStopSync(on: boolean): void {
-    this.startStopSync = on;
   }
 
   /** Proposes a tempo to the session, from host time `at` on (default now). */
