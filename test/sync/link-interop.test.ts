@@ -13,6 +13,7 @@ const ci = process.env.CI === 'true';
 function skipUnless(ctx: Mocha.Context, why: string | undefined): void {
   if (why === undefined) return;
   if (ci) throw new Error(why);
+  process.stdout.write(`      skipped: ${why}\n`);
   ctx.skip();
 }
 
