@@ -147,6 +147,24 @@ describe('link peer', () => {
     assert.equal(responses(), 3, 'a changed state is answered at once');
   });
 
+  it('measures its session again every 30 s, so a drifting host clock stays on the session\'s ghost time', () => {
+    const a = fakePeer(hub, '10.0.0.1', 120, 0);
+    time.advance(1000);
+    // b's clock runs 100 ppm fast: 3 ms off after 30 s unless measured again
+    const start = time.now;
+    const drifting = (): number => time.now + (time.now - start) * 1e-4;
+    const b = new LinkPeer({ network: hub.add('10.0.0.2'), clock: drifting, timers: time, bpm: 90 });
+    a.enable();
+    b.enable();
+    time.advance(500);
+    const offBy = (): number => Math.abs(b.beatAt(drifting()) - a.beatAt(time.now)) * 500;
+    assert.ok(offBy() < 0.2, `${offBy()} ms off after the join`);
+    time.advance(29_000);
+    assert.ok(offBy() > 2, `${offBy()} ms off before measuring again`);
+    time.advance(2_000);
+    assert.ok(offBy() < 0.5, `${offBy()} ms off after measuring again`);
+  });
+
   it('a peer that goes silent is dropped after its TTL', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     const b = fakePeer(hub, '10.0.0.2', 120, 0);

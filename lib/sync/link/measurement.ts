@@ -54,7 +54,8 @@ export class Measurement {
 
   private ping(): void {
     this.timers.clearTimeout(this.timer);
-    this.sentAt = this.clock();
+    // the wire carries whole µs: the echo must match what was sent
+    this.sentAt = Math.round(this.clock());
     const m: MeasurementMessage = { type: MeasurementType.Ping, hostTime: this.sentAt };
     if (this.prevGhost !== undefined) m.prevGhostTime = this.prevGhost;
     this.send(m, this.target);
