@@ -50,6 +50,7 @@ export class EngineConnection extends EventEmitter {
   private stopping: Promise<void> | undefined;
   private closed = false;
   private readonly logged = new Set<string>();
+  private requestFilter: ((req: HostRequest) => boolean) | undefined;
   private readonly options: Required<Omit<ConnectionOptions, 'log'>> & Pick<ConnectionOptions, 'log'>;
   private readonly clock: Clock;
 
@@ -100,8 +101,17 @@ export class EngineConnection extends EventEmitter {
     return removed && this.users.size === 0 ? this.stop() : Promise.resolve();
   }
 
+  /**
+   * A filter sees every request first and may take it instead (returns true): Link sync turns a
+   * tempo into a proposal to the session. One filter at a time; undefined removes it.
+   */
+  setRequestFilter(filter: ((req: HostRequest) => boolean) | undefined): void {
+    this.requestFilter = filter;
+  }
+
   /** Returns false (and sends nothing) while no host runs. */
   send(req: HostRequest): boolean {
+    if (this.requestFilter?.(req)) return true;
     if (!this.client || this.stopping) return false;
     this.client.send(req);
     return true;

@@ -1,6 +1,7 @@
 import { listDevicesInChild } from '../io/device-listing';
 import { DeviceList, EngineClientFactory } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
+import { LinkSync, LinkTransport } from '../sync/link-sync';
 import { AdminRoute, NodeType, Permission } from './constants';
 import { EngineConnection } from './engine-connection';
 import { ConfigError, NodeError } from './errors';
@@ -54,13 +55,27 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
     node.settingsError = err.message;
     node.error(text(err.key, err.params, err.message));
   }
+  const link = node.connection && node.hostConfig?.sync === 'link' ? startLink(RED, node, node.connection) : undefined;
   live.add(node);
   node.on('close', (_removed: boolean, done: DoneFn) => {
     live.delete(node);
     // a config node closes on a full deploy or when its settings change: its host goes with it
-    const closing = node.connection?.close() ?? Promise.resolve();
+    const leaving = link?.close().catch(() => undefined) ?? Promise.resolve();
+    const closing = leaving.then(() => node.connection?.close());
     closing.then(() => done(), () => done());
   });
+}
+
+/**
+ * Link is opt-in: only an engine whose sync source is Link opens sockets and joins a session. The
+ * network is RED.settings.loopstationLinkNetwork() if set (tests, embedders), else UDP on every interface.
+ */
+function startLink(RED: Pick<NodeAPI, 'settings'>, node: EngineConfigNode, connection: EngineConnection): LinkSync {
+  const custom = RED.settings.loopstationLinkNetwork;
+  const network = typeof custom === 'function' ? (custom as () => LinkTransport)() : undefined;
+  const link = new LinkSync(connection, { startStopSync: node.hostConfig?.linkStartStop ?? false, network, log: (text) => node.log(text) });
+  link.start().catch((err: Error) => node.error(`Link: ${err.message}`));
+  return link;
 }
 
 const LIST_TIMEOUT_MS = 10000;

@@ -1,9 +1,9 @@
 import path from 'path';
 import { InputError } from '../engine/commands';
 import { DEFAULT_OPTIONS, LIMITS, QUANTIZE_MODES, QuantizeMode } from '../engine/types';
-import { BackendName, engineOptionsOf, HostConfig, SLACK_PERIODS } from '../io/protocol';
+import { BackendName, engineOptionsOf, HostConfig, SLACK_PERIODS, SYNC_SOURCES, SyncSource } from '../io/protocol';
 import { ConfigError } from './errors';
-import { requiredNumber } from './settings';
+import { optionalBoolean, requiredNumber } from './settings';
 
 // The engine config node's fields (as the editor saves them: strings and numbers) to a HostConfig,
 // checked field by field; a bad field is a ConfigError naming it.
@@ -79,6 +79,8 @@ export function hostConfigOf(def: Record<string, unknown>): HostConfig {
     },
     memoryMiB: requiredNumber(def, 'memoryMiB', LIMITS.memoryMiB, d.memoryMiB, true),
     slackPeriods: requiredNumber(def, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], SLACK_PERIODS.default, true),
+    sync: oneOf<SyncSource>(def, 'sync', SYNC_SOURCES, 'internal'),
+    linkStartStop: optionalBoolean(def, 'linkStartStop') ?? false,
   };
   try {
     // the checks that span fields (a crossfade longer than a second...) are the engine's

@@ -2,6 +2,7 @@ import { booleanOf, numberIn } from '../engine/commands';
 import { LIMITS } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
+import type { LinkEvent } from '../sync/link-sync';
 import { CommandRequest, commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
 import { isPlainObject } from './objects';
@@ -81,6 +82,8 @@ export class MetronomeController implements Controller {
   private bpm: number;
   private beatsPerBar: number;
   private enabled: boolean;
+  /** the engine's Link session, when its sync source is Link */
+  private link: LinkEvent | undefined;
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
     this.settings = metronomeSettings(def);
@@ -88,6 +91,11 @@ export class MetronomeController implements Controller {
     this.beatsPerBar = ctx.config.beatsPerBar;
     this.enabled = ctx.config.metronome.enabled;
     ctx.listen<BeatEvent>('beat', (e) => this.onBeat(e));
+    ctx.listen<LinkEvent>('link', (e) => {
+      const peersChanged = this.link?.peers !== e.peers;
+      this.link = e;
+      if (peersChanged) this.show();
+    });
     ctx.listen<TempoEvent>('tempo', (e) => {
       this.bpm = e.bpm;
       this.beatsPerBar = e.beatsPerBar;
@@ -126,7 +134,14 @@ export class MetronomeController implements Controller {
   }
 
   private onBeat(e: BeatEvent): void {
-    this.ctx.output({ payload: e.beatInBar + 1, beat: e.beat, bar: e.bar, downbeat: e.downbeat, frame: e.frame });
+    const msg: Record<string, unknown> = { payload: e.beatInBar + 1, beat: e.beat, bar: e.bar, downbeat: e.downbeat, frame: e.frame };
+    // the Link session's beat at the moment this one sounded (the 'link' event comes just before the beat)
+    const l = this.link;
+    if (l?.beat?.engineBeat === e.beat) {
+      const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
+      msg.link = { beat: round(l.beat.beat, 4), phase: round(l.beat.phase, 4), quantum: l.quantum, tempo: round(l.tempo, 3), peers: l.peers, phaseErrorMs: round(l.beat.phaseErrorMs, 3) };
+    }
+    this.ctx.output(msg);
   }
 
   private async refresh(): Promise<void> {
@@ -145,10 +160,15 @@ export class MetronomeController implements Controller {
     const params = { bpm: this.bpm, beatsPerBar: this.beatsPerBar };
     const key = this.enabled ? 'status.on' : 'status.off';
     const english = `${this.bpm} bpm · ${this.beatsPerBar}/4${this.enabled ? '' : ' · click off'}`;
+    let text = this.ctx.text(`${KEYS}.${key}`, params, english);
+    if (this.link) {
+      const peers = this.link.peers;
+      text += ` · ${this.ctx.text(`${KEYS}.status.link`, { count: peers }, `Link peers: ${peers}`)}`;
+    }
     this.ctx.status.setOwn({
       fill: this.enabled ? StatusColor.Green : StatusColor.Grey,
-      shape: StatusShape.Dot,
-      text: this.ctx.text(`${KEYS}.${key}`, params, english),
+      shape: this.link ? StatusShape.Ring : StatusShape.Dot,
+      text,
     });
   }
 }

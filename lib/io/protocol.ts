@@ -6,6 +6,9 @@ import { CommandName, EngineOptions, QuantizeMode, TrackState } from '../engine/
 // Commands flow in; events flow out, stamped with the engine frame they happened at.
 
 export type BackendName = 'portaudio' | 'null';
+/** Where the tempo and the bar lines come from: the engine itself, an external MIDI clock, or a Link session. */
+export type SyncSource = 'internal' | 'midi' | 'link';
+export const SYNC_SOURCES: readonly SyncSource[] = ['internal', 'midi', 'link'];
 export type XrunSource = 'device' | 'host';
 
 /**
@@ -47,6 +50,9 @@ export interface HostConfig {
    * how late the engine may be before a dropout, and latency added to the device's own
    */
   slackPeriods?: number;
+  /** control side only (the host ignores them): the sync source, and Link's start/stop sync */
+  sync?: SyncSource;
+  linkStartStop?: boolean;
 }
 
 /** The engine options a host config asks for, checked like every setting (an InputError names the field). */

@@ -72,6 +72,10 @@ export class MidiController implements Controller {
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>, ports: () => { ports: MidiPorts } | { error: string } = loadMidiPorts) {
     this.settings = midiSettings(def, ctx.config.tracks);
+    // the engine's sync source decides when it names one: MIDI clock follows, Link leaves the tempo to the session
+    const sync = ctx.config.sync;
+    if (sync === 'midi') this.settings.follow = true;
+    if (sync === 'link') this.settings.follow = false;
     this.mapper = new MidiMapper(this.settings.bindings);
     this.bpm = ctx.config.bpm;
     this.beatsPerBar = ctx.config.beatsPerBar;

@@ -7,7 +7,7 @@ import { QUANTIZE_MODES } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import type { HostEvent } from '../io/protocol';
 import { PanelHub } from './panel-hub';
-import { PanelEvent, PanelState } from './panel-state';
+import { PanelEvent, PanelLink, PanelState } from './panel-state';
 import { DEFAULT_PANEL_PATH, PANEL_ROUTE, PanelRegistry, panelPathProblem } from './routes';
 
 // The loopstation-panel node's behaviour: claims its path in the registry, folds the engine's events
@@ -114,6 +114,7 @@ export class PanelController implements Controller {
     }
     for (const channel of PANEL_CHANNELS) ctx.listen<HostEvent>(channel, (e) => this.publish(this.state.apply(e)));
     ctx.listen<RestoredEvent>(RESTORED_CHANNEL, (e) => this.publish(this.state.setRestored(e.text)));
+    ctx.listen<PanelLink>('link', (e) => this.publish(this.state.applyLink(e)));
     this.showStatus();
   }
 

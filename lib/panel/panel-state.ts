@@ -59,6 +59,18 @@ export interface PanelSnapshot {
   xruns: number;
   levels: { input: [number, number]; output: [number, number] };
   engine: PanelEngine;
+  /** the Link session, when the engine's sync source is Link */
+  link: PanelLink | null;
+}
+
+export interface PanelLink {
+  /** other Link apps in the session */
+  peers: number;
+  /** the session's start/stop state (with start/stop sync) */
+  playing: boolean;
+}
+export interface LinkPanelEvent extends PanelLink {
+  type: 'link';
 }
 
 /** Mixer values the engine reports only when asked (status) or that this panel set itself. */
@@ -91,7 +103,8 @@ export type PanelEvent =
   | MixerEvent
   | EngineEvent
   | TransportEvent
-  | TrackEvent;
+  | TrackEvent
+  | LinkPanelEvent;
 
 export interface PanelSettings {
   name: string;
@@ -132,6 +145,7 @@ export class PanelState {
   private beatsPerBar: number;
   private metronome: boolean;
   private beat: PanelSnapshot['beat'] = null;
+  private link: PanelLink | null = null;
   private xruns = 0;
   private levels: PanelSnapshot['levels'] = { input: [0, 0], output: [0, 0] };
   private readonly engine: PanelEngine;
@@ -174,7 +188,15 @@ export class PanelState {
       xruns: this.xruns,
       levels: { input: [...this.levels.input], output: [...this.levels.output] },
       engine: { ...this.engine },
+      link: this.link && { ...this.link },
     };
+  }
+
+  /** The Link session's state (LinkSync's 'link' events, one per beat): streamed when what the page shows changes. */
+  applyLink(e: PanelLink): LinkPanelEvent | undefined {
+    if (this.link && this.link.peers === e.peers && this.link.playing === e.playing) return undefined;
+    this.link = { peers: e.peers, playing: e.playing };
+    return { type: 'link', ...this.link };
   }
 
   /** Folds a host event in; returns what to stream (undefined: nothing the page needs). */

@@ -10,13 +10,13 @@ import { MidiPorts } from '../../lib/midi/ports';
 // The midi node's controller with a typed fake context: the clock follower sets and nudges the engine's
 // tempo on our beats; a fake port gets the clock out; no real port or timer drift involved.
 
-function fakeContext() {
+function fakeContext(config: Partial<ControllerContext['config']> = {}) {
   let now = 0;
   const sent: HostRequest[] = [];
   const outputs: Record<string, unknown>[] = [];
   const listeners = new Map<string, (e: unknown) => void>();
   const ctx: ControllerContext = {
-    config: { ...DEFAULT_HOST_CONFIG, tracks: 4 },
+    config: { ...DEFAULT_HOST_CONFIG, tracks: 4, ...config },
     status: new StatusView(() => undefined),
     send: (req) => void sent.push(req),
     request: () => Promise.resolve({ bpm: 120 }),
@@ -60,6 +60,19 @@ describe('midi controller', () => {
     assert.ok(Math.abs(reports[reports.length - 1].bpm - 126) < 0.01);
     assert.ok(Math.abs(reports[0].phaseErrorFrames) > 1000, `the first beat is off by ${reports[0].phaseErrorFrames} frames`);
     assert.ok(Math.abs(reports[reports.length - 1].phaseErrorFrames) < 48, `the last beat is off by ${reports[reports.length - 1].phaseErrorFrames} frames`);
+  });
+
+  it('the engine\'s sync source decides: MIDI clock follows without the option, Link never follows', () => {
+    const clockFor = (sync: 'midi' | 'link', def: Record<string, unknown>): number => {
+      const f = fakeContext({ sync });
+      const c = new MidiController(f.ctx, def);
+      c.midiIn([MIDI.Start], 0);
+      for (let k = 0; k < 48; k++) c.midiIn([MIDI.Clock], (k * 60000) / (100 * 24));
+      f.emit('beat', { type: 'beat', frame: 0, beat: 0, beatInBar: 0, bar: 0, downbeat: true });
+      return f.sent.filter((r) => r.type === 'command' && r.command === 'bpm').length;
+    };
+    assert.equal(clockFor('midi', {}), 1);
+    assert.equal(clockFor('link', { follow: true }), 0);
   });
 
   it('follow: once the beats line up, the bar lines of the engine move onto the external downbeats, once', () => {

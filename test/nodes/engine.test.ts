@@ -29,6 +29,8 @@ describe('nodes: engine (config node)', function () {
       metronome: { enabled: true, volume: 0.5, countInBars: 1, sound: 'builtin' },
       memoryMiB: 16,
       slackPeriods: 3,
+      sync: 'internal',
+      linkStartStop: false,
     });
   });
 

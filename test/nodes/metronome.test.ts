@@ -1,5 +1,5 @@
 import { NodeType } from '../../lib/control/constants';
-import { assert, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, userNode, wait } from './harness';
+import { assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, userNode, wait } from './harness';
 
 // The metronome node: beat msgs when the beat sounds, tempo/bar/volume/on-off/tap in.
 
@@ -129,5 +129,21 @@ describe('nodes: metronome', function () {
       { command: 'metronomeVolume', track: 0, value: 0.8 },
       { command: 'metronome', track: 0, value: 0 },
     ]);
+  });
+
+  it('under Link: the status shows the peer count, and each beat msg carries the session beat it sounded at', async () => {
+    const { met, out } = await setUp();
+    const connection = connectionOf();
+    // what the engine's LinkSync does (no network here): a 'link' event on each beat, just before the users get it
+    const link = (e: { beat: number }) =>
+      connection.emit('link', { type: 'link', peers: 2, tempo: 400, quantum: 4, playing: false, beat: { engineBeat: e.beat, beat: e.beat + 8.00012, phase: 0.00012, tempo: 400, phaseErrorMs: 0.018 } });
+    connection.prependListener('beat', link);
+    try {
+      assert.deepEqual(await nextStatus(met, (s) => /Link/.test(s.text ?? '')), { fill: 'green', shape: 'ring', text: '400 bpm · 4/4 · Link peers: 2' });
+      const msg = await nextMsg<BeatMsg & { link: Record<string, number> }>(out);
+      assert.deepEqual(msg.link, { beat: msg.beat + 8.0001, phase: 0.0001, quantum: 4, tempo: 400, peers: 2, phaseErrorMs: 0.018 });
+    } finally {
+      connection.removeListener('beat', link);
+    }
   });
 });

@@ -165,4 +165,13 @@ describe('panel state', () => {
     assert.equal(moved.length, 1);
     assert.equal(p.snapshot().tracks[0].anchor, 699000);
   });
+
+  it('Link: the snapshot carries the session\'s peers; a link event is streamed only when they or start/stop change', () => {
+    const p = new PanelState(SETTINGS);
+    assert.equal(p.snapshot().link, null);
+    assert.deepEqual(p.applyLink({ peers: 1, playing: false }), { type: 'link', peers: 1, playing: false });
+    assert.equal(p.applyLink({ peers: 1, playing: false }), undefined);
+    assert.deepEqual(p.applyLink({ peers: 2, playing: false }), { type: 'link', peers: 2, playing: false });
+    assert.deepEqual(p.snapshot().link, { peers: 2, playing: false });
+  });
 });

@@ -195,6 +195,14 @@
     renderBeats(view.beatsPerBar);
   }
 
+  /** Under Ableton Link: the session's peer count beside the tempo (a tempo set here is the session's). */
+  function renderLink(link) {
+    var el = $('link');
+    el.hidden = !link;
+    if (!link) return;
+    el.textContent = 'Link · ' + link.peers + (link.peers === 1 ? ' peer' : ' peers') + (link.playing ? ' · ▶' : '');
+  }
+
   function formatBpm(bpm) {
     return Math.abs(bpm - Math.round(bpm)) < 0.05 ? String(Math.round(bpm)) : bpm.toFixed(1);
   }
@@ -305,6 +313,7 @@
       s.tracks.forEach(renderTrack);
       renderTempo();
       renderXruns(s.xruns);
+      renderLink(s.link);
       if (s.beat && !view.clock) view.clock = { frame: s.beat.frame, at: performance.now() };
     });
     on('state', function (e) {
@@ -337,6 +346,7 @@
       renderMixer(t);
     });
     on('beat', beat);
+    on('link', renderLink);
     on('tempo', function (e) {
       view.bpm = e.bpm;
       view.beatsPerBar = e.beatsPerBar;

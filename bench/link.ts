@@ -1,0 +1,169 @@
+import { hostMicros } from '../lib/sync/link/udp';
+import { phaseOf } from '../lib/sync/link/timeline';
+import { HeardBeat, LinkedEngine } from '../test/sync/interop/linked-engine';
+import { TestPeer, buildTestPeer, inNamespace, insideTestNamespace, interopUnavailable } from '../test/sync/interop/peers';
+
+// `node dist/bench/link.js [--json] [--seconds=60]`: an engine host (forked, null backend, paced in
+// real time) in a Link session with the test peer compiled against Ableton's Link library, in a
+// private network namespace (the script re-runs itself under `unshare -n`; it needs root, like the
+// interop tests). Reported, never asserted; results in bench/RESULTS-link.md.
+//   phase  each engine beat, when it sounded (LinkSync's frame clock), against the peer's beat grid at
+//          that instant: median, p95 and max |error| in ms over --seconds; and the same at the beat
+//          event's arrival (what a flow sees: the frame clock's work is the difference)
+//   tempo  tempo changes made on the peer: beats (of the new tempo) from the change until the engine
+//          plays a beat at it; and changes proposed by ours: ms until the peer has them
+//   cpu    this process's CPU (the Node-RED side: peer, follower, the engine connection) over --seconds
+//          with Link, against the same engine on its own clock: the difference is the sync's cost
+
+const json = process.argv.includes('--json');
+const seconds = Number(process.argv.find((a) => a.startsWith('--seconds='))?.slice(10) ?? 60);
+
+function emit(row: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${text}\n`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}
+
+const locked = (e: LinkedEngine): boolean => e.beats.length >= 4 && e.beats.slice(-4).every((b) => Math.abs(b.link?.phaseErrorMs ?? Infinity) < 1);
+
+function summary(values: number[]): { median: number; p95: number; max: number; n: number } {
+  const s = values.map(Math.abs).sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 1000) / 1000;
+  return { median: at(0.5), p95: at(0.95), max: at(1), n: s.length };
+}
+
+async function errorsAgainst(ref: TestPeer, beats: HeardBeat[], at: (b: HeardBeat) => number, tempo: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const b of beats) {
+    const theirs = await ref.beatAt(at(b));
+    out.push(((theirs - Math.round(theirs)) * 60000) / tempo);
+  }
+  return out;
+}
+
+async function phaseCase(binary: string): Promise<void> {
+  const ref = new TestPeer(binary, 120);
+  await ref.status();
+  // sessions under 500 ms apart are ranked by id: make the peer's surely the older
+  await sleep(800);
+  const engine = new LinkedEngine(97);
+  await engine.start();
+  try {
+    await until(() => locked(engine), 30000, 'the engine locks');
+    const from = engine.beats.length;
+    await sleep(seconds * 1000);
+    const beats = engine.beats.slice(from);
+    const heard = summary(await errorsAgainst(ref, beats, (b) => b.heard, 120));
+    const arrival = summary(await errorsAgainst(ref, beats, (b) => b.arrived, 120));
+    const bars = beats.filter((b) => b.beatInBar === 0).length;
+    let barsOff = 0;
+    for (const b of beats) if ((b.beatInBar === 0) !== (phaseOf(Math.round(b.link?.beat ?? 0), 4) === 0)) barsOff++;
+    emit({ case: 'phase', seconds, heardMs: heard, arrivalMs: arrival, bars, barsOff }, `phase   ${seconds} s, ${heard.n} beats: |error| at the heard time median ${heard.median} ms, p95 ${heard.p95}, max ${heard.max}; at the event's arrival median ${arrival.median} ms, max ${arrival.max}; ${bars} bars, ${barsOff} beats off the session's bar lines`);
+  } finally {
+    await engine.stop();
+    await ref.quit();
+  }
+}
+
+async function tempoCase(binary: string): Promise<void> {
+  const ref = new TestPeer(binary, 120);
+  await ref.status();
+  await sleep(800);
+  const engine = new LinkedEngine(120);
+  await engine.start();
+  try {
+    await until(() => locked(engine), 30000, 'the engine locks');
+    const heardAfter: number[] = [];
+    for (const bpm of [100, 140, 90]) {
+      await sleep(1700);
+      const changed = hostMicros();
+      await ref.command(`tempo ${bpm}`);
+      const period = (60 * 48000) / bpm;
+      let first: number | undefined;
+      await until(() => {
+        const after = engine.beats.filter((b) => b.heard > changed - 1e6);
+        for (let i = 1; i < after.length; i++) {
+          if (after[i - 1].heard > changed && Math.abs(after[i].frame - after[i - 1].frame - period) < period * 0.02) {
+            first = after[i - 1].heard;
+            return true;
+          }
+        }
+        return false;
+      }, 10000, `the engine plays ${bpm} bpm`);
+      heardAfter.push(((first as number) - changed) / (60e6 / bpm));
+    }
+    const proposed: number[] = [];
+    for (const bpm of [111, 123]) {
+      await sleep(1000);
+      const t = Date.now();
+      engine.connection.send({ type: 'command', command: 'bpm', track: 0, value: bpm });
+      await until(async () => Math.abs((await ref.status()).tempo - bpm) < 0.01, 5000, `the peer has ${bpm} bpm`);
+      proposed.push(Date.now() - t);
+    }
+    const r = (x: number): number => Math.round(x * 100) / 100;
+    emit({ case: 'tempo', beatsUntilHeard: heardAfter.map(r), proposedMs: proposed }, `tempo   peer -> engine: the new tempo heard after ${heardAfter.map(r).join(', ')} beats; engine -> peer: ${proposed.join(', ')} ms`);
+  } finally {
+    await engine.stop();
+    await ref.quit();
+  }
+}
+
+async function cpuOf(link: boolean, binary: string): Promise<number> {
+  const ref = new TestPeer(binary, 120);
+  await ref.status();
+  const engine = new LinkedEngine(120, { sync: link ? 'link' : 'internal' });
+  await engine.start();
+  try {
+    if (link) await until(() => locked(engine), 30000, 'the engine locks');
+    else await sleep(3000);
+    const cpu = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    await sleep(seconds * 1000);
+    const used = process.cpuUsage(cpu);
+    const wall = Number(process.hrtime.bigint() - t) / 1000;
+    return (100 * (used.user + used.system)) / wall;
+  } finally {
+    await engine.stop();
+    await ref.quit();
+  }
+}
+
+async function cpuCase(binary: string): Promise<void> {
+  const without = await cpuOf(false, binary);
+  const withLink = await cpuOf(true, binary);
+  const r = (x: number): number => Math.round(x * 1000) / 1000;
+  emit({ case: 'cpu', seconds, percentWithout: r(without), percentWithLink: r(withLink), percentSync: r(withLink - without) }, `cpu     ${seconds} s each: this process ${r(without)} % of a core on its own clock, ${r(withLink)} % under Link: the sync costs ${r(withLink - without)} %`);
+}
+
+async function main(): Promise<void> {
+  if (!insideTestNamespace()) {
+    const why = interopUnavailable();
+    if (why) {
+      emit({ case: 'link', skipped: why }, `skipped: ${why}`);
+      return;
+    }
+    const binary = buildTestPeer();
+    process.stdout.write(await inNamespace(__filename, [...process.argv.slice(2), `--peer=${binary}`], (seconds * 4 + 120) * 1000));
+    return;
+  }
+  const binary = process.argv.find((a) => a.startsWith('--peer='))?.slice(7) ?? buildTestPeer();
+  await phaseCase(binary);
+  await tempoCase(binary);
+  await cpuCase(binary);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+import { NodeType } from '../../lib/control/constants';
+import { FakeHub, RealTime, fakePeer } from '../sync/fake-link-network';
+import { assert, ALL_NODES, CountingFactory, engineDef, engineUp, helper, nextStatus, userNode, wait } from './harness';
+
+// An engine whose sync source is Link, deployed in Node-RED, on a fake Link network
+// (RED.settings.loopstationLinkNetwork): no socket is opened, nothing leaves the process.
+
+async function until(ok: () => boolean, what: string, ms = 3000): Promise<void> {
+  for (let waited = 0; !ok(); waited += 10) {
+    if (waited > ms) throw new Error(`timed out waiting until ${what}`);
+    await wait(10);
+  }
+}
+
+describe('nodes: engine under Ableton Link', function () {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  it('joins the session: the metronome shows the peer, a tempo sent to it goes to the session, and closing says bye-bye', async () => {
+    const hub = new FakeHub(new RealTime());
+    const other = fakePeer(hub, '10.0.0.2', 133, 0);
+    other.enable();
+    await wait(600); // the other session is surely the older
+    const factory = new CountingFactory();
+    helper.settings({ loopstationClientFactory: factory.create, loopstationLinkNetwork: () => hub.add('10.0.0.1') });
+    await helper.load(ALL_NODES, [engineDef({ sync: 'link' }), ...userNode('met', NodeType.Metronome)]);
+    await engineUp();
+    const met = helper.getNode('met');
+    const status = await nextStatus(met, (s) => /Link peers: 1/.test(s.text ?? ''));
+    assert.equal(status.shape, 'ring');
+    await until(() => factory.commands().some((c) => c.command === 'bpm' && Math.abs((c.value as number) - 133) < 1e-3), 'the engine gets the session tempo');
+    met.receive({ payload: 88 });
+    await until(() => Math.abs(other.tempo - 88) < 1e-3, 'the session takes the tempo sent to the metronome');
+    await until(() => factory.commands().some((c) => c.command === 'bpm' && Math.abs((c.value as number) - 88) < 1e-3), 'the engine plays it');
+    await helper.unload();
+    await until(() => other.peerCount === 0, 'the other peer sees ours leave');
+    other.disable();
+  });
+
+  it('an engine on its own clock opens no Link network at all', async () => {
+    let made = 0;
+    const factory = new CountingFactory();
+    helper.settings({ loopstationClientFactory: factory.create, loopstationLinkNetwork: () => { made++; return new FakeHub(new RealTime()).add('10.0.0.1'); } });
+    await helper.load(ALL_NODES, [engineDef(), ...userNode('met', NodeType.Metronome)]);
+    await engineUp();
+    assert.equal(made, 0);
+  });
+});

@@ -1,0 +1,288 @@
+import { LinkPeer } from '../../../lib/sync/link/peer';
+import { phaseOf } from '../../../lib/sync/link/timeline';
+import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
+import { HeardBeat, LinkedEngine } from './linked-engine';
+import { LinkHut, TestPeer, insideTestNamespace } from './peers';
+
+// Interop scenarios against real Link peers, one per run of this script, inside the private network
+// namespace that link-interop.test.ts makes (the script refuses to run anywhere else). Each prints one
+// JSON line of what it saw; the test asserts on it.
+//
+// usage: node scenarios.js <scenario> <test peer binary>
+
+const QUANTUM = 4;
+
+async function ourPeer(bpm: number, startStopSync = false): Promise<{ peer: LinkPeer; net: UdpNetwork }> {
+  const net = new UdpNetwork({ interfaces: ['127.0.0.1'] });
+  await net.open();
+  return { peer: new LinkPeer({ network: net, clock: hostMicros, bpm, startStopSync }), net };
+}
+
+async function until(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now() - start;
+}
+
+const near = (a: number, b: number, eps = 0.01): boolean => Math.abs(a - b) < eps;
+
+/** Sessions closer in age than 500 ms are ranked by id: a peer started this much later is surely the younger. */
+const YOUNGER_MS = 800;
+const younger = (): Promise<void> => new Promise((r) => setTimeout(r, YOUNGER_MS));
+
+/** Phase error (ms) of `ours` against the test peer at `samples` instants: both asked for the beat at the same host time. */
+async function phaseErrors(ref: TestPeer, ours: LinkPeer, samples = 20): Promise<number[]> {
+  const errors: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const at = hostMicros();
+    const theirs = await ref.beatAt(at);
+    const d = phaseOf(ours.beatAt(at) - theirs + QUANTUM / 2, QUANTUM) - QUANTUM / 2;
+    errors.push((d * 60000) / ours.tempo);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return errors;
+}
+
+const stats = (v: number[]): { median: number; max: number } => {
+  const s = v.map(Math.abs).sort((a, b) => a - b);
+  return { median: s[s.length >> 1], max: s[s.length - 1] };
+};
+
+/** Waits until `engine` has `count` beats more than it has now. */
+async function moreBeats(engine: LinkedEngine, count: number, ms = 30000): Promise<HeardBeat[]> {
+  const from = engine.beats.length;
+  await until(() => engine.beats.length >= from + count, ms, `${count} engine beats`);
+  return engine.beats.slice(from, from + count);
+}
+
+/** The engine is locked when its last `n` beats were within 1 ms of the session's (its own view). */
+const locked = (engine: LinkedEngine, n = 4): boolean => engine.beats.length >= n && engine.beats.slice(-n).every((b) => Math.abs(b.link?.phaseErrorMs ?? Infinity) < 1);
+
+/** Each engine beat against the test peer's beat grid at the moment it sounded: ms off the nearest beat, and whether the bar lines agree. */
+async function againstPeer(ref: TestPeer, beats: HeardBeat[], tempo: number, quantum: number): Promise<{ errors: number[]; arrivalErrors: number[]; barsAgree: boolean }> {
+  const errors: number[] = [];
+  const arrivalErrors: number[] = [];
+  let barsAgree = true;
+  for (const b of beats) {
+    const theirs = await ref.beatAt(b.heard);
+    const nearest = Math.round(theirs);
+    errors.push(((theirs - nearest) * 60000) / tempo);
+    const atArrival = await ref.beatAt(b.arrived);
+    arrivalErrors.push(((atArrival - Math.round(atArrival)) * 60000) / tempo);
+    if ((phaseOf(nearest, quantum) === 0) !== (b.beatInBar === 0)) barsAgree = false;
+  }
+  return { errors, arrivalErrors, barsAgree };
+}
+
+const scenarios: Record<string, (binary: string) => Promise<Record<string, unknown>>> = {
+  /** The test peer's session is older: ours joins it; tempo changes both ways; phase after join. */
+  async 'tempo-both-ways'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.status();
+    await younger();
+    const { peer, net } = await ourPeer(90);
+    peer.enable();
+    const joinMs = await until(() => peer.peerCount === 1 && near(peer.tempo, 120), 5000, 'ours joins the test peer at 120 bpm');
+    const phase = stats(await phaseErrors(ref, peer));
+    await ref.command('tempo 100');
+    const theirsToOursMs = await until(() => near(peer.tempo, 100), 3000, 'ours follows the test peer to 100 bpm');
+    peer.setTempo(133.5);
+    const oursToTheirsMs = await until(async () => near((await ref.status()).tempo, 133.5), 3000, 'the test peer follows ours to 133.5 bpm');
+    const after = stats(await phaseErrors(ref, peer));
+    await ref.quit();
+    peer.disable();
+    await net.close();
+    return { joinMs, phase, theirsToOursMs, oursToTheirsMs, after };
+  },
+
+  /** Ours is older: the test peer joins ours, takes our tempo, and its phase lines up with ours. */
+  async 'phase-after-join'(binary) {
+    const { peer, net } = await ourPeer(97);
+    peer.enable();
+    await younger();
+    const ref = new TestPeer(binary, 140);
+    await until(async () => (await ref.status()).peers === 1, 5000, 'the test peer sees ours');
+    const theirs = await ref.status();
+    const phase = stats(await phaseErrors(ref, peer, 40));
+    const peers = peer.peerCount;
+    await ref.quit();
+    peer.disable();
+    await net.close();
+    return { tempo: theirs.tempo, peers, phase };
+  },
+
+  /** The test peer leaves (bye-bye) and comes back; ours carries the session on alone, then shares it again. */
+  async 'leave-rejoin'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.status();
+    await younger();
+    const { peer, net } = await ourPeer(120);
+    peer.enable();
+    await until(() => peer.peerCount === 1, 5000, 'ours joins');
+    await ref.command('enable 0');
+    const leaveMs = await until(() => peer.peerCount === 0, 2000, 'ours sees the test peer leave');
+    peer.setTempo(105);
+    // ours now leads a session of its own; the test peer comes back with a fresh one, surely younger
+    await younger();
+    await ref.command('enable 1');
+    const rejoinMs = await until(async () => peer.peerCount === 1 && (await ref.status()).peers === 1, 5000, 'both see each other again');
+    await until(async () => near((await ref.status()).tempo, 105), 2000, 'the test peer takes the tempo set while it was away');
+    const phase = stats(await phaseErrors(ref, peer));
+    await ref.quit();
+    peer.disable();
+    await net.close();
+    return { leaveMs, rejoinMs, tempo: peer.tempo, phase };
+  },
+
+  /** Start/stop sync both ways with the Link library. */
+  async 'start-stop'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.command('startstop 1');
+    const { peer, net } = await ourPeer(120, true);
+    peer.enable();
+    await until(() => peer.peerCount === 1, 5000, 'ours joins');
+    await ref.command('play');
+    const theirsToOursMs = await until(() => peer.isPlaying, 3000, 'ours sees the session playing');
+    peer.setPlaying(false);
+    const oursToTheirsMs = await until(async () => !(await ref.status()).playing, 3000, 'the test peer stops with ours');
+    await ref.quit();
+    peer.disable();
+    await net.close();
+    return { theirsToOursMs, oursToTheirsMs };
+  },
+
+  /** Two of our peers, each with its own sockets: one session, tempo both ways, one leaves. */
+  async 'two-ours'() {
+    const a = await ourPeer(120);
+    a.peer.enable();
+    await younger();
+    const b = await ourPeer(80);
+    b.peer.enable();
+    await until(() => a.peer.peerCount === 1 && b.peer.peerCount === 1 && near(b.peer.tempo, 120), 5000, 'the two join');
+    b.peer.setTempo(99);
+    await until(() => near(a.peer.tempo, 99), 2000, 'a follows b to 99 bpm');
+    a.peer.setTempo(111);
+    await until(() => near(b.peer.tempo, 111), 2000, 'b follows a to 111 bpm');
+    const at = hostMicros();
+    const beatDiffMs = ((a.peer.beatAt(at) - b.peer.beatAt(at)) * 60000) / a.peer.tempo;
+    b.peer.disable();
+    const leaveMs = await until(() => a.peer.peerCount === 0, 2000, 'a sees b leave');
+    a.peer.disable();
+    await a.net.close();
+    await b.net.close();
+    return { beatDiffMs, leaveMs };
+  },
+
+  /** An engine host following the test peer's session: beats and bars on the session's, and a tempo change from the peer. */
+  async 'engine-follow'(binary) {
+    const seconds = Number(process.env.LINK_SCENARIO_SECONDS ?? 8);
+    const ref = new TestPeer(binary, 120);
+    await ref.status();
+    await younger();
+    const engine = new LinkedEngine(97);
+    await engine.start();
+    try {
+      const lockMs = await until(() => locked(engine), 20000, 'the engine locks onto the session');
+      const beats = await moreBeats(engine, Math.max(8, Math.round(seconds * 2)));
+      const steady = await againstPeer(ref, beats, 120, 4);
+      const changedAt = hostMicros();
+      await ref.command('tempo 100');
+      // the first engine beat interval at 100 bpm (28800 frames at 48 kHz), and when it began
+      await until(() => engine.beats.filter((b) => b.heard > changedAt).length >= 4, 10000, 'four engine beats after the change');
+      const after = engine.beats.filter((b) => b.heard > changedAt - 1e6);
+      let audibleAfterBeats = NaN;
+      for (let i = 1; i < after.length; i++) {
+        const frames = after[i].frame - after[i - 1].frame;
+        if (after[i - 1].heard > changedAt && Math.abs(frames - 28800) < 28800 * 0.02) {
+          audibleAfterBeats = (after[i - 1].heard - changedAt) / 600000;
+          break;
+        }
+      }
+      await until(() => locked(engine), 10000, 'the engine locks again at 100 bpm');
+      const relock = await againstPeer(ref, await moreBeats(engine, 6), 100, 4);
+      return {
+        lockMs,
+        beats: beats.length,
+        phase: stats(steady.errors),
+        arrival: stats(steady.arrivalErrors),
+        barsAgree: steady.barsAgree && relock.barsAgree,
+        audibleAfterBeats,
+        relock: stats(relock.errors),
+      };
+    } finally {
+      await engine.stop();
+      await ref.quit();
+    }
+  },
+
+  /** Two engine hosts of ours in one session: beats and bar lines together; a tempo set on one plays on both. */
+  async 'two-engines'() {
+    const a = new LinkedEngine(120);
+    await a.start();
+    await younger();
+    const b = new LinkedEngine(90);
+    await b.start();
+    try {
+      await until(() => locked(a) && locked(b) && Math.abs((b.sync?.peer.tempo ?? 0) - 120) < 0.01, 20000, 'both engines lock onto one session');
+      const beatsA = await moreBeats(a, 12);
+      const diffs: number[] = [];
+      let barsAgree = true;
+      for (const x of beatsA) {
+        const y = b.beats.reduce((best, c) => (Math.abs(c.heard - x.heard) < Math.abs(best.heard - x.heard) ? c : best), b.beats[0]);
+        diffs.push((y.heard - x.heard) / 1000);
+        if ((x.beatInBar === 0) !== (y.beatInBar === 0)) barsAgree = false;
+      }
+      // a tempo set on b (as its metronome node would) goes to the session, and a's engine plays it
+      b.connection.send({ type: 'command', command: 'bpm', track: 0, value: 100 });
+      await until(() => a.tempos.some((t) => Math.abs(t.bpm - 100) < 0.01), 5000, 'a\'s engine plays 100 bpm');
+      await until(() => locked(a) && locked(b), 10000, 'both lock again');
+      return { diff: stats(diffs), barsAgree, tempoA: a.sync?.peer.tempo, peers: [a.sync?.peer.peerCount, b.sync?.peer.peerCount] };
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  },
+
+  /** Debian's LinkHut: it joins ours, tempo both ways, the same beat on both. */
+  async linkhut() {
+    const { peer, net } = await ourPeer(95);
+    peer.enable();
+    const hut = new LinkHut();
+    try {
+      await hut.start();
+      hut.key('a');
+      await hut.until((s) => s?.enabled === true && s.peers === 1 && near(s.tempo, 95), 5000, 'LinkHut joins at 95 bpm');
+      await until(() => peer.peerCount === 1, 2000, 'ours sees LinkHut');
+      hut.key('e');
+      await until(() => near(peer.tempo, 96), 3000, 'ours follows LinkHut to 96 bpm');
+      peer.setTempo(90);
+      const s = await hut.until((x) => near(x?.tempo ?? 0, 90), 3000, 'LinkHut follows ours to 90 bpm');
+      // LinkHut draws its beat with two decimals, a few ms after it computes it
+      const beatPhaseDiff = phaseOf(phaseOf(s.beats, s.quantum) - phaseOf(peer.beatAt(hostMicros()), s.quantum) + 2, 4) - 2;
+      return { hutTempo: s.tempo, oursTempo: peer.tempo, peers: s.peers, beatPhaseDiff };
+    } finally {
+      await hut.stop();
+      peer.disable();
+      await net.close();
+    }
+  },
+};
+
+async function main(): Promise<void> {
+  const [name, binary] = process.argv.slice(2);
+  if (!insideTestNamespace()) throw new Error('refusing to send Link multicast outside a private network namespace');
+  const run = scenarios[name];
+  if (!run) throw new Error(`unknown scenario ${name}; accepted: ${Object.keys(scenarios).join(', ')}`);
+  process.stdout.write(`${JSON.stringify(await run(binary))}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

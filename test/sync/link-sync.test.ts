@@ -1,0 +1,123 @@
+import { strict as assert } from 'assert';
+import { EventEmitter } from 'events';
+import { DEFAULT_HOST_CONFIG, hostConfigOf } from '../../lib/control/host-config';
+import { HostConfig, HostRequest } from '../../lib/io/protocol';
+import { LinkEvent, LinkSync, SyncedConnection } from '../../lib/sync/link-sync';
+import { DiscoveryType, decodeDiscovery } from '../../lib/sync/link/codec';
+import { FakeHub, VirtualTime, fakePeer } from './fake-link-network';
+
+// LinkSync between a fake engine connection and a fake Link network, in virtual time.
+
+class FakeConnection extends EventEmitter implements SyncedConnection {
+  readonly sent: HostRequest[] = [];
+  filter: ((req: HostRequest) => boolean) | undefined;
+  constructor(readonly config: HostConfig) {
+    super();
+  }
+  send(req: HostRequest): boolean {
+    if (this.filter?.(req)) return true;
+    this.sent.push(req);
+    return true;
+  }
+  setRequestFilter(f: ((req: HostRequest) => boolean) | undefined): void {
+    this.filter = f;
+  }
+}
+
+const commands = (c: FakeConnection): [string, number, unknown][] => c.sent.map((r) => (r.type === 'command' ? [r.command, r.track, r.value] : [r.type, 0, undefined]));
+
+describe('link sync', () => {
+  let time: VirtualTime;
+  let hub: FakeHub;
+  let connection: FakeConnection;
+  let sync: LinkSync;
+  const events: LinkEvent[] = [];
+
+  async function start(startStopSync = false): Promise<void> {
+    connection = new FakeConnection({ ...DEFAULT_HOST_CONFIG, bpm: 100, tracks: 4 });
+    connection.on('link', (e: LinkEvent) => events.push(e));
+    sync = new LinkSync(connection, { startStopSync, network: hub.add('10.0.0.1') as never, clock: () => time.now, timers: time });
+    await sync.start();
+  }
+
+  beforeEach(() => {
+    time = new VirtualTime();
+    hub = new FakeHub(time);
+    events.length = 0;
+  });
+
+  it('joins an older session: the engine gets its tempo, and the status says the peer count', async () => {
+    const other = fakePeer(hub, '10.0.0.2', 133, 0);
+    other.enable();
+    time.advance(1000);
+    await start();
+    time.advance(500);
+    assert.ok(commands(connection).some(([c, , v]) => c === 'bpm' && Math.abs((v as number) - 133) < 1e-3));
+    assert.equal(sync.status().peers, 1);
+    assert.equal(events[events.length - 1].peers, 1);
+  });
+
+  it('a tempo from a node is proposed to the session instead of sent, and comes back as the session tempo', async () => {
+    const other = fakePeer(hub, '10.0.0.2', 120, 0);
+    other.enable();
+    time.advance(1000);
+    await start();
+    time.advance(500);
+    connection.sent.length = 0;
+    connection.send({ type: 'command', command: 'bpm', track: 0, value: 88 });
+    time.advance(100);
+    assert.ok(Math.abs(other.tempo - 88) < 1e-3, 'the session took it');
+    assert.deepEqual(commands(connection).map(([c]) => c), ['bpm']);
+    assert.ok(Math.abs((commands(connection)[0][2] as number) - 88) < 1e-3);
+    // other commands pass untouched
+    connection.send({ type: 'command', command: 'record', track: 1 });
+    assert.deepEqual(commands(connection)[1], ['record', 1, undefined]);
+  });
+
+  it('engine beats come back as link events carrying the session beat', async () => {
+    await start();
+    connection.emit('beat', { type: 'beat', frame: 48000, beat: 2, beatInBar: 2, bar: 0, downbeat: false });
+    const e = events[events.length - 1];
+    assert.equal(e.beat?.engineBeat, 2);
+    assert.equal(typeof e.beat?.beat, 'number');
+    assert.equal(e.quantum, 4);
+  });
+
+  it('start/stop sync: the session stopping stops the playing loops, starting plays them again', async () => {
+    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
+    other.enable();
+    time.advance(1000);
+    await start(true);
+    time.advance(500);
+    connection.emit('state', { type: 'state', track: 1, state: 'playing', frame: 0, frames: 1, seconds: 1, bars: 1 });
+    connection.emit('state', { type: 'state', track: 2, state: 'stopped', frame: 0, frames: 1, seconds: 1, bars: 1 });
+    other.setPlaying(true);
+    time.advance(100);
+    connection.sent.length = 0;
+    other.setPlaying(false);
+    time.advance(100);
+    assert.deepEqual(commands(connection), [['stop', 1, 0]]);
+    connection.sent.length = 0;
+    other.setPlaying(true);
+    time.advance(100);
+    assert.deepEqual(commands(connection), [['play', 1, 0]]);
+    assert.equal(sync.status().playing, true);
+  });
+
+  it('close leaves the session with a bye-bye and lets every command through again', async () => {
+    await start();
+    await sync.close();
+    const sent = hub.nets[0].sent;
+    assert.equal(decodeDiscovery(sent[sent.length - 1][1])?.type, DiscoveryType.ByeBye);
+    connection.send({ type: 'command', command: 'bpm', track: 0, value: 90 });
+    assert.deepEqual(commands(connection).pop(), ['bpm', 0, 90]);
+    assert.equal(connection.listenerCount('beat'), 0);
+  });
+
+  it('the engine config: Link is off unless chosen, and a bad sync source is refused naming the field', () => {
+    assert.equal(hostConfigOf({}).sync, 'internal');
+    assert.equal(hostConfigOf({}).linkStartStop, false);
+    assert.deepEqual([hostConfigOf({ sync: 'link', linkStartStop: true }).sync, hostConfigOf({ sync: 'link', linkStartStop: true }).linkStartStop], ['link', true]);
+    assert.throws(() => hostConfigOf({ sync: 'wifi' }), /sync.*accepted: internal, midi, link/);
+  });
+});
