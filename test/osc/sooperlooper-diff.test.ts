@@ -61,9 +61,16 @@ class SteppedLooper {
         session: (command) => Promise.reject(new Error(`the session cannot be ${command === 'save' ? 'saved' : 'loaded'}`)),
       },
       tracks: 8,
+      loops: 1,
       sampleRate: SAMPLE_RATE,
       bpm: 120,
       beatsPerBar: 4,
+      blockFrames: BLOCK,
+      memoryMiB: 16,
+      quit: () => {
+        this.quit = true;
+        void this.server.stop();
+      },
       port: 0,
       now: () => (this.engine.frame * 1000) / SAMPLE_RATE,
     });
