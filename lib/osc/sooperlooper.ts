@@ -205,6 +205,8 @@ export class SooperLooperOsc {
 
   hostEvent(e: HostEvent, now: number): void {
     if (e.type === 'state' && (e.state === 'recording' || e.state === 'empty')) this.reversed[e.track - 1] = false;
+    // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
+    if (e.type === 'tempo') this.globals.tempo = e.bpm;
     this.mirror.event(e, now);
   }
 
@@ -499,7 +501,7 @@ export class SooperLooperOsc {
       case 'trigger':
         return c('retrigger');
       case 'record_or_overdub':
-        return c(m.state === 'empty' ? 'record' : 'overdub');
+        return c(m.state === 'empty' || m.state === 'recording' ? 'record' : 'overdub');
       case 'undo_all':
         for (let i = Math.min(MAX_STEPS, Math.max(1, m.undo)); i > 0; i--) c('undo');
         return;
@@ -666,7 +668,7 @@ export class SooperLooperOsc {
           const source = this.globals.sync_source;
           const sync = source > 0 ? this.loops[source - 1] : undefined;
           if (source > 0 && !(sync !== undefined && (m.track(sync)?.frames ?? 0) > 0)) return 0;
-          return m.bpm;
+          return this.globals.tempo;
         }
         case 'in_peak_meter':
           return m.inputPeak;
