@@ -12,6 +12,9 @@ import { rng as seeded } from '../test/engine/harness';
 //           microseconds per block
 //   kernels the same block's kernel calls without the engine (see kernelsCase)
 //   render  offline render of 8 playing loops: times faster than real time
+//   faders  a 10 s loop reversed (and half speed) while its volume, pan and mute move on every block:
+//           the worst single block and the p99 over the blocks that fill the new layer (the goal: no
+//           block over 1 ms, since a mixer command leaves the fill at a chunk per block)
 //   heap    100,000 blocks with 16 playing loops after warm-up: heap growth, what a full GC leaves of
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
 //
@@ -19,7 +22,7 @@ import { rng as seeded } from '../test/engine/harness';
 // (one engine per process): a second engine in a process makes V8's calls into the Wasm kernels
 // megamorphic (each engine has its own instance), which costs about 8 ns a call. `--shared` runs
 // every case in this process instead, to see that cost. The heap case makes that second engine on
-// purpose: it is the worst case for allocation. Options: --json, --case=mix|kernels|render|heap,
+// purpose: it is the worst case for allocation. Options: --json, --case=mix|kernels|render|faders|heap,
 // --shared. LOOPSTATION_DSP=js|wasm picks the kernels (lib/dsp/index.ts), as everywhere.
 
 const GC_KINDS: Record<number, string> = {
@@ -150,6 +153,64 @@ function renderCase(): void {
   emit({ case: 'render', tracks: 8, seconds, times_realtime: Math.round(x) }, `render 8 loops: ${Math.round(x)}x real time`);
 }
 
+/**
+ * Each trial: a transform on the block's first frame, then a volume, pan or mute change in each of the
+ * next FADER_BLOCKS blocks (longer than the fill takes). Per-block times of the first trials are left
+ * out: V8 compiles the fill on first use and the arena's pages are touched for the first time.
+ */
+function fadersCase(): void {
+  const sampleRate = 48000;
+  const block = 256;
+  const trials = 40;
+  const warmTrials = 4;
+  const FADER_BLOCKS = 80;
+  const engine = new Engine({
+    ...DEFAULT_OPTIONS, sampleRate, maxBlockFrames: block, tracks: 2, quantize: 'off',
+    metronome: { ...DEFAULT_OPTIONS.metronome, enabled: false }, memoryMiB: 96,
+  });
+  const r = seeded(10);
+  const loop = new Float32Array(sampleRate * 10 * 2);
+  for (let k = 0; k < loop.length; k++) loop[k] = r() * 2 - 1;
+  if (!engine.loadLoop(1, loop, 0)) throw new Error('the bench loop does not fit in memory');
+  const times = new Float64Array((trials - warmTrials) * (FADER_BLOCKS + 1));
+  let n = 0;
+  let worst = 0;
+  let worstTransform = '';
+  for (let trial = 0; trial < trials; trial++) {
+    const transform = trial % 4 === 3 ? Cmd.Half : Cmd.Reverse;
+    // half speed doubles the loop: undo it afterwards, so the loop stays 10 s
+    engine.command(transform, 1, engine.frame);
+    for (let b = 0; b <= FADER_BLOCKS; b++) {
+      if (b > 0) {
+        const kind = b % 3;
+        if (kind === 0) engine.command(Cmd.Volume, 1, engine.frame + (b % block), 0.5 + (b % 7) / 10);
+        else if (kind === 1) engine.command(Cmd.Pan, 1, engine.frame + (b % block), ((b % 5) - 2) / 2);
+        else engine.command(b % 2 === 0 ? Cmd.Mute : Cmd.Unmute, 1, engine.frame + (b % block));
+      }
+      const t0 = performance.now();
+      engine.process(block);
+      const us = (performance.now() - t0) * 1000;
+      if (trial >= warmTrials) {
+        if (us > worst) {
+          worst = us;
+          worstTransform = transform === Cmd.Half ? 'half' : 'reverse';
+        }
+        times[n++] = us;
+      }
+    }
+    if (transform === Cmd.Half) engine.command(Cmd.Undo, 1, engine.frame);
+    engine.process(block);
+  }
+  const sorted = times.slice(0, n).sort();
+  const p99 = sorted[Math.floor(n * 0.99)];
+  const over = sorted.filter((us) => us > 1000).length;
+  emit(
+    { case: 'faders', loop_seconds: 10, frames: block, blocks: n, worst_us: Number(worst.toFixed(1)), p99_us: Number(p99.toFixed(1)), blocks_over_1ms: over, worst_after: worstTransform },
+    `faders on a 10 s loop while it is transformed, ${n} blocks of ${block}: worst ${worst.toFixed(0)} us (after ${worstTransform}), ` +
+      `p99 ${p99.toFixed(0)} us, ${over} blocks over 1 ms`,
+  );
+}
+
 /** Yields to the event loop, where perf_hooks delivers the 'gc' entries of what ran before. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -214,6 +275,7 @@ function runHere(spec: string): void {
   if (name === 'mix') mixCase(Number(a), Number(b), 3000);
   else if (name === 'kernels') kernelsCase(Number(a), Number(b), 3000);
   else if (name === 'render') renderCase();
+  else if (name === 'faders') fadersCase();
   else throw new Error(`unknown bench case ${spec}`);
 }
 
@@ -225,5 +287,6 @@ else {
     for (const tracks of [1, 4, 10, 16, 64]) for (const frames of [128, 441, 1000]) run(`${name}:${tracks}:${frames}`);
   }
   if (wanted('render')) run('render');
+  if (wanted('faders')) run('faders');
   if (wanted('heap')) void heapCase();
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'events';
 import { EngineClient, EngineClientFactory, HostQuery, ReadyEvent } from '../io/client';
+import { Clock, TimerHandle, systemClock } from '../io/clock';
 import { HostConfig, HostEvent, HostRequest } from '../io/protocol';
 import { ListenerTracker } from './listeners';
 import { EngineStatus } from './status';
@@ -29,6 +30,8 @@ export interface ConnectionOptions {
   stopTimeoutMs?: number;
   /** each distinct text is passed once */
   log?: (level: 'warn' | 'error', text: string) => void;
+  /** times the restart delays, the stop deadline and how long a host ran (default: the system's) */
+  clock?: Clock;
 }
 
 export type HostEventType = HostEvent['type'];
@@ -38,15 +41,17 @@ export class EngineConnection extends EventEmitter {
   private readonly users = new Map<string, EngineUser>();
   private status_: EngineStatus = 'stopped';
   private ready_: ReadyEvent | undefined;
-  private readyAt = 0;
+  /** when the running host became ready, on the clock */
+  private readyAt: number | undefined;
   private client: EngineClient | undefined;
   private readonly clientListeners = new ListenerTracker();
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: TimerHandle | undefined;
   private restartDelay: number;
   private stopping: Promise<void> | undefined;
   private closed = false;
   private readonly logged = new Set<string>();
   private readonly options: Required<Omit<ConnectionOptions, 'log'>> & Pick<ConnectionOptions, 'log'>;
+  private readonly clock: Clock;
 
   constructor(
     readonly config: HostConfig,
@@ -59,8 +64,10 @@ export class EngineConnection extends EventEmitter {
       maxRestartDelayMs: 8000,
       stableAfterMs: 10000,
       stopTimeoutMs: 5000,
+      clock: systemClock,
       ...options,
     };
+    this.clock = this.options.clock;
     this.restartDelay = this.options.restartDelayMs;
   }
 
@@ -112,7 +119,7 @@ export class EngineConnection extends EventEmitter {
   }
 
   stop(): Promise<void> {
-    clearTimeout(this.restartTimer);
+    this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const client = this.client;
     if (!client) {
@@ -121,16 +128,16 @@ export class EngineConnection extends EventEmitter {
     }
     this.client = undefined;
     this.clientListeners.removeAll();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+      timer = this.clock.setTimeout(() => {
         this.logOnce('warn', `the engine host did not stop within ${this.options.stopTimeoutMs} ms`);
         resolve();
       }, this.options.stopTimeoutMs);
     });
     const stopped = client.stop().catch((err: Error) => this.logOnce('warn', `stopping the engine host: ${err.message}`));
     const stopping = Promise.race([stopped, deadline]).then(() => {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       if (this.stopping === stopping) this.stopping = undefined;
       if (!this.client) this.setStatus('stopped');
     });
@@ -175,7 +182,7 @@ export class EngineConnection extends EventEmitter {
       (ready) => {
         if (this.client !== client) return;
         this.ready_ = ready;
-        this.readyAt = Date.now();
+        this.readyAt = this.clock.now();
         if (ready.notice) this.logOnce('warn', ready.notice);
         const deviceMissing = ready.backend === 'null' && this.config.backend !== 'null';
         this.setStatus(deviceMissing ? 'no-device' : 'running');
@@ -195,11 +202,11 @@ export class EngineConnection extends EventEmitter {
     if (client) void client.stop().catch(() => undefined);
     this.setStatus('crashed');
     if (this.closed || this.users.size === 0) return;
-    if (this.readyAt > 0 && Date.now() - this.readyAt >= this.options.stableAfterMs) this.restartDelay = this.options.restartDelayMs;
-    this.readyAt = 0;
+    if (this.readyAt !== undefined && this.clock.now() - this.readyAt >= this.options.stableAfterMs) this.restartDelay = this.options.restartDelayMs;
+    this.readyAt = undefined;
     const delay = this.restartDelay;
     this.restartDelay = Math.min(this.restartDelay * 2, this.options.maxRestartDelayMs);
-    this.restartTimer = setTimeout(() => {
+    this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.closed && !this.client && this.users.size > 0) this.start();
     }, delay);

@@ -1,8 +1,15 @@
 import { State } from './types';
 
-// A track's state, in fields the real-time side mutates in place. Behaviour lives in Engine.
+// A track's state, in fields the real-time side mutates in place. Behaviour lives in the engine and its
+// parts (transitions, write side, layers, transforms, gains).
 
 const f = Math.fround;
+
+/** a mod n in [0, n), for loop positions of frames before a loop's anchor. */
+export function mod(a: number, n: number): number {
+  const r = a % n;
+  return r < 0 ? r + n : r;
+}
 
 /** One reader of a loop region, with a linear gain ramp from its current gain to a target. */
 export class Voice {
@@ -11,10 +18,12 @@ export class Voice {
   /** the loop's position at frame t is (t - anchor) mod len */
   anchor = 0;
   active = false;
+  /** current gains, left and right */
   gl = 0;
   gr = 0;
-  tl = 0;
-  tr = 0;
+  /** the gains the ramp ends at */
+  targetL = 0;
+  targetR = 0;
   startL = 0;
   startR = 0;
   stepL = 0;
@@ -24,20 +33,28 @@ export class Voice {
   /** a ghost that fades out a cleared loop frees it when the fade ends */
   ownedFloats = 0;
 
-  /** Ramps the gains to (tl, tr) over `frames` (0 = at once). */
-  setTarget(tl: number, tr: number, frames: number): void {
-    this.tl = f(tl);
-    this.tr = f(tr);
-    if (frames <= 0 || (this.gl === this.tl && this.gr === this.tr)) {
-      this.gl = this.tl;
-      this.gr = this.tr;
+  /** Reads `len` frames at arena offset `loop`, position 0 at frame `anchor` (gains unchanged). */
+  setLoop(loop: number, len: number, anchor: number): void {
+    this.loop = loop;
+    this.len = len;
+    this.anchor = anchor;
+    this.active = true;
+  }
+
+  /** Ramps the gains to (left, right) over `frames` (0 = at once). */
+  setTarget(left: number, right: number, frames: number): void {
+    this.targetL = f(left);
+    this.targetR = f(right);
+    if (frames <= 0 || (this.gl === this.targetL && this.gr === this.targetR)) {
+      this.gl = this.targetL;
+      this.gr = this.targetR;
       this.rampLen = 0;
       return;
     }
     this.startL = this.gl;
     this.startR = this.gr;
-    this.stepL = f((this.tl - this.gl) / frames);
-    this.stepR = f((this.tr - this.gr) / frames);
+    this.stepL = f((this.targetL - this.gl) / frames);
+    this.stepR = f((this.targetR - this.gr) / frames);
     this.rampLen = frames;
     this.rampPos = 0;
   }
@@ -46,8 +63,8 @@ export class Voice {
   advanceRamp(n: number): void {
     this.rampPos += n;
     if (this.rampPos >= this.rampLen) {
-      this.gl = this.tl;
-      this.gr = this.tr;
+      this.gl = this.targetL;
+      this.gr = this.targetR;
       this.rampLen = 0;
     } else {
       this.gl = f(this.startL + f(this.stepL * f(this.rampPos)));
@@ -66,8 +83,8 @@ export class Voice {
     this.active = v.active;
     this.gl = v.gl;
     this.gr = v.gr;
-    this.tl = v.tl;
-    this.tr = v.tr;
+    this.targetL = v.targetL;
+    this.targetR = v.targetR;
     this.startL = v.startL;
     this.startR = v.startR;
     this.stepL = v.stepL;
@@ -80,7 +97,14 @@ export class Voice {
 
 /** Write-side modes (record, overdub and multiply run `inputLatencyFrames` behind the play side). */
 export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3 }
-export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5 }
+/**
+ * Operations the play side queues for the write side (Track.pushOp), each with a region (arena offset),
+ * a length in frames and an anchor (the play-side frame of the loop's position 0), where it uses them:
+ * StartRecord (region, capacity, anchor), EndRecord (region, length), StartOverdub and StartReplace
+ * (none: the pass copies the current layer), EndOverdub (none), StartMultiply (region, capacity,
+ * anchor), EndMultiply (region, length, anchor).
+ */
+export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5, StartReplace = 6 }
 
 /** A pending action's target is a State, with this bit when it restarts the loop (retrigger). */
 export const RETRIGGER = 0x100;
@@ -128,7 +152,7 @@ export class Track {
   mulUnit = 0;
   /** one-shot: the frame it stops at, -1 when not playing once */
   oneShotEnd = -1;
-  // A transform's new layer being filled a chunk per block ahead of where it plays (Engine.transform):
+  // A transform's new layer being filled a chunk per block ahead of where it plays (Transforms.start):
   // the Cmd (reverse, half, double; -1 = none), the source layer, the new region, its anchor, the next
   // frame to fill (wrapping) and how many are left. It joins the undo layers once complete.
   fillCmd = -1;
@@ -174,9 +198,9 @@ export class Track {
   wRampPos = 0;
   readonly opFrame = new Float64Array(MAX_WRITE_OPS);
   readonly opKind = new Int32Array(MAX_WRITE_OPS);
-  readonly opA = new Float64Array(MAX_WRITE_OPS);
-  readonly opB = new Float64Array(MAX_WRITE_OPS);
-  readonly opC = new Float64Array(MAX_WRITE_OPS);
+  readonly opRegion = new Float64Array(MAX_WRITE_OPS);
+  readonly opFrames = new Float64Array(MAX_WRITE_OPS);
+  readonly opAnchor = new Float64Array(MAX_WRITE_OPS);
   opCount = 0;
 
   constructor(
@@ -192,29 +216,39 @@ export class Track {
     return this.layerIndex >= 0;
   }
 
-  pushOp(frame: number, kind: WriteOp, a: number, b: number, c: number): boolean {
+  /** The current loop's length in frames, 0 when empty. */
+  get loopFrames(): number {
+    return this.layerIndex >= 0 ? this.layerLen[this.layerIndex] : 0;
+  }
+
+  /** Queues a write-side operation for `frame` (see WriteOp for what region, frames and anchor mean). */
+  pushOp(frame: number, kind: WriteOp, region = 0, frames = 0, anchor = 0): boolean {
     if (this.opCount === MAX_WRITE_OPS) return false;
     const i = this.opCount++;
     this.opFrame[i] = frame;
     this.opKind[i] = kind;
-    this.opA[i] = a;
-    this.opB[i] = b;
-    this.opC[i] = c;
+    this.opRegion[i] = region;
+    this.opFrames[i] = frames;
+    this.opAnchor[i] = anchor;
     return true;
   }
 
   shiftOp(): void {
     this.opFrame.copyWithin(0, 1, this.opCount);
     this.opKind.copyWithin(0, 1, this.opCount);
-    this.opA.copyWithin(0, 1, this.opCount);
-    this.opB.copyWithin(0, 1, this.opCount);
-    this.opC.copyWithin(0, 1, this.opCount);
+    this.opRegion.copyWithin(0, 1, this.opCount);
+    this.opFrames.copyWithin(0, 1, this.opCount);
+    this.opAnchor.copyWithin(0, 1, this.opCount);
     this.opCount--;
   }
 
   hasOp(kind: WriteOp): boolean {
     for (let i = 0; i < this.opCount; i++) if (this.opKind[i] === kind) return true;
     return false;
+  }
+
+  cancelPending(): void {
+    this.pendCount = 0;
   }
 
   shiftPending(): void {

@@ -1,7 +1,7 @@
 // Loop transforms that write a new layer from the current one (reverse, half and double speed), in
 // plain JavaScript on the arena, whichever DSP backend mixes, so they give the same bits under
 // LOOPSTATION_DSP=js and wasm. They fill a range of the new layer: the engine fills a chunk per block
-// just ahead of where the new layer plays (see Engine.transform), so a long loop never costs one block
+// just ahead of where the new layer plays (see Transforms.start), so a long loop never costs one block
 // more than a chunk. Real-time side, allocation-free. Interleaved stereo; lengths and positions in
 // frames; float32 arithmetic rounded per operation as in lib/dsp/kernels.ts.
 

@@ -9,7 +9,7 @@ export const enum State {
   Playing = 2,
   Overdubbing = 3,
   Stopped = 4,
-  /** overdubbing while the loop grows by whole units (see Engine: multiply) */
+  /** overdubbing while the loop grows by whole units (see Transitions: startMultiply) */
   Multiplying = 5,
   /** the input replaces the loop where it plays; the loop itself is silent meanwhile */
   Replacing = 6,

@@ -2,7 +2,7 @@
 // pace, for the nodes' tests and for running without audio hardware. Block n is due at
 // start + n * blockMs, computed from the block count, so timer jitter never accumulates into drift.
 
-import { performance } from 'perf_hooks';
+import { Clock, TimerHandle, systemClock } from './clock';
 
 export interface NullXrun {
   /** Index of the first block that was late. */
@@ -25,6 +25,8 @@ export interface NullBackendOptions {
    * (a suspended process), the schedule restarts from now and the rest is dropped. Default: 250 ms worth.
    */
   maxCatchUpBlocks?: number;
+  /** the clock that paces the blocks (default: performance.now() and the event loop's timers) */
+  clock?: Clock;
 }
 
 export class NullBackend {
@@ -35,8 +37,9 @@ export class NullBackend {
   private nextBlock = 0;
   private processedBlocks = 0;
   private xrunCount = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private active = false;
+  private readonly clock: Clock;
 
   constructor(private readonly options: NullBackendOptions) {
     const { sampleRate, framesPerBuffer } = options;
@@ -45,6 +48,7 @@ export class NullBackend {
     }
     this.blockMs = (framesPerBuffer * 1000) / sampleRate;
     this.maxCatchUpBlocks = options.maxCatchUpBlocks ?? Math.max(1, Math.ceil(250 / this.blockMs));
+    this.clock = options.clock ?? systemClock;
   }
 
   get running(): boolean {
@@ -57,7 +61,7 @@ export class NullBackend {
     return this.xrunCount;
   }
 
-  /** When block `block` is due, on performance.now()'s clock. */
+  /** When block `block` is due, on the backend's clock. */
   dueMs(block: number): number {
     return this.startMs + block * this.blockMs;
   }
@@ -65,19 +69,19 @@ export class NullBackend {
   start(): void {
     if (this.active) return;
     this.active = true;
-    this.startMs = performance.now();
+    this.startMs = this.clock.now();
     this.nextBlock = 0;
     this.tick();
   }
 
   stop(): void {
     this.active = false;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private tick = (): void => {
-    let now = performance.now();
+    let now = this.clock.now();
     const late = now - this.dueMs(this.nextBlock);
     if (late > this.blockMs) {
       this.xrunCount++;
@@ -92,8 +96,8 @@ export class NullBackend {
       this.nextBlock++;
       if (!this.active) return; // process() called stop()
       // process() may have taken long enough for the next block to fall due.
-      now = performance.now();
+      now = this.clock.now();
     }
-    this.timer = setTimeout(this.tick, Math.max(0, this.dueMs(this.nextBlock) - now));
+    this.timer = this.clock.setTimeout(this.tick, Math.max(0, this.dueMs(this.nextBlock) - now));
   };
 }

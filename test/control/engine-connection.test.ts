@@ -5,11 +5,10 @@ import { DEFAULT_HOST_CONFIG } from '../../lib/control/host-config';
 import { EngineStatus } from '../../lib/control/status';
 import { EngineClient, HostQuery, ReadyEvent } from '../../lib/io/client';
 import { HostConfig, HostRequest } from '../../lib/io/protocol';
+import { ManualClock } from '../fixtures/manual-clock';
 
-// The connection's lifecycle against a scripted client: refcount, start/stop, restart after a crash,
-// stop deadline, status fan-out, event channels.
-
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The connection's lifecycle against a scripted client, on a manual clock: refcount, start/stop,
+// restart after a crash with its backoff, stop deadline, status fan-out, event channels.
 
 class FakeClient extends EventEmitter implements EngineClient {
   readonly sent: HostRequest[] = [];
@@ -55,6 +54,7 @@ class Harness {
   readonly clients: FakeClient[] = [];
   readonly logs: [string, string][] = [];
   stopBehaviour: 'exit' | 'hang' = 'exit';
+  readonly clock = new ManualClock();
   readonly connection: EngineConnection;
 
   constructor(config: Partial<HostConfig> = {}) {
@@ -65,7 +65,7 @@ class Harness {
         this.clients.push(c);
         return c;
       },
-      { restartDelayMs: 20, maxRestartDelayMs: 80, stopTimeoutMs: 100, log: (level, text) => this.logs.push([level, text]) },
+      { restartDelayMs: 20, maxRestartDelayMs: 80, stableAfterMs: 1000, stopTimeoutMs: 100, clock: this.clock, log: (level, text) => this.logs.push([level, text]) },
     );
   }
   get last(): FakeClient {
@@ -176,22 +176,60 @@ describe('control: engine connection', () => {
     h.last.crash(134);
     assert.equal(h.connection.send({ type: 'quit' }), false);
     assert.deepEqual(a.seen, ['starting', 'running', 'crashed']);
-    assert.equal(h.clients.length, 1);
-    await wait(30);
+    h.clock.advance(19);
+    assert.equal(h.clients.length, 1, 'not before 20 ms');
+    h.clock.advance(1);
     assert.equal(h.clients.length, 2, 'restarted after 20 ms');
     h.last.fail('device busy');
-    await wait(30);
-    assert.equal(h.clients.length, 2, 'second restart waits 40 ms');
-    await wait(30);
+    await tick();
+    h.clock.advance(39);
+    assert.equal(h.clients.length, 2, 'the second restart waits 40 ms');
+    h.clock.advance(1);
     assert.equal(h.clients.length, 3);
+    h.last.fail('device busy');
+    await tick();
+    h.clock.advance(80);
+    assert.equal(h.clients.length, 4, 'then 80 ms');
+    h.last.fail('device busy');
+    await tick();
+    h.clock.advance(79);
+    assert.equal(h.clients.length, 4, 'and no more than maxRestartDelayMs');
+    h.clock.advance(1);
+    assert.equal(h.clients.length, 5);
     h.last.ready();
     await tick();
-    assert.deepEqual(a.seen, ['starting', 'running', 'crashed', 'starting', 'crashed', 'starting', 'running']);
+    assert.deepEqual(a.seen, ['starting', 'running', 'crashed', 'starting', 'crashed', 'starting', 'crashed', 'starting', 'crashed', 'starting', 'running']);
     assert.deepEqual(h.logs, [
       ['error', 'the engine host exited with code 134'],
       ['error', 'the engine host did not start: device busy'],
     ]);
-    assert.equal(h.clients[0].listenerCount('event') + h.clients[1].listenerCount('event'), 0, 'listeners left on dead clients');
+    assert.equal(h.clients.slice(0, 4).reduce((n, c) => n + c.listenerCount('event'), 0), 0, 'listeners left on dead clients');
+  });
+
+  it('a host that ran stableAfterMs before crashing restarts after the first delay again', async () => {
+    const h = new Harness();
+    h.connection.register(user('a'));
+    h.last.fail('device busy');
+    await tick();
+    h.clock.advance(20);
+    h.last.fail('device busy');
+    await tick();
+    h.clock.advance(40);
+    assert.equal(h.clients.length, 3, 'backing off: 20, then 40 ms');
+    h.last.ready();
+    await tick();
+    h.clock.advance(999);
+    h.last.crash();
+    h.clock.advance(79);
+    assert.equal(h.clients.length, 3, 'ran 999 ms: still backing off (80 ms)');
+    h.clock.advance(1);
+    assert.equal(h.clients.length, 4);
+    h.last.ready();
+    await tick();
+    h.clock.advance(1000);
+    h.last.crash();
+    h.clock.advance(20);
+    assert.equal(h.clients.length, 5, 'ran 1000 ms: back to 20 ms');
   });
 
   it('does not restart when no user is left, or after close', async () => {
@@ -200,14 +238,15 @@ describe('control: engine connection', () => {
     h.connection.register(a);
     await h.connection.deregister(a, false);
     h.last.crash();
-    await wait(50);
+    h.clock.advance(1000);
     assert.equal(h.clients.length, 1);
+    assert.equal(h.clock.pending, 0);
 
     const h2 = new Harness();
     h2.connection.register(user('b'));
     h2.last.crash();
     await h2.connection.close();
-    await wait(50);
+    h2.clock.advance(1000);
     assert.equal(h2.clients.length, 1, 'a pending restart must not survive close');
     h2.connection.register(user('c'));
     assert.equal(h2.clients.length, 1, 'a closed connection starts nothing');
@@ -217,10 +256,14 @@ describe('control: engine connection', () => {
     const h = new Harness();
     h.stopBehaviour = 'hang';
     h.connection.register(user('a'));
-    const t0 = Date.now();
-    await h.connection.close();
-    const took = Date.now() - t0;
-    assert.ok(took >= 95 && took < 300, `${took} ms`);
+    let closed = false;
+    const closing = h.connection.close().then(() => (closed = true));
+    h.clock.advance(99);
+    await tick();
+    assert.equal(closed, false, 'not before the deadline');
+    assert.deepEqual(h.logs, []);
+    h.clock.advance(1);
+    await closing;
     assert.deepEqual(h.logs, [['warn', 'the engine host did not stop within 100 ms']]);
     assert.equal(h.connection.status, 'stopped');
   });
@@ -233,6 +276,7 @@ describe('control: engine connection', () => {
     const stopping = h.connection.deregister(a, true);
     h.connection.register(user('b'));
     assert.equal(h.clients.length, 1);
+    h.clock.advance(100);
     await stopping;
     await tick();
     assert.equal(h.clients.length, 2);

@@ -8,6 +8,7 @@ import { tempDir } from '../fixtures/wav';
 import { EngineEvent } from '../../lib/engine/events';
 import { EventType, State } from '../../lib/engine/types';
 import { noise, plain, run, Step } from './harness';
+import { panLeft, panRight } from '../../lib/engine/gains';
 
 // The loop transforms, sample by sample: reverse, half and double speed, multiply, replace, one-shot
 // and retrigger, each at an exact frame, checked against the recorded input. Quiet options (no
@@ -91,6 +92,31 @@ describe('engine: loop transforms', () => {
     assert.equal(r.engine.trackInfo(1).layers, 2);
     assert.equal(r.engine.trackInfo(1).layer, 0);
     assertOut(r.out, T + 1000, T + L2, (t, c) => INPUT[(R0 + mod(t - R0 - L2, L2)) * 2 + c], 'forward again');
+  });
+
+  it('volume, pan and mute while a transform fills leave it filling a chunk per block; the gains still ramp', () => {
+    const L2 = 100000;
+    const T = R0 + L2 + 500;
+    const V = T + 200;
+    const mixer: Step[] = [
+      { frame: V, command: 'volume', track: 1, value: 0.5 },
+      { frame: V + 200, command: 'pan', track: 1, value: -0.5 },
+      { frame: V + 400, command: 'mute', track: 1 },
+      { frame: V + 600, command: 'unmute', track: 1 },
+    ];
+    const steps: Step[] = [{ frame: R0, command: 'record', track: 1 }, { frame: R0 + L2, command: 'record', track: 1 }, { frame: T, command: 'reverse', track: 1 }, ...mixer];
+    const r = run(plain({ crossfadeFrames: 64 }), INPUT, T + L2, steps, 256);
+    const layers = r.events.filter((e) => e.type === EventType.Layers);
+    assert.deepEqual(layers.map((e) => e.a), [1, 2]);
+    // 100000 frames at 16384 a block: complete 6 blocks (1536 frames) after the command, not at a fader move
+    assert.ok(layers[1].frame > V + 600, `complete at ${layers[1].frame - T} frames after the reverse`);
+    const reversed = run(plain({ crossfadeFrames: 64 }), INPUT, T + L2, steps.filter((s) => !mixer.includes(s)), 256);
+    const tail = T + 30000;
+    // after the unmute's ramp the gains are volume 0.5 at pan -0.5, on the reversed loop
+    for (let t = tail; t < tail + 1000; t++) {
+      assert.equal(r.out[t * 2], f(reversed.out[t * 2] * f(0.5 * panLeft(-0.5))), `frame ${t} left`);
+      assert.equal(r.out[t * 2 + 1], f(reversed.out[t * 2 + 1] * f(0.5 * panRight(-0.5))), `frame ${t} right`);
+    }
   });
 
   it('half speed: twice as long, position p becomes 2p, odd frames interpolated', () => {

@@ -1,0 +1,407 @@
+import { Arena } from './arena';
+import { EventRing } from './events';
+import { Gains } from './gains';
+import { Layers } from './layers';
+import { Metronome } from './metronome';
+import { Track, WriteMode, WriteOp, MAX_PENDING, RETRIGGER, STATE_MASK } from './track';
+import { Transforms } from './transforms';
+import { Cmd, ErrorCode, EventType, State } from './types';
+import { WriteSide } from './write-side';
+
+// The track state machine: what a pedal press does (TRANSITIONS), when it lands (quantized to a
+// boundary, or waiting as a pending action), and the moves between states on the play side: recording,
+// overdub, replace and multiply passes (their writes go to the write side), one-shot and retrigger,
+// undo, redo and clear. Real-time side: allocates nothing.
+
+/** resolveTarget: the command changes nothing. */
+export const NO_OP = -1;
+/** resolveTarget: the command needs a loop and the track is empty (an error event). */
+export const NO_LOOP = -2;
+
+const Rec = State.Recording;
+const Ply = State.Playing;
+const Ovd = State.Overdubbing;
+const Stp = State.Stopped;
+const Mul = State.Multiplying;
+const Rep = State.Replacing;
+/** one-shot: played once from position 0 */
+const One = State.OneShot | RETRIGGER;
+/** retrigger: played on from position 0 */
+const Rtg = State.Playing | RETRIGGER;
+const __ = NO_OP;
+const NL = NO_LOOP;
+
+/**
+ * What a pedal press does, given the state the track will be in when it lands. Rows: the transport
+ * commands; columns: that state, in State order. A cell is the target State (with the RETRIGGER bit
+ * when the loop restarts from position 0), NO_OP or NO_LOOP.
+ */
+// prettier-ignore
+const TRANSITIONS: { readonly [cmd: number]: readonly number[] } = {
+  //                Empty Recording Playing Overdubbing Stopped Multiplying Replacing OneShot
+  [Cmd.Record]:    [Rec,  Ply,      Rec,    Rec,        Rec,    Ply,        Ply,      Rec],
+  [Cmd.Overdub]:   [Rec,  Ovd,      Ovd,    Ply,        Ovd,    Ply,        Ply,      Ovd],
+  [Cmd.Play]:      [NL,   Ply,      __,     Ply,        Ply,    Ply,        Ply,      Ply],
+  [Cmd.Stop]:      [__,   Stp,      Stp,    Stp,        __,     Stp,        Stp,      Stp],
+  [Cmd.Toggle]:    [Rec,  Ply,      Ovd,    Ply,        Ply,    Ply,        Ply,      Ovd],
+  [Cmd.Multiply]:  [NL,   Mul,      Mul,    Mul,        __,     Ply,        __,       Mul],
+  [Cmd.Replace]:   [NL,   __,       Rep,    Rep,        __,     __,         Ply,      Rep],
+  [Cmd.OneShot]:   [NL,   __,       One,    __,         One,    __,         __,       One],
+  [Cmd.Retrigger]: [NL,   __,       Rtg,    __,         Rtg,    __,         __,       Rtg],
+};
+
+/** The target of a transport command from the state `s` (see TRANSITIONS); NO_OP for other commands. */
+export function resolveTarget(cmd: Cmd, s: State): number {
+  const row = TRANSITIONS[cmd];
+  return row === undefined ? NO_OP : row[s];
+}
+
+/** What the state machine reads from the engine when it runs. */
+export interface TransitionParams {
+  readonly sampleRate: number;
+  readonly crossfadeFrames: number;
+  readonly inputLatencyFrames: number;
+  /** 1-based number of the master track, 0 when no loop exists (the machine sets it) */
+  masterTrack: number;
+  /** the first quantize boundary at or after frame */
+  boundary(frame: number): number;
+}
+
+export class Transitions {
+  constructor(
+    private readonly params: TransitionParams,
+    private readonly arena: Arena,
+    private readonly events: EventRing,
+    private readonly tracks: readonly Track[],
+    private readonly metronome: Metronome,
+    private readonly layers: Layers,
+    private readonly writes: WriteSide,
+    private readonly gains: Gains,
+    private readonly transforms: Transforms,
+  ) {}
+
+  /**
+   * A transport command (record, overdub, play, stop, toggle, multiply, replace, oneshot, retrigger) at
+   * frame t: its target comes from the state the track will be in; it acts now or waits for its boundary.
+   */
+  command(tr: Track, cmd: Cmd, t: number): void {
+    if (cmd === Cmd.Stop && tr.pendCount > 0) {
+      const waiting = tr.pendTarget[tr.pendCount - 1];
+      if (waiting === State.Recording || waiting === State.Overdubbing) {
+        // stop while waiting to record or overdub cancels the wait (a pedal's double tap leaves no empty pass)
+        tr.pendCount--;
+        if (waiting === State.Recording) {
+          this.events.push(EventType.State, tr.number, t, tr.state, tr.loopFrames);
+          return;
+        }
+      }
+    }
+    const expected = tr.expectedState();
+    const resolved = resolveTarget(cmd, expected);
+    if (resolved === NO_LOOP) this.events.push(EventType.Error, tr.number, t, ErrorCode.Empty, cmd);
+    if (resolved < 0) return;
+    const target = (resolved & STATE_MASK) as State;
+    if (tr.pendCount === MAX_PENDING) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.QueueFull, cmd);
+      return;
+    }
+    const at = this.effectiveFrame(tr, expected, target, t);
+    if (at <= t) {
+      this.perform(tr, target, t, (resolved & RETRIGGER) !== 0);
+    } else {
+      tr.pendTarget[tr.pendCount] = resolved;
+      tr.pendFrame[tr.pendCount] = at;
+      tr.pendCount++;
+      this.events.push(EventType.Pending, tr.number, at, target, 0);
+    }
+  }
+
+  /** Moves a track to `target` at frame t, from whatever state it is in now; `restart`: from position 0. */
+  perform(tr: Track, target: State, t: number, restart = false): void {
+    this.transforms.complete(tr);
+    const from = tr.state;
+    if (from === target && !restart) return;
+    if (from === State.Recording) {
+      this.endRecording(tr, t, target === State.Stopped ? State.Stopped : State.Playing);
+      if (target === State.Overdubbing || target === State.Replacing) this.startOverdub(tr, t, target);
+      else if (target === State.Multiplying) this.startMultiply(tr, t);
+      return;
+    }
+    if (from === State.Multiplying) this.finishMultiply(tr, t);
+    else if (from === State.Overdubbing || from === State.Replacing) this.endOverdub(tr, t);
+    tr.oneShotEnd = -1;
+    if (restart || target === State.OneShot) this.restartLoop(tr, t);
+    switch (target) {
+      case State.Recording:
+        this.startRecording(tr, t);
+        return;
+      case State.Overdubbing:
+      case State.Replacing:
+        this.startOverdub(tr, t, target);
+        return;
+      case State.Multiplying:
+        this.startMultiply(tr, t);
+        return;
+      case State.OneShot:
+      case State.Playing:
+      case State.Stopped:
+        if (target === State.OneShot) tr.oneShotEnd = t + tr.loopFrames;
+        tr.state = target;
+        this.gains.update(tr, this.params.crossfadeFrames);
+        this.events.push(EventType.State, tr.number, t, target, tr.loopFrames);
+        return;
+    }
+  }
+
+  /** Where a multiply's region runs out: the last whole unit that fits. */
+  multiplyLimit(tr: Track): number {
+    return tr.recStart + Math.floor(tr.recCapacityFrames / tr.mulUnit) * tr.mulUnit;
+  }
+
+  undo(tr: Track, t: number): void {
+    tr.cancelPending();
+    if (tr.state === State.Multiplying) {
+      // not doing the multiply: the old loop never stopped playing
+      this.writes.cancel(tr);
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+      tr.state = State.Playing;
+      this.gains.update(tr, this.params.crossfadeFrames);
+      this.events.push(EventType.State, tr.number, t, State.Playing, tr.loopFrames);
+      return;
+    }
+    if (tr.state === State.Recording) {
+      this.writes.cancel(tr);
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+      this.restoreAfterCancel(tr, t);
+      return;
+    }
+    const passOpen = tr.writeMode === WriteMode.Overdub;
+    const passWaiting = tr.hasOp(WriteOp.StartOverdub) || tr.hasOp(WriteOp.StartReplace);
+    this.writes.cancel(tr);
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing) {
+      tr.state = State.Playing;
+      this.gains.update(tr, this.params.crossfadeFrames);
+    }
+    if (passWaiting && !passOpen) {
+      // the pass had not begun writing: undoing it is just not doing it
+      this.events.push(EventType.State, tr.number, t, tr.state, tr.loopFrames);
+      return;
+    }
+    if (tr.layerIndex < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToUndo, Cmd.Undo);
+      return;
+    }
+    this.selectLayer(tr, tr.layerIndex - 1, t);
+  }
+
+  redo(tr: Track, t: number): void {
+    tr.cancelPending();
+    if (tr.state === State.Recording || tr.state === State.Multiplying || tr.layerIndex + 1 >= tr.layerCount) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToRedo, Cmd.Redo);
+      return;
+    }
+    this.writes.cancel(tr);
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing) tr.state = State.Playing;
+    this.selectLayer(tr, tr.layerIndex + 1, t);
+  }
+
+  clear(tr: Track, t: number): void {
+    tr.cancelPending();
+    this.writes.cancel(tr);
+    tr.oneShotEnd = -1;
+    if (tr.state === State.Recording || tr.state === State.Multiplying) {
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+    }
+    this.gains.fadeToGhost(tr);
+    this.layers.freeAll(tr);
+    tr.state = State.Empty;
+    if (this.params.masterTrack === tr.number) this.pickMaster();
+    this.events.push(EventType.State, tr.number, t, State.Empty, 0);
+    this.events.push(EventType.Layers, tr.number, t, 0, 0);
+  }
+
+  /** Where a quantized action lands: the first boundary at or after the command (and after a pending start). */
+  private effectiveFrame(tr: Track, expected: State, target: State, t: number): number {
+    let from = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : t;
+    if (from < t) from = t;
+    if (expected === State.Recording) {
+      // a recording ends at least one frame after it starts
+      const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
+      if (from < started + 1) from = started + 1;
+    }
+    if (expected === State.Multiplying) {
+      // a multiply ends on a whole number of units after its start (which may still be pending), whatever
+      // the quantize mode
+      const started = tr.state === State.Multiplying;
+      const start = started ? tr.recStart : tr.pendFrame[tr.pendCount - 1];
+      const unit = started ? tr.mulUnit : this.multiplyUnit(tr);
+      const end = start + Math.max(1, Math.ceil((from - start) / unit)) * unit;
+      return started ? Math.min(end, this.multiplyLimit(tr)) : end;
+    }
+    if (target === State.Recording && this.metronome.countInBars > 0 && !this.anyLoopOrRecording()) {
+      return this.metronome.countIn(from);
+    }
+    return this.params.boundary(from);
+  }
+
+  private startRecording(tr: Track, t: number): void {
+    // the longest recording is half the largest free range, so other tracks can still overdub
+    let capacity = Math.floor(this.arena.largestFree() / 4);
+    while (capacity < this.params.sampleRate && this.layers.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
+    const at = capacity >= 1 ? this.arena.allocInLargest(capacity * 2) : -1;
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
+      return;
+    }
+    tr.recLoop = at;
+    tr.recCapacityFrames = capacity;
+    tr.recStart = t;
+    this.gains.fadeToGhost(tr);
+    tr.state = State.Recording;
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartRecord, at, tr.recCapacityFrames, t);
+    this.events.push(EventType.State, tr.number, t, State.Recording, 0);
+  }
+
+  /** Ends the recording at t: the loop is [recStart, t). */
+  private endRecording(tr: Track, t: number, then: State): void {
+    const len = t - tr.recStart;
+    this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
+    this.layers.truncateRedo(tr);
+    this.layers.push(tr, tr.recLoop, len, t);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndRecord, tr.recLoop, len);
+    tr.recLoop = -1;
+    tr.main.setLoop(tr.layerLoop[tr.layerIndex], len, t);
+    tr.state = then;
+    // the loop continues the input without a fade: the crossfade is already in the loop
+    this.gains.update(tr, 0);
+    if (this.params.masterTrack === 0) this.params.masterTrack = tr.number;
+    this.events.push(EventType.State, tr.number, t, then, len);
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  /** An overdub pass, or a replace pass (the loop is silent while the input replaces it). */
+  private startOverdub(tr: Track, t: number, state: State.Overdubbing | State.Replacing): void {
+    tr.state = state;
+    this.gains.update(tr, this.params.crossfadeFrames);
+    // the pass's layer is made on the write side, once every earlier write has landed
+    tr.pushOp(t + this.params.inputLatencyFrames, state === State.Replacing ? WriteOp.StartReplace : WriteOp.StartOverdub);
+    this.events.push(EventType.State, tr.number, t, state, tr.loopFrames);
+  }
+
+  private endOverdub(tr: Track, t: number): void {
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndOverdub);
+  }
+
+  /**
+   * Multiply: from t the loop's content is repeated into a new, growing layer with the input overdubbed
+   * onto it; the play side goes on playing the old loop. It ends on a whole number of units (the
+   * master's length when this loop divides it, else this loop's own), and the longer loop plays on from
+   * its position 0 there, which is where the old loop would have been anyway.
+   */
+  private startMultiply(tr: Track, t: number): void {
+    const unit = this.multiplyUnit(tr);
+    let capacity = Math.floor(this.arena.largestFree() / 4);
+    while (capacity < unit && this.layers.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
+    const at = capacity >= unit ? this.arena.allocInLargest(capacity * 2) : -1;
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Multiply);
+      if (tr.state !== State.Playing) this.perform(tr, State.Playing, t);
+      return;
+    }
+    tr.recLoop = at;
+    tr.recCapacityFrames = capacity;
+    tr.recStart = t;
+    tr.mulUnit = unit;
+    tr.state = State.Multiplying;
+    this.gains.update(tr, this.params.crossfadeFrames);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartMultiply, at, capacity, t);
+    this.events.push(EventType.State, tr.number, t, State.Multiplying, tr.loopFrames);
+  }
+
+  private multiplyUnit(tr: Track): number {
+    const len = tr.loopFrames;
+    const master = this.params.masterTrack;
+    if (master === 0 || master === tr.number) return len;
+    const mt = this.tracks[master - 1];
+    const masterLen = mt.layerLen[mt.layerIndex];
+    return masterLen % len === 0 ? masterLen : len;
+  }
+
+  /** Ends a multiply at t: the grown layer becomes the loop (an undo step), playing on from position 0. */
+  private finishMultiply(tr: Track, t: number): void {
+    const len = t - tr.recStart;
+    this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
+    this.layers.truncateRedo(tr);
+    this.layers.push(tr, tr.recLoop, len, tr.recStart);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndMultiply, tr.recLoop, len, tr.recStart);
+    // the old loop at t and the new one at its position 0 hold the same content: no fade
+    tr.main.loop = tr.recLoop;
+    tr.main.len = len;
+    tr.main.anchor = tr.recStart;
+    tr.recLoop = -1;
+    tr.state = State.Playing;
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  /** Retrigger and one-shot: the loop plays from position 0 at t (crossfaded from where it was). */
+  private restartLoop(tr: Track, t: number): void {
+    if (!tr.hasLoop) return;
+    this.gains.fadeToGhost(tr);
+    // every take restarts here, so undo and redo stay in phase with what plays
+    for (let i = 0; i < tr.layerCount; i++) tr.layerAnchor[i] = t;
+    tr.main.setLoop(tr.layerLoop[tr.layerIndex], tr.layerLen[tr.layerIndex], t);
+    tr.main.gl = 0;
+    tr.main.gr = 0;
+  }
+
+  /** Switches the playing layer with a crossfade (undo/redo); index -1 empties the track. */
+  private selectLayer(tr: Track, index: number, t: number): void {
+    this.gains.fadeToGhost(tr);
+    tr.layerIndex = index;
+    if (index < 0) {
+      tr.state = State.Empty;
+      tr.main.active = false;
+      if (this.params.masterTrack === tr.number) this.pickMaster();
+    } else {
+      if (tr.state === State.Empty) tr.state = State.Playing;
+      this.gains.fadeIn(tr, tr.layerLoop[index], tr.layerLen[index], tr.layerAnchor[index]);
+      if (this.params.masterTrack === 0) this.params.masterTrack = tr.number;
+    }
+    this.events.push(EventType.State, tr.number, t, tr.state, tr.loopFrames);
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, tr.layerCount - tr.layerIndex - 1);
+  }
+
+  /** After a cancelled recording: back to the previous loop, or empty. */
+  private restoreAfterCancel(tr: Track, t: number): void {
+    if (tr.hasLoop) {
+      tr.state = State.Playing;
+      this.gains.fadeIn(tr, tr.layerLoop[tr.layerIndex], tr.layerLen[tr.layerIndex], tr.layerAnchor[tr.layerIndex]);
+    } else {
+      tr.state = State.Empty;
+    }
+    this.events.push(EventType.State, tr.number, t, tr.state, tr.loopFrames);
+  }
+
+  private anyLoopOrRecording(): boolean {
+    for (let i = 0; i < this.tracks.length; i++) {
+      if (this.tracks[i].hasLoop || this.tracks[i].state === State.Recording) return true;
+    }
+    return false;
+  }
+
+  /** The new master is the remaining loop recorded earliest (smallest anchor). */
+  private pickMaster(): void {
+    this.params.masterTrack = 0;
+    let best = Infinity;
+    for (let i = 0; i < this.tracks.length; i++) {
+      const tr = this.tracks[i];
+      if (tr.hasLoop && tr.layerAnchor[tr.layerIndex] < best) {
+        best = tr.layerAnchor[tr.layerIndex];
+        this.params.masterTrack = tr.number;
+      }
+    }
+  }
+}
