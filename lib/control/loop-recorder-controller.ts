@@ -13,7 +13,7 @@ import { EngineStatus, StatusColor, StatusShape } from './status';
 
 export const RECORDER_COMMANDS = [
   'record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute',
-  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
+  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
 ] as const;
 export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 
@@ -62,6 +62,8 @@ const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> 
   multiplying: { fill: StatusColor.Yellow, shape: StatusShape.Ring },
   replacing: { fill: StatusColor.Red, shape: StatusShape.Ring },
   oneshot: { fill: StatusColor.Green, shape: StatusShape.Ring },
+  substituting: { fill: StatusColor.Red, shape: StatusShape.Ring },
+  inserting: { fill: StatusColor.Red, shape: StatusShape.Dot },
 };
 
 type StateEvent = Extract<HostEvent, { type: 'state' }>;

@@ -37,6 +37,8 @@ const STATE_CODE: Record<TrackState, number> = {
   multiplying: SlState.Multiplying,
   replacing: SlState.Replacing,
   oneshot: SlState.OneShot,
+  substituting: SlState.Substitute,
+  inserting: SlState.Inserting,
 };
 
 export interface TrackMirror {
@@ -59,6 +61,10 @@ export interface TrackMirror {
   rate: number;
   /** the length of the take before any multiply (SooperLooper's cycle); 0 when empty */
   cycleFrames: number;
+  /** stopped by a pause: the loop stands still (its position is that at stateFrame) */
+  paused: boolean;
+  /** the frame a multiply began at: the grown loop's position 0 */
+  multiplyStart: number;
 }
 
 export class LooperMirror {
@@ -81,7 +87,7 @@ export class LooperMirror {
     // stereo float32: 8 bytes a frame
     this.memoryFrames = (memoryMiB * 1024 * 1024) / 8;
     for (let i = 0; i < trackCount; i++) {
-      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1, rate: 1, cycleFrames: 0 });
+      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1, rate: 1, cycleFrames: 0, paused: false, multiplyStart: 0 });
     }
   }
 
@@ -96,10 +102,20 @@ export class LooperMirror {
         const t = this.track(e.track);
         if (!t) return;
         this.saw(e.frame, now);
-        // a recording's start, its end and any new length: the loop's position is 0 here
+        // a recording's start, its end and any new length: the loop's position is 0 here, but for a
+        // multiply's (its position 0 is where the multiply began) and an insert's (a status tells)
         const restart = e.state === 'recording' ? t.state !== 'recording' : e.frames !== t.frames || t.state === 'recording';
-        if (restart) t.anchor = e.frame;
-        if (e.state === 'recording' || e.state === 'empty') t.rate = 1;
+        if (e.state === 'multiplying') t.multiplyStart = e.frame;
+        if (t.paused && t.state === 'stopped' && e.state !== 'stopped') {
+          // a paused loop goes on from where it stood
+          t.anchor += e.frame - t.stateFrame;
+          t.paused = false;
+        }
+        if (restart) t.anchor = t.state === 'multiplying' ? t.multiplyStart : e.frame;
+        if (e.state === 'recording' || e.state === 'empty') {
+          t.rate = 1;
+          t.paused = false;
+        }
         // the take's length is the cycle; a multiply or insert lengthens the loop by cycles
         if (e.state === 'empty' || (t.state === 'recording' && e.state !== 'recording') || t.cycleFrames === 0) t.cycleFrames = e.frames;
         // an unchanged state is a cancelled wait (stop while waiting to record) or an undo
@@ -155,8 +171,9 @@ export class LooperMirror {
       t.state = ts.state;
       t.frames = ts.frames;
       if (ts.frames === 0 || t.cycleFrames === 0) t.cycleFrames = ts.frames;
+      t.paused = ts.paused === true;
       // the host's own position is exact (after undo, transforms, restores): the anchor follows from it
-      if (ts.position !== undefined && ts.frames > 0 && ts.state !== 'recording') t.anchor = frame - ts.position;
+      if (ts.position !== undefined && ts.frames > 0 && ts.state !== 'recording') t.anchor = (t.paused ? t.stateFrame : frame) - ts.position;
     }
     t.muted = ts.muted;
     t.soloed = ts.soloed;
@@ -202,7 +219,7 @@ export class LooperMirror {
   positionSeconds(n: number, now: number): number {
     const t = this.track(n);
     if (!t || t.frames <= 0 || t.state === 'recording') return 0;
-    const p = (this.frameNow(now) - t.anchor) % t.frames;
+    const p = ((t.paused && t.state === 'stopped' ? t.stateFrame : this.frameNow(now)) - t.anchor) % t.frames;
     return (p < 0 ? p + t.frames : p) / this.sampleRate;
   }
 

@@ -86,8 +86,8 @@ export const FAILED = {
 
 /** The SooperLooper commands this looper does (see hit()); presses of any other are ignored. */
 const SL_COMMANDS = new Set([
-  'record', 'overdub', 'undo', 'redo', 'multiply', 'replace', 'reverse', 'oneshot', 'trigger', 'record_or_overdub',
-  'undo_all', 'redo_all', 'mute', 'mute_on', 'mute_off', 'pause', 'pause_on', 'pause_off', 'solo',
+  'record', 'overdub', 'undo', 'redo', 'multiply', 'insert', 'replace', 'substitute', 'reverse', 'oneshot', 'trigger',
+  'record_or_overdub', 'undo_all', 'redo_all', 'mute', 'mute_on', 'mute_off', 'pause', 'pause_on', 'pause_off', 'solo',
 ]);
 
 /**
@@ -204,10 +204,15 @@ export class SooperLooperOsc {
   }
 
   hostEvent(e: HostEvent, now: number): void {
-    if (e.type === 'state' && (e.state === 'recording' || e.state === 'empty')) this.reversed[e.track - 1] = false;
+    if (e.type === 'state') {
+      if (e.state === 'recording' || e.state === 'empty') this.reversed[e.track - 1] = false;
+      // a one-shot ends muted: the status says so (a state event does not carry the mute)
+      if (this.mirror.track(e.track)?.state === 'oneshot' && e.state !== 'oneshot') this.statusAt = -Infinity;
+    }
     // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
     if (e.type === 'tempo') this.globals.tempo = e.bpm;
     this.mirror.event(e, now);
+    if (this.statusAt === -Infinity) this.refreshIfStale(now);
   }
 
   hostStatus(s: HostStatus, now: number): void {
@@ -495,7 +500,9 @@ export class SooperLooperOsc {
       case 'undo':
       case 'redo':
       case 'multiply':
+      case 'insert':
       case 'replace':
+      case 'substitute':
       case 'oneshot':
         return c(cmd);
       case 'trigger':
@@ -514,11 +521,13 @@ export class SooperLooperOsc {
       case 'mute_off':
         return this.mute(t, cmd === 'mute_on');
       case 'pause':
-        return c(m.state === 'stopped' ? 'play' : 'stop');
       case 'pause_on':
-        return c('stop');
-      case 'pause_off':
-        return c('play');
+      case 'pause_off': {
+        const on = cmd === 'pause' ? m.state !== 'stopped' : cmd === 'pause_on';
+        // SooperLooper's pause stands the loop still where it is
+        if (on && m.frames > 0) m.paused = true;
+        return c(on ? 'pause' : 'play');
+      }
       case 'solo':
         m.soloed = !m.soloed;
         return c(m.soloed ? 'solo' : 'unsolo');
