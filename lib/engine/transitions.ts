@@ -4,6 +4,7 @@ import { Gains } from './gains';
 import { Layers } from './layers';
 import { Metronome } from './metronome';
 import { Track, WriteMode, WriteOp, MAX_PENDING, PAUSE, RETRIGGER, STATE_MASK, mod } from './track';
+import { tileLoop } from './transform-kernels';
 import { Transforms } from './transforms';
 import { Cmd, ErrorCode, EventType, State } from './types';
 import { WriteSide } from './write-side';
@@ -197,17 +198,33 @@ export class Transitions {
     this.finishMultiply(tr, t);
   }
 
+  /**
+   * Completes a multiply hit again before its last cycle has played: the rest of the grown layer is the
+   * loop repeated (what the write side would have written), copied now.
+   */
+  private completeMultiplyNow(tr: Track, t: number): void {
+    const len = tr.mulEnd - tr.recStart;
+    const from = Math.max(0, t - this.params.inputLatencyFrames - tr.recStart);
+    const src = tr.layerLen[tr.layerIndex];
+    tileLoop(this.arena.memory, tr.layerLoop[tr.layerIndex], src, mod(tr.recStart + from - tr.layerAnchor[tr.layerIndex], src), tr.recLoop + from * 2, len - from);
+    this.writes.cancel(tr);
+    tr.mulEnd = -1;
+    this.finishMultiply(tr, t, len);
+  }
+
   undo(tr: Track, t: number): void {
     tr.cancelPending();
-    if (tr.state === State.Multiplying || tr.mulEnd >= 0) {
+    // a multiply hit again is done (its last cycle repeats the loop): complete it, so undo steps over it
+    // and redo brings it back
+    if (tr.mulEnd >= 0) this.completeMultiplyNow(tr, t);
+    if (tr.state === State.Multiplying) {
       // not doing the multiply: the old loop never stopped playing
       this.writes.cancel(tr);
       this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
       tr.recLoop = -1;
-      tr.mulEnd = -1;
-      if (tr.state === State.Multiplying) tr.state = State.Playing;
+      tr.state = State.Playing;
       this.gains.update(tr, this.params.crossfadeFrames);
-      this.events.push(EventType.State, tr.number, t, tr.state, tr.loopFrames);
+      this.events.push(EventType.State, tr.number, t, State.Playing, tr.loopFrames);
       return;
     }
     if (tr.state === State.Inserting) {
@@ -408,9 +425,8 @@ export class Transitions {
     tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndMultiplyInput);
   }
 
-  /** Ends a multiply at t: the grown layer becomes the loop (an undo step), playing on from position 0. */
-  private finishMultiply(tr: Track, t: number): void {
-    const len = t - tr.recStart;
+  /** Ends a multiply at t: the grown layer (len frames) becomes the loop (an undo step), playing on from position 0 at recStart + len. */
+  private finishMultiply(tr: Track, t: number, len = t - tr.recStart): void {
     this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
     this.layers.truncateRedo(tr);
     this.layers.push(tr, tr.recLoop, len, tr.recStart);

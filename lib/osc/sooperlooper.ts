@@ -504,8 +504,11 @@ export class SooperLooperOsc {
       case 'replace':
       case 'substitute':
       case 'oneshot':
+        if (cmd === 'oneshot' && m.muted) this.mute(t, false);
         return c(cmd);
       case 'trigger':
+        // SooperLooper's trigger plays the loop from its start even when muted
+        if (m.muted) this.mute(t, false);
         return c('retrigger');
       case 'record_or_overdub':
         return c(m.state === 'empty' || m.state === 'recording' ? 'record' : 'overdub');

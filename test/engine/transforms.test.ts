@@ -177,12 +177,18 @@ describe('engine: loop transforms', () => {
     assert.equal((r.engine.loopData(2) as Float32Array).length, 2 * L);
   });
 
-  it('multiply hit again then undone before its length is complete: as if it never happened', () => {
+  it('multiply hit again, undone before its length has played: the old loop; redo brings the grown one', () => {
     const M = R1 + 100;
-    const steps: Step[] = [...record, { frame: M, command: 'multiply', track: 1 }, { frame: M + L / 2, command: 'multiply', track: 1 }, { frame: M + L / 2 + 10, command: 'undo', track: 1 }];
+    const E = M + L / 2;
+    const steps: Step[] = [...record, { frame: M, command: 'multiply', track: 1 }, { frame: E, command: 'multiply', track: 1 }, { frame: E + 10, command: 'undo', track: 1 }];
     const r = run(plain(), INPUT, M + 3 * L, steps, BLOCK);
     assert.equal(r.engine.trackInfo(1).frames, L);
     assertOut(r.out, M, M + 3 * L, (t, c) => old(t - R1, c), 'unchanged');
+    const redone = run(plain(), INPUT, M + 3 * L, [...steps, { frame: E + 20, command: 'redo', track: 1 }], BLOCK);
+    const data = redone.engine.loopData(1) as Float32Array;
+    assert.equal(data.length, 2 * L);
+    const grown = (k: number, c: number): number => (M + k < E ? f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]) : old(M + k - R1, c));
+    for (let k = 0; k < L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
   });
 
   it('undo during a multiply: as if it never happened', () => {

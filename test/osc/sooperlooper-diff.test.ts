@@ -29,10 +29,21 @@ const TIMING_S = 0.1;
 const TIMING_CONTROLS = new Set(['loop_len', 'loop_pos', 'cycle_len']);
 
 /**
- * Where ours differs from SooperLooper on purpose, by step (the request is checked, so the list
- * follows the script), and why. A listed step that starts to match fails the test too.
+ * Where ours differs from SooperLooper, by unit (its name starts with the request, so the list follows
+ * the script), and why. A listed unit that starts to match, or that no longer exists, fails the test.
  */
-const KNOWN: { step: number; request: string; why: string }[] = [];
+const KNOWN: { unit: string; why: string }[] = [
+  {
+    unit: 'step 305 /sl/0/get ["loop_pos"]',
+    why: 'after an undo and a redo of a multiply, ours plays the grown loop in phase with where the multiply began; SooperLooper 1.7.8 is elsewhere in it',
+  },
+  { unit: 'step 307 /sl/0/get ["loop_pos"]', why: 'the same position, 300 ms into the pause (both stand still there)' },
+  {
+    unit: 'updates a/u_loops #5',
+    why: 'a /load_session that fails: SooperLooper 1.7.8 has deleted its loops before it finds no file (loop counts 1, then 0); ours keeps them',
+  },
+  { unit: 'updates a/u_loops #6', why: 'the second of those two loop-count messages' },
+];
 
 interface Unit {
   what: string;
@@ -76,14 +87,21 @@ class SteppedLooper {
     });
   }
 
-  /** Renders ms of silence, feeding the engine's events to the server as a host would. */
-  render(ms: number): void {
-    const blocks = Math.round((ms * SAMPLE_RATE) / 1000 / BLOCK);
-    for (let i = 0; i < blocks; i++) {
+  /** The session's time, ms: the engine renders whole blocks up to it. */
+  private ms = 0;
+
+  /**
+   * Renders ms of silence, feeding the engine's events to the server as a host would; status requests
+   * are answered between blocks, as a host's are.
+   */
+  async render(ms: number): Promise<void> {
+    this.ms += ms;
+    while (((this.engine.frame + BLOCK / 2) * 1000) / SAMPLE_RATE <= this.ms) {
       this.engine.inputView().fill(0);
       this.engine.process(BLOCK);
       this.engine.events.drain((e) => this.server.hostEvent(translateEvent(this.engine, e)));
       this.server.protocol.tick((this.engine.frame * 1000) / SAMPLE_RATE);
+      await Promise.resolve();
     }
   }
 }
@@ -128,7 +146,7 @@ function compare(expected: Heard[], actual: Heard[]): Unit[] {
     const matched = m[0][0];
     const total = Math.max(e.length, a.length);
     for (let k = 0; k < total; k++) {
-      units.push({ what: `updates ${key} #${k}`, ok: k < matched, expected: k === 0 ? show(e) : '', actual: k === 0 ? show(a) : '' });
+      units.push({ what: `updates ${key} #${k}`, ok: k < matched, expected: show(e), actual: show(a) });
     }
   }
   return units;
@@ -159,7 +177,7 @@ describe('SooperLooper differential (the recorded session against ours)', functi
     try {
       heard = await playSession(port, clients, async (ms) => {
         await settle();
-        looper.render(ms);
+        await looper.render(ms);
         await settle();
       });
     } finally {
@@ -168,13 +186,11 @@ describe('SooperLooper differential (the recorded session against ours)', functi
     const units = compare(fixture.heard, heard);
     const matched = units.filter((u) => u.ok).length;
     const percent = ((100 * matched) / units.length).toFixed(1);
-    const known = new Map(KNOWN.map((k) => [k.step, k]));
     const failures: string[] = [];
+    for (const k of KNOWN) if (!units.some((u) => u.what === k.unit)) failures.push(`KNOWN names ${k.unit}, which the session no longer has`);
     for (const u of units) {
-      const step = /^step (\d+) (\S+)/.exec(u.what);
-      const k = step ? known.get(Number(step[1])) : undefined;
-      if (k && k.request !== step?.[2]) failures.push(`KNOWN lists step ${k.step} as ${k.request}, but it is ${u.what}`);
-      else if (k && u.ok) failures.push(`${u.what} now matches: take it off KNOWN (${k.why})`);
+      const k = KNOWN.find((known) => known.unit === u.what);
+      if (k && u.ok) failures.push(`${u.what} now matches: take it off KNOWN (${k.why})`);
       else if (!k && !u.ok) failures.push(`${u.what}\n    SooperLooper: ${String(u.expected)}\n    ours:         ${String(u.actual)}`);
     }
     process.stdout.write(`      ${matched}/${units.length} units match (${percent}%), ${KNOWN.length} known differences\n`);
