@@ -1,5 +1,6 @@
 import * as dgram from 'dgram';
-import { OscMessage, OscValue, decodePacket, encodeMessage } from '../../lib/osc/codec';
+import { OscValue, encodeMessage } from '../../lib/osc/codec';
+import { decodeLenient } from './client';
 
 // A scripted SooperLooper session for the differential test: the same steps are played against the
 // real SooperLooper 1.7.8 (record-sooperlooper.ts saves its answers to test/fixtures) and against ours
@@ -223,14 +224,6 @@ export class SessionClient {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
-}
-
-/** SooperLooper sends a reply with an empty address when the return path was empty: read it too. */
-function decodeLenient(data: Buffer): OscMessage[] {
-  if (data[0] !== 0) return decodePacket(data);
-  const copy = Buffer.from(data);
-  copy[0] = 0x2f;
-  return decodePacket(copy).map((m) => ({ ...m, address: '' }));
 }
 
 /** The arguments of step i as sent by `client`. */
