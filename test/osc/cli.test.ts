@@ -30,7 +30,7 @@ function start(args: string[]): { child: ChildProcess; exited: Promise<number | 
 
 describe('loopstation osc', function () {
   it('prints where it listens, records from /sl/0/hit, answers state codes, and quits on SIGINT', async () => {
-    const { child, exited, port: started } = start(['--bpm', '120', '--quantize', 'off', '--tracks', '2']);
+    const { child, exited, port: started } = start(['--bpm', '120', '--quantize', 'off', '--tracks', '2', '--session-dir', 'none']);
     const port = await started;
     const client = await new TestOscClient().open();
     try {
