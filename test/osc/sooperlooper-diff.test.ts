@@ -35,7 +35,7 @@ const TIMING_CONTROLS = new Set(['loop_len', 'loop_pos', 'cycle_len']);
 const KNOWN: { unit: string; why: string }[] = [
   {
     unit: 'step 305 /sl/0/get ["loop_pos"]',
-    why: 'after an undo and a redo of a multiply, ours plays the grown loop in phase with where the multiply began; SooperLooper 1.7.8 is elsewhere in it',
+    why: 'undo and redo between loops of different lengths: SooperLooper carries the position over (wrapping at the new length); ours plays each take in the phase it was made in',
   },
   { unit: 'step 307 /sl/0/get ["loop_pos"]', why: 'the same position, 300 ms into the pause (both stand still there)' },
   {
