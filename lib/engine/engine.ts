@@ -253,9 +253,10 @@ export class Engine {
    */
   writeProgress(track: number, out: WriteProgress): WriteProgress {
     const t = this.tracks[track - 1];
-    out.mode = t.writeMode;
+    // an insert is no pass a session writer captures: its layer is saved once complete
+    out.mode = t.writeMode === WriteMode.Insert ? WriteMode.None : t.writeMode;
     out.began = t.wBegin;
-    if (t.writeMode === WriteMode.None) {
+    if (out.mode === WriteMode.None) {
       out.loop = -1;
       out.len = 0;
       out.startPos = 0;

@@ -95,20 +95,24 @@ export class Voice {
   }
 }
 
-/** Write-side modes (record, overdub and multiply run `inputLatencyFrames` behind the play side). */
-export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3 }
+/**
+ * Write-side modes (record, overdub, multiply and insert run `inputLatencyFrames` behind the play side).
+ * Insert writes the input as a recording does, into the middle of its region; a session writer does
+ * not capture it as a pass (the grown layer is saved once complete).
+ */
+export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3, Insert = 4 }
 /**
  * Operations the play side queues for the write side (Track.pushOp), each with a region (arena offset),
  * a length in frames and an anchor (the play-side frame of the loop's position 0), where it uses them:
  * StartRecord (region, capacity, anchor), EndRecord (region, length), StartOverdub and StartReplace
  * (none: the pass copies the current layer), EndOverdub (none), StartMultiply (region, capacity,
  * anchor), EndMultiply (region, length, anchor), EndMultiplyInput (none: a multiply hit again takes
- * no more input but fills its last cycle with the loop), EndInsert (none: the inserted input ends).
- * An insert writes its input like a recording (StartRecord) into the middle of its new region.
+ * no more input but fills its last cycle with the loop), StartInsert (region, capacity, anchor: the
+ * input lands at position t - anchor, like a recording's), EndInsert (none: the inserted input ends).
  */
 export const enum WriteOp {
   StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5, StartReplace = 6,
-  EndMultiplyInput = 7, EndInsert = 8,
+  EndMultiplyInput = 7, StartInsert = 8, EndInsert = 9,
 }
 
 /** A pending action's target is a State, with this bit when it restarts the loop (retrigger)... */

@@ -473,7 +473,7 @@ export class Transitions {
     tr.state = State.Inserting;
     this.gains.update(tr, this.params.crossfadeFrames);
     // the input lands at position p + (frames since t), as a recording anchored at t - p does
-    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartRecord, at, capacity, t - p);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartInsert, at, capacity, t - p);
     this.events.push(EventType.State, tr.number, t, State.Inserting, tr.lengthFrames);
   }
 

@@ -111,6 +111,12 @@ export class WriteSide {
         this.rampWrite(tr, 0);
         tr.writeMode = WriteMode.Multiply;
         return;
+      case WriteOp.StartInsert:
+        tr.writeMode = WriteMode.Insert;
+        tr.wLoop = region;
+        tr.wStart = anchor;
+        tr.wBegin = t;
+        return;
       case WriteOp.EndInsert:
         // the rest of the loop was copied in on the play side
         tr.writeMode = WriteMode.None;
@@ -138,7 +144,7 @@ export class WriteSide {
 
   /** Writes the segment [a, a + n) of the track's pass; `o` is a's offset in the block. */
   render(tr: Track, a: number, o: number, n: number): void {
-    if (tr.writeMode === WriteMode.Record) {
+    if (tr.writeMode === WriteMode.Record || tr.writeMode === WriteMode.Insert) {
       const pos = a - this.params.inputLatencyFrames - tr.wStart;
       this.memory.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
     } else if (tr.writeMode === WriteMode.Overdub) {
