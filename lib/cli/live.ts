@@ -205,7 +205,7 @@ export class LiveView {
 
   /** e.g. `>1:P   2:R>P 3:-   | bar 3 beat 2/4 | 120 bpm click on | in [###     ] out [#####   ] | xruns 0`; resets the held levels */
   line(): string {
-    const code: Record<TrackState, string> = { empty: '-', recording: 'R', playing: 'P', overdubbing: 'O', stopped: 'S', multiplying: 'X', replacing: 'E', oneshot: '1' };
+    const code: Record<TrackState, string> = { empty: '-', recording: 'R', playing: 'P', overdubbing: 'O', stopped: 'S', multiplying: 'X', replacing: 'E', oneshot: '1', substituting: 'U', inserting: 'I' };
     const tracks = this.states
       .map((s, i) => {
         const next = this.pending[i];

@@ -1,6 +1,9 @@
 import { isIP } from 'net';
+import { homedir } from 'os';
+import * as path from 'path';
+import { DEFAULT_SESSION_FOLDER } from '../control/host-config';
 import { InputError, numberIn } from '../engine/commands';
-import { DEFAULT_OPTIONS } from '../engine/types';
+import { DEFAULT_OPTIONS, LIMITS } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
 import type { HostEvent } from '../io/protocol';
@@ -11,11 +14,20 @@ import { LIVE_USAGE, liveHostConfig, parseLiveArgs } from './live';
 // (slgui -P 9951, a TouchOSC or Open Stage Control layout). The engine runs in the same forked host as
 // under Node-RED; lib/osc/server.ts answers OSC.
 
-export const OSC_USAGE = `usage: loopstation osc [--port N] [--host ADDRESS] [engine options]
+/** Where /save_session and /load_session keep sessions (and the host its autosave) unless told. */
+export const DEFAULT_OSC_SESSION_DIR = path.join(homedir(), DEFAULT_SESSION_FOLDER);
+
+export const OSC_USAGE = `usage: loopstation osc [--port N] [--host ADDRESS] [--loops N] [--session-dir DIR] [engine options]
 
   --port N          UDP port (default ${DEFAULT_OSC_PORT}; 0 = any free port, printed at start)
   --host ADDRESS    address to listen on (default ${DEFAULT_OSC_HOST}: this machine only; 0.0.0.0 lets the
                     network in, and with it anyone there: OSC has no password)
+  --loops N         loops at the start (default: one per track; SooperLooper starts with 1); /loop_add
+                    and /loop_del add and delete loops up to --tracks
+  --session-dir DIR where /save_session and /load_session keep sessions, and the autosave
+                    (default ~/${DEFAULT_SESSION_FOLDER}; "none": no sessions)
+
+the quantize is off unless --quantize says otherwise (SooperLooper's default); /quit ends it.
 
 engine options are those of loopstation live (--backend, --device, --bpm, --tracks, --quantize...):
 ${LIVE_USAGE.split('\n').filter((l) => l.startsWith('  --')).join('\n')}
@@ -28,18 +40,30 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
   }
   let port = DEFAULT_OSC_PORT;
   let host = DEFAULT_OSC_HOST;
+  let loops: number | undefined;
+  let sessionDir = DEFAULT_OSC_SESSION_DIR;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--port') port = numberIn(args[++i], '--port', [0, 65535], true);
     else if (args[i] === '--host') {
       host = args[++i] ?? '';
       if (!isIP(host)) throw new InputError('--host', `${JSON.stringify(host)} is not an IP address; accepted: 127.0.0.1, 0.0.0.0, ::, or an interface's address`);
+    } else if (args[i] === '--loops') loops = numberIn(args[++i], '--loops', [0, LIMITS.tracks[1]], true);
+    else if (args[i] === '--session-dir') {
+      const dir = args[++i];
+      if (dir === undefined || dir.trim() === '') throw new InputError('--session-dir', 'missing; accepted: a folder, or "none"');
+      sessionDir = dir.toLowerCase() === 'none' ? '' : path.resolve(dir);
     } else rest.push(args[i]);
   }
   const options = parseLiveArgs(rest);
-  const config = liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm);
+  // SooperLooper's loops start unquantized; its quantize control sets ours
+  if (!rest.includes('--quantize')) options.quantize = 'off';
+  const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir };
+  if (loops !== undefined && loops > config.tracks) throw new InputError('--loops', `${loops} is more than the ${config.tracks} tracks; accepted: 0 to --tracks`);
   const client = new ForkedClient(config);
   const ready = await client.start();
+  // /quit ends the command like Ctrl-C (set once the wait below begins)
+  let onQuit = (): void => undefined;
   const server = new OscServer({
     link: {
       send: (req) => client.send(req),
@@ -47,9 +71,13 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
       session: (command, name) => client.request({ type: 'session', command, name }),
     },
     tracks: config.tracks,
+    loops,
     sampleRate: config.sampleRate,
     bpm: config.bpm,
     beatsPerBar: config.beatsPerBar,
+    blockFrames: config.blockFrames,
+    memoryMiB: config.memoryMiB,
+    quit: () => onQuit(),
     port,
     host,
   });
@@ -61,10 +89,12 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
     await client.stop();
     throw new InputError('--port', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
-  out(`loopstation osc: osc.udp://${bound.address}:${bound.port}/ drives ${config.tracks} loops (${ready.backend} backend, ${config.bpm} bpm); Ctrl-C quits`);
+  const sessions = sessionDir === '' ? 'no sessions' : `sessions in ${sessionDir}`;
+  out(`loopstation osc: osc.udp://${bound.address}:${bound.port}/ drives ${server.protocol.loopTracks.length} of ${config.tracks} loops (${ready.backend} backend, ${config.bpm} bpm, ${sessions}); Ctrl-C quits`);
   let onSignal = (): void => undefined;
   const code = await new Promise<number>((resolve) => {
     onSignal = () => resolve(0);
+    onQuit = onSignal;
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     client.once('exit', (c: number) => resolve(c === 0 ? 0 : 1));

@@ -5,7 +5,7 @@ import { commandRequest, refuse, wordOf } from './commands';
 import { ConfigError } from './errors';
 import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
 import { optionalBoolean, requiredNumber } from './settings';
-import { NodeType } from './constants';
+import { NodeType, OSC_LOOPS, OscLoopsEvent } from './constants';
 import { Controller, ControllerContext } from './wiring';
 import { EngineStatus, StatusColor, StatusShape } from './status';
 
@@ -13,7 +13,7 @@ import { EngineStatus, StatusColor, StatusShape } from './status';
 
 export const RECORDER_COMMANDS = [
   'record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute',
-  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
+  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
 ] as const;
 export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 
@@ -62,6 +62,8 @@ const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> 
   multiplying: { fill: StatusColor.Yellow, shape: StatusShape.Ring },
   replacing: { fill: StatusColor.Red, shape: StatusShape.Ring },
   oneshot: { fill: StatusColor.Green, shape: StatusShape.Ring },
+  substituting: { fill: StatusColor.Red, shape: StatusShape.Ring },
+  inserting: { fill: StatusColor.Red, shape: StatusShape.Dot },
 };
 
 type StateEvent = Extract<HostEvent, { type: 'state' }>;
@@ -80,6 +82,8 @@ export class LoopRecorderController implements Controller {
   private muted = false;
   /** the frame of the last state event, so an older status reply does not overwrite it */
   private stateFrame = -1;
+  /** an OSC client deleted this track's loop: it is cleared, and no OSC loop until one is added */
+  private oscDeleted = false;
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
     this.settings = recorderSettings(def, ctx.config.tracks);
@@ -87,6 +91,11 @@ export class LoopRecorderController implements Controller {
     ctx.listen<StateEvent>('state', (e) => e.track === this.settings.track && this.onState(e));
     ctx.listen<PendingEvent>('pending', (e) => e.track === this.settings.track && this.onPending(e));
     ctx.listen<HostErrorEvent>('hostError', (e) => e.track === this.settings.track && this.onHostError(e));
+    // an OSC client deleted the loop on this track (it was cleared) or added it back
+    ctx.listen<OscLoopsEvent>(OSC_LOOPS, (e) => {
+      this.oscDeleted = !e.tracks.includes(this.settings.track);
+      this.showState();
+    });
   }
 
   input(msg: { payload?: unknown }): void {
@@ -186,6 +195,7 @@ export class LoopRecorderController implements Controller {
       parts.push(this.ctx.text(`${KEYS}.status.${one ? 'bar' : 'bars'}`, { bars: this.bars }, one ? '1 bar' : `${this.bars} bars`));
     }
     if (this.muted) parts.push(this.ctx.text(`${KEYS}.status.muted`, {}, 'muted'));
+    if (this.oscDeleted) parts.push(this.ctx.text(`${KEYS}.status.oscDeleted`, {}, 'deleted by OSC'));
     this.ctx.status.setOwn({ ...STATE_LOOK[this.state], text: parts.join(' · ') });
   }
 }

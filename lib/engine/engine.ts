@@ -4,7 +4,7 @@ import { EventRing } from './events';
 import { Gains } from './gains';
 import { Layers } from './layers';
 import { Metronome } from './metronome';
-import { Track, Voice, WriteMode, WriteOp, WriteProgress, RETRIGGER, STATE_MASK, mod } from './track';
+import { Track, Voice, WriteMode, WriteOp, WriteProgress, STATE_MASK, mod } from './track';
 import { Transforms } from './transforms';
 import { Transitions } from './transitions';
 import { Transport } from './transport';
@@ -42,6 +42,8 @@ export interface TrackInfo {
   frames: number;
   /** position of the loop at the engine's current frame (0 when empty) */
   position: number;
+  /** paused: the loop stands still at `position` and plays on from there */
+  paused: boolean;
   layers: number;
   layer: number;
   volume: number;
@@ -222,6 +224,8 @@ export class Engine {
     this.arena.memory.set(data, at);
     t.cancelPending();
     this.writes.cancel(t);
+    t.pausedAt = -1;
+    t.cycleFrames = frames;
     this.layers.truncateRedo(t);
     this.layers.push(t, at, frames, anchor);
     t.main.setLoop(at, frames, anchor);
@@ -249,9 +253,10 @@ export class Engine {
    */
   writeProgress(track: number, out: WriteProgress): WriteProgress {
     const t = this.tracks[track - 1];
-    out.mode = t.writeMode;
+    // an insert is no pass a session writer captures: its layer is saved once complete
+    out.mode = t.writeMode === WriteMode.Insert ? WriteMode.None : t.writeMode;
     out.began = t.wBegin;
-    if (t.writeMode === WriteMode.None) {
+    if (out.mode === WriteMode.None) {
       out.loop = -1;
       out.len = 0;
       out.startPos = 0;
@@ -270,13 +275,13 @@ export class Engine {
 
   trackInfo(track: number): TrackInfo {
     const t = this.tracks[track - 1];
-    const frames = t.loopFrames;
-    const anchor = t.hasLoop ? t.layerAnchor[t.layerIndex] : 0;
+    const frames = t.lengthFrames;
     return {
       track: t.number,
       state: t.state,
       frames,
-      position: frames > 0 ? mod(this.frame - anchor, frames) : 0,
+      position: this.position(t),
+      paused: t.pausedAt >= 0,
       layers: t.layerCount,
       layer: t.layerIndex,
       volume: t.volume,
@@ -285,6 +290,15 @@ export class Engine {
       soloed: t.soloed,
       master: this.masterTrack === t.number,
     };
+  }
+
+  /** Where a track's loop is now: still while paused or inserting; a multiply hit again counts in its new length. */
+  private position(t: Track): number {
+    if (!t.hasLoop) return 0;
+    if (t.state === State.Inserting) return t.insertPos;
+    if (t.mulEnd >= 0) return mod(this.frame - t.recStart, t.lengthFrames);
+    const anchor = t.layerAnchor[t.layerIndex];
+    return mod((t.pausedAt >= 0 ? t.pausedAt : this.frame) - anchor, t.loopFrames);
   }
 
   /** The first quantize boundary at or after frame. */
@@ -384,20 +398,21 @@ export class Engine {
       while (tr.pendCount > 0 && tr.pendFrame[0] <= t) {
         const target = tr.pendTarget[0];
         tr.shiftPending();
-        machine.perform(tr, (target & STATE_MASK) as State, t, (target & RETRIGGER) !== 0);
+        machine.perform(tr, (target & STATE_MASK) as State, t, target & ~STATE_MASK);
       }
       if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames <= t) {
         this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Record);
         tr.cancelPending();
         machine.perform(tr, State.Playing, t);
       }
-      if (tr.state === State.Multiplying && machine.multiplyLimit(tr) <= t) {
+      if ((tr.state === State.Multiplying || tr.state === State.Inserting) && machine.multiplyLimit(tr) <= t) {
         // the region is full: the loop ends at the last whole unit that fits
-        this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Multiply);
+        this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, tr.state === State.Inserting ? Cmd.Insert : Cmd.Multiply);
         tr.cancelPending();
         machine.perform(tr, State.Playing, t);
       }
-      if (tr.state === State.OneShot && tr.oneShotEnd <= t) machine.perform(tr, State.Stopped, t);
+      if (tr.mulEnd >= 0 && tr.mulEnd <= t) machine.completeMultiply(tr, t);
+      if (tr.state === State.OneShot && tr.oneShotEnd <= t) machine.endOneShot(tr, t);
       while (tr.opCount > 0 && tr.opFrame[0] <= t) {
         const kind = tr.opKind[0] as WriteOp;
         const region = tr.opRegion[0];
@@ -417,7 +432,9 @@ export class Engine {
       if (tr.pendCount > 0 && tr.pendFrame[0] < next) next = tr.pendFrame[0];
       if (tr.opCount > 0 && tr.opFrame[0] < next) next = tr.opFrame[0];
       if (tr.state === State.Recording && tr.recStart + tr.recCapacityFrames < next) next = tr.recStart + tr.recCapacityFrames;
-      if (tr.state === State.Multiplying && this.transitions.multiplyLimit(tr) < next) next = this.transitions.multiplyLimit(tr);
+      const growing = tr.state === State.Multiplying || tr.state === State.Inserting;
+      if (growing && this.transitions.multiplyLimit(tr) < next) next = this.transitions.multiplyLimit(tr);
+      if (tr.mulEnd >= 0 && tr.mulEnd < next) next = tr.mulEnd;
       if (tr.state === State.OneShot && tr.oneShotEnd < next) next = tr.oneShotEnd;
     }
     return next;

@@ -21,7 +21,9 @@ export class Gains {
     for (let i = 0; i < this.tracks.length; i++) anySolo = anySolo || this.tracks[i].soloed;
     const s = tr.state;
     const audible =
-      (s === State.Playing || s === State.Overdubbing || s === State.Multiplying || s === State.OneShot) && !tr.muted && (!anySolo || tr.soloed);
+      (s === State.Playing || s === State.Overdubbing || s === State.Multiplying || s === State.OneShot || s === State.Substituting) &&
+      !tr.muted &&
+      (!anySolo || tr.soloed);
     const g = audible ? tr.volume : 0;
     tr.main.setTarget(f(g * panLeft(tr.pan)), f(g * panRight(tr.pan)), fadeFrames);
   }

@@ -95,19 +95,30 @@ export class Voice {
   }
 }
 
-/** Write-side modes (record, overdub and multiply run `inputLatencyFrames` behind the play side). */
-export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3 }
+/**
+ * Write-side modes (record, overdub, multiply and insert run `inputLatencyFrames` behind the play side).
+ * Insert writes the input as a recording does, into the middle of its region; a session writer does
+ * not capture it as a pass (the grown layer is saved once complete).
+ */
+export const enum WriteMode { None = 0, Record = 1, Overdub = 2, Multiply = 3, Insert = 4 }
 /**
  * Operations the play side queues for the write side (Track.pushOp), each with a region (arena offset),
  * a length in frames and an anchor (the play-side frame of the loop's position 0), where it uses them:
  * StartRecord (region, capacity, anchor), EndRecord (region, length), StartOverdub and StartReplace
  * (none: the pass copies the current layer), EndOverdub (none), StartMultiply (region, capacity,
- * anchor), EndMultiply (region, length, anchor).
+ * anchor), EndMultiply (region, length, anchor), EndMultiplyInput (none: a multiply hit again takes
+ * no more input but fills its last cycle with the loop), StartInsert (region, capacity, anchor: the
+ * input lands at position t - anchor, like a recording's), EndInsert (none: the inserted input ends).
  */
-export const enum WriteOp { StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5, StartReplace = 6 }
+export const enum WriteOp {
+  StartRecord = 0, EndRecord = 1, StartOverdub = 2, EndOverdub = 3, StartMultiply = 4, EndMultiply = 5, StartReplace = 6,
+  EndMultiplyInput = 7, StartInsert = 8, EndInsert = 9,
+}
 
-/** A pending action's target is a State, with this bit when it restarts the loop (retrigger). */
+/** A pending action's target is a State, with this bit when it restarts the loop (retrigger)... */
 export const RETRIGGER = 0x100;
+/** ...and this one when a stop is a pause: the loop stands still and plays on from there. */
+export const PAUSE = 0x200;
 export const STATE_MASK = 0xff;
 
 /** The write side's progress in the pass in progress (Engine.writeProgress). */
@@ -148,10 +159,23 @@ export class Track {
   recLoop = -1;
   recCapacityFrames = 0;
   recStart = 0;
-  /** multiply: the loop grows by whole multiples of this (frames) */
+  /** multiply and insert: the loop grows by whole multiples of this (frames) */
   mulUnit = 0;
-  /** one-shot: the frame it stops at, -1 when not playing once */
+  /**
+   * a multiply hit again: the frame its last cycle ends at (the grown loop takes over there), -1 when
+   * none; until then the old loop plays on and the input is no longer added
+   */
+  mulEnd = -1;
+  /** insert: the loop position it was hit at (the input goes in there) */
+  insertPos = 0;
+  /** the length of the take before multiplies and inserts (SooperLooper's cycle), 0 when empty */
+  cycleFrames = 0;
+  /** one-shot: the frame its pass ends at, -1 when not playing once */
   oneShotEnd = -1;
+  /** muted by the end of a one-shot: a retrigger or another one-shot unmutes it */
+  oneShotMuted = false;
+  /** paused: the frame the loop stopped at (it plays on from its position there), -1 when not paused */
+  pausedAt = -1;
   // A transform's new layer being filled a chunk per block ahead of where it plays (Transforms.start):
   // the Cmd (reverse, half, double; -1 = none), the source layer, the new region, its anchor, the next
   // frame to fill (wrapping) and how many are left. It joins the undo layers once complete.
@@ -219,6 +243,16 @@ export class Track {
   /** The current loop's length in frames, 0 when empty. */
   get loopFrames(): number {
     return this.layerIndex >= 0 ? this.layerLen[this.layerIndex] : 0;
+  }
+
+  /**
+   * The loop's length as the player knows it: a multiply hit again has its new length at once, and an
+   * insert is a cycle longer from its start.
+   */
+  get lengthFrames(): number {
+    if (this.mulEnd >= 0) return this.mulEnd - this.recStart;
+    if (this.state === State.Inserting) return this.loopFrames + this.mulUnit;
+    return this.loopFrames;
   }
 
   /** Queues a write-side operation for `frame` (see WriteOp for what region, frames and anchor mean). */

@@ -49,7 +49,8 @@ export class Transforms {
       return;
     }
     const s = tr.state;
-    if (s === State.Recording || s === State.Overdubbing || s === State.Multiplying || s === State.Replacing || tr.writeMode !== WriteMode.None) {
+    const passing = s === State.Recording || s === State.Overdubbing || s === State.Multiplying || s === State.Replacing || s === State.Substituting || s === State.Inserting;
+    if (passing || tr.mulEnd >= 0 || tr.writeMode !== WriteMode.None) {
       this.events.push(EventType.Error, tr.number, t, ErrorCode.Busy, cmd);
       return;
     }

@@ -3,15 +3,16 @@ import { EventRing } from './events';
 import { Gains } from './gains';
 import { Layers } from './layers';
 import { Metronome } from './metronome';
-import { Track, WriteMode, WriteOp, MAX_PENDING, RETRIGGER, STATE_MASK } from './track';
+import { Track, WriteMode, WriteOp, MAX_PENDING, PAUSE, RETRIGGER, STATE_MASK, mod } from './track';
+import { tileLoop } from './transform-kernels';
 import { Transforms } from './transforms';
 import { Cmd, ErrorCode, EventType, State } from './types';
 import { WriteSide } from './write-side';
 
 // The track state machine: what a pedal press does (TRANSITIONS), when it lands (quantized to a
 // boundary, or waiting as a pending action), and the moves between states on the play side: recording,
-// overdub, replace and multiply passes (their writes go to the write side), one-shot and retrigger,
-// undo, redo and clear. Real-time side: allocates nothing.
+// overdub, replace, substitute, multiply and insert passes (their writes go to the write side),
+// one-shot and retrigger, pause, undo, redo and clear. Real-time side: allocates nothing.
 
 /** resolveTarget: the command changes nothing. */
 export const NO_OP = -1;
@@ -24,6 +25,10 @@ const Ovd = State.Overdubbing;
 const Stp = State.Stopped;
 const Mul = State.Multiplying;
 const Rep = State.Replacing;
+const Sub = State.Substituting;
+const Ins = State.Inserting;
+/** pause: stopped, standing still at its position */
+const Pau = State.Stopped | PAUSE;
 /** one-shot: played once from position 0 */
 const One = State.OneShot | RETRIGGER;
 /** retrigger: played on from position 0 */
@@ -38,16 +43,19 @@ const NL = NO_LOOP;
  */
 // prettier-ignore
 const TRANSITIONS: { readonly [cmd: number]: readonly number[] } = {
-  //                Empty Recording Playing Overdubbing Stopped Multiplying Replacing OneShot
-  [Cmd.Record]:    [Rec,  Ply,      Rec,    Rec,        Rec,    Ply,        Ply,      Rec],
-  [Cmd.Overdub]:   [Rec,  Ovd,      Ovd,    Ply,        Ovd,    Ply,        Ply,      Ovd],
-  [Cmd.Play]:      [NL,   Ply,      __,     Ply,        Ply,    Ply,        Ply,      Ply],
-  [Cmd.Stop]:      [__,   Stp,      Stp,    Stp,        __,     Stp,        Stp,      Stp],
-  [Cmd.Toggle]:    [Rec,  Ply,      Ovd,    Ply,        Ply,    Ply,        Ply,      Ovd],
-  [Cmd.Multiply]:  [NL,   Mul,      Mul,    Mul,        __,     Ply,        __,       Mul],
-  [Cmd.Replace]:   [NL,   __,       Rep,    Rep,        __,     __,         Ply,      Rep],
-  [Cmd.OneShot]:   [NL,   __,       One,    __,         One,    __,         __,       One],
-  [Cmd.Retrigger]: [NL,   __,       Rtg,    __,         Rtg,    __,         __,       Rtg],
+  //                 Empty Recording Playing Overdubbing Stopped Multiplying Replacing OneShot Substituting Inserting
+  [Cmd.Record]:     [Rec,  Ply,      Rec,    Rec,        Rec,    Ply,        Ply,      Rec,    Ply,         Ply],
+  [Cmd.Overdub]:    [Rec,  Ovd,      Ovd,    Ply,        Ovd,    Ply,        Ply,      Ovd,    Ply,         Ply],
+  [Cmd.Play]:       [NL,   Ply,      __,     Ply,        Ply,    Ply,        Ply,      Ply,    Ply,         Ply],
+  [Cmd.Stop]:       [__,   Stp,      Stp,    Stp,        __,     Stp,        Stp,      Stp,    Stp,         Stp],
+  [Cmd.Toggle]:     [Rec,  Ply,      Ovd,    Ply,        Ply,    Ply,        Ply,      Ovd,    Ply,         Ply],
+  [Cmd.Multiply]:   [NL,   Mul,      Mul,    Mul,        __,     Ply,        __,       Mul,    __,          __],
+  [Cmd.Replace]:    [NL,   __,       Rep,    Rep,        __,     __,         Ply,      Rep,    Rep,         Rep],
+  [Cmd.OneShot]:    [NL,   __,       One,    __,         One,    __,         __,       One,    __,          __],
+  [Cmd.Retrigger]:  [NL,   __,       Rtg,    __,         Rtg,    __,         __,       Rtg,    __,          __],
+  [Cmd.Pause]:      [__,   Pau,      Pau,    Pau,        __,     Pau,        Pau,      Pau,    Pau,         Pau],
+  [Cmd.Substitute]: [NL,   __,       Sub,    Sub,        __,     __,         Sub,      Sub,    Ply,         __],
+  [Cmd.Insert]:     [NL,   __,       Ins,    __,         __,     __,         __,       Ins,    __,          Ply],
 };
 
 /** The target of a transport command from the state `s` (see TRANSITIONS); NO_OP for other commands. */
@@ -81,8 +89,9 @@ export class Transitions {
   ) {}
 
   /**
-   * A transport command (record, overdub, play, stop, toggle, multiply, replace, oneshot, retrigger) at
-   * frame t: its target comes from the state the track will be in; it acts now or waits for its boundary.
+   * A transport command (record, overdub, play, stop, toggle, multiply, replace, oneshot, retrigger,
+   * pause, substitute, insert) at frame t: its target comes from the state the track will be in; it
+   * acts now or waits for its boundary.
    */
   command(tr: Track, cmd: Cmd, t: number): void {
     if (cmd === Cmd.Stop && tr.pendCount > 0) {
@@ -107,7 +116,7 @@ export class Transitions {
     }
     const at = this.effectiveFrame(tr, expected, target, t);
     if (at <= t) {
-      this.perform(tr, target, t, (resolved & RETRIGGER) !== 0);
+      this.perform(tr, target, t, resolved & ~STATE_MASK);
     } else {
       tr.pendTarget[tr.pendCount] = resolved;
       tr.pendFrame[tr.pendCount] = at;
@@ -116,19 +125,31 @@ export class Transitions {
     }
   }
 
-  /** Moves a track to `target` at frame t, from whatever state it is in now; `restart`: from position 0. */
-  perform(tr: Track, target: State, t: number, restart = false): void {
+  /**
+   * Moves a track to `target` at frame t, from whatever state it is in now. `flags`: RETRIGGER plays
+   * from position 0; PAUSE (with Stopped) makes the loop stand still where it is.
+   */
+  perform(tr: Track, target: State, t: number, flags = 0): void {
+    const restart = (flags & RETRIGGER) !== 0;
     this.transforms.complete(tr);
     const from = tr.state;
     if (from === target && !restart) return;
+    if (tr.oneShotMuted && (restart || target === State.OneShot)) {
+      // a one-shot ended muted: playing it again brings it back
+      tr.muted = false;
+      tr.oneShotMuted = false;
+    }
     if (from === State.Recording) {
       this.endRecording(tr, t, target === State.Stopped ? State.Stopped : State.Playing);
-      if (target === State.Overdubbing || target === State.Replacing) this.startOverdub(tr, t, target);
+      if (target === State.Stopped && (flags & PAUSE) !== 0) tr.pausedAt = t;
+      if (target === State.Overdubbing || target === State.Replacing || target === State.Substituting) this.startOverdub(tr, t, target);
       else if (target === State.Multiplying) this.startMultiply(tr, t);
       return;
     }
-    if (from === State.Multiplying) this.finishMultiply(tr, t);
-    else if (from === State.Overdubbing || from === State.Replacing) this.endOverdub(tr, t);
+    if (from === State.Stopped && tr.pausedAt >= 0) this.resume(tr, t);
+    if (from === State.Multiplying) this.endMultiply(tr, t);
+    else if (from === State.Inserting) this.finishInsert(tr, t);
+    else if (from === State.Overdubbing || from === State.Replacing || from === State.Substituting) this.endOverdub(tr, t);
     tr.oneShotEnd = -1;
     if (restart || target === State.OneShot) this.restartLoop(tr, t);
     switch (target) {
@@ -137,29 +158,65 @@ export class Transitions {
         return;
       case State.Overdubbing:
       case State.Replacing:
+      case State.Substituting:
         this.startOverdub(tr, t, target);
         return;
       case State.Multiplying:
         this.startMultiply(tr, t);
         return;
+      case State.Inserting:
+        this.startInsert(tr, t);
+        return;
       case State.OneShot:
       case State.Playing:
       case State.Stopped:
         if (target === State.OneShot) tr.oneShotEnd = t + tr.loopFrames;
+        if (target === State.Stopped && (flags & PAUSE) !== 0) tr.pausedAt = t;
         tr.state = target;
         this.gains.update(tr, this.params.crossfadeFrames);
-        this.events.push(EventType.State, tr.number, t, target, tr.loopFrames);
+        this.events.push(EventType.State, tr.number, t, target, tr.lengthFrames);
         return;
     }
   }
 
-  /** Where a multiply's region runs out: the last whole unit that fits. */
+  /** A one-shot's pass is over: the loop plays on muted, as SooperLooper's does (Muted, not stopped). */
+  endOneShot(tr: Track, t: number): void {
+    tr.muted = true;
+    tr.oneShotMuted = true;
+    this.perform(tr, State.Playing, t);
+  }
+
+  /** Where a multiply's or an insert's region runs out: the last whole unit that fits. */
   multiplyLimit(tr: Track): number {
-    return tr.recStart + Math.floor(tr.recCapacityFrames / tr.mulUnit) * tr.mulUnit;
+    const room = tr.state === State.Inserting ? tr.recCapacityFrames - tr.loopFrames : tr.recCapacityFrames;
+    return tr.recStart + Math.max(1, Math.floor(room / tr.mulUnit)) * tr.mulUnit;
+  }
+
+  /** The last cycle of a multiply hit again is complete: the grown loop takes over. */
+  completeMultiply(tr: Track, t: number): void {
+    tr.mulEnd = -1;
+    this.finishMultiply(tr, t);
+  }
+
+  /**
+   * Completes a multiply hit again before its last cycle has played: the rest of the grown layer is the
+   * loop repeated (what the write side would have written), copied now.
+   */
+  private completeMultiplyNow(tr: Track, t: number): void {
+    const len = tr.mulEnd - tr.recStart;
+    const from = Math.max(0, t - this.params.inputLatencyFrames - tr.recStart);
+    const src = tr.layerLen[tr.layerIndex];
+    tileLoop(this.arena.memory, tr.layerLoop[tr.layerIndex], src, mod(tr.recStart + from - tr.layerAnchor[tr.layerIndex], src), tr.recLoop + from * 2, len - from);
+    this.writes.cancel(tr);
+    tr.mulEnd = -1;
+    this.finishMultiply(tr, t, len);
   }
 
   undo(tr: Track, t: number): void {
     tr.cancelPending();
+    // a multiply hit again is done (its last cycle repeats the loop): complete it, so undo steps over it
+    // and redo brings it back
+    if (tr.mulEnd >= 0) this.completeMultiplyNow(tr, t);
     if (tr.state === State.Multiplying) {
       // not doing the multiply: the old loop never stopped playing
       this.writes.cancel(tr);
@@ -167,6 +224,17 @@ export class Transitions {
       tr.recLoop = -1;
       tr.state = State.Playing;
       this.gains.update(tr, this.params.crossfadeFrames);
+      this.events.push(EventType.State, tr.number, t, State.Playing, tr.loopFrames);
+      return;
+    }
+    if (tr.state === State.Inserting) {
+      // not doing the insert: the loop plays on from where it stood
+      this.writes.cancel(tr);
+      this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
+      tr.recLoop = -1;
+      this.shiftAnchors(tr, t - tr.recStart);
+      tr.state = State.Playing;
+      this.gains.fadeIn(tr, tr.layerLoop[tr.layerIndex], tr.loopFrames, tr.layerAnchor[tr.layerIndex]);
       this.events.push(EventType.State, tr.number, t, State.Playing, tr.loopFrames);
       return;
     }
@@ -180,7 +248,7 @@ export class Transitions {
     const passOpen = tr.writeMode === WriteMode.Overdub;
     const passWaiting = tr.hasOp(WriteOp.StartOverdub) || tr.hasOp(WriteOp.StartReplace);
     this.writes.cancel(tr);
-    if (tr.state === State.Overdubbing || tr.state === State.Replacing) {
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing || tr.state === State.Substituting) {
       tr.state = State.Playing;
       this.gains.update(tr, this.params.crossfadeFrames);
     }
@@ -198,12 +266,13 @@ export class Transitions {
 
   redo(tr: Track, t: number): void {
     tr.cancelPending();
-    if (tr.state === State.Recording || tr.state === State.Multiplying || tr.layerIndex + 1 >= tr.layerCount) {
+    const growing = tr.state === State.Multiplying || tr.state === State.Inserting || tr.mulEnd >= 0;
+    if (tr.state === State.Recording || growing || tr.layerIndex + 1 >= tr.layerCount) {
       this.events.push(EventType.Error, tr.number, t, ErrorCode.NothingToRedo, Cmd.Redo);
       return;
     }
     this.writes.cancel(tr);
-    if (tr.state === State.Overdubbing || tr.state === State.Replacing) tr.state = State.Playing;
+    if (tr.state === State.Overdubbing || tr.state === State.Replacing || tr.state === State.Substituting) tr.state = State.Playing;
     this.selectLayer(tr, tr.layerIndex + 1, t);
   }
 
@@ -211,9 +280,12 @@ export class Transitions {
     tr.cancelPending();
     this.writes.cancel(tr);
     tr.oneShotEnd = -1;
-    if (tr.state === State.Recording || tr.state === State.Multiplying) {
+    tr.pausedAt = -1;
+    tr.cycleFrames = 0;
+    if (tr.state === State.Recording || tr.state === State.Multiplying || tr.state === State.Inserting || tr.mulEnd >= 0) {
       this.arena.free(tr.recLoop, tr.recCapacityFrames * 2);
       tr.recLoop = -1;
+      tr.mulEnd = -1;
     }
     this.gains.fadeToGhost(tr);
     this.layers.freeAll(tr);
@@ -227,17 +299,21 @@ export class Transitions {
   private effectiveFrame(tr: Track, expected: State, target: State, t: number): number {
     let from = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : t;
     if (from < t) from = t;
+    // a multiply hit again completes its last cycle before anything else happens to the loop
+    if (from < tr.mulEnd) from = tr.mulEnd;
     if (expected === State.Recording) {
       // a recording ends at least one frame after it starts
       const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
       if (from < started + 1) from = started + 1;
     }
-    if (expected === State.Multiplying) {
-      // a multiply ends on a whole number of units after its start (which may still be pending), whatever
-      // the quantize mode
-      const started = tr.state === State.Multiplying;
+    if (expected === State.Multiplying || expected === State.Inserting) {
+      // a multiply hit again stops taking input at once (its last cycle fills from the loop: endMultiply);
+      // an insert ends on a whole number of units after its start (which may still be pending), whatever
+      // the quantize mode, and so does a multiply that has not begun
+      const started = tr.state === expected;
+      if (started && expected === State.Multiplying) return from;
       const start = started ? tr.recStart : tr.pendFrame[tr.pendCount - 1];
-      const unit = started ? tr.mulUnit : this.multiplyUnit(tr);
+      const unit = started ? tr.mulUnit : expected === State.Inserting ? this.insertUnit(tr) : this.multiplyUnit(tr);
       const end = start + Math.max(1, Math.ceil((from - start) / unit)) * unit;
       return started ? Math.min(end, this.multiplyLimit(tr)) : end;
     }
@@ -273,6 +349,7 @@ export class Transitions {
     this.layers.push(tr, tr.recLoop, len, t);
     tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndRecord, tr.recLoop, len);
     tr.recLoop = -1;
+    tr.cycleFrames = len;
     tr.main.setLoop(tr.layerLoop[tr.layerIndex], len, t);
     tr.state = then;
     // the loop continues the input without a fade: the crossfade is already in the loop
@@ -282,12 +359,15 @@ export class Transitions {
     this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
   }
 
-  /** An overdub pass, or a replace pass (the loop is silent while the input replaces it). */
-  private startOverdub(tr: Track, t: number, state: State.Overdubbing | State.Replacing): void {
+  /**
+   * An overdub pass, or a replace pass: the input replaces the loop, which is silent meanwhile
+   * (replace) or heard (substitute).
+   */
+  private startOverdub(tr: Track, t: number, state: State.Overdubbing | State.Replacing | State.Substituting): void {
     tr.state = state;
     this.gains.update(tr, this.params.crossfadeFrames);
     // the pass's layer is made on the write side, once every earlier write has landed
-    tr.pushOp(t + this.params.inputLatencyFrames, state === State.Replacing ? WriteOp.StartReplace : WriteOp.StartOverdub);
+    tr.pushOp(t + this.params.inputLatencyFrames, state === State.Overdubbing ? WriteOp.StartOverdub : WriteOp.StartReplace);
     this.events.push(EventType.State, tr.number, t, state, tr.loopFrames);
   }
 
@@ -330,9 +410,23 @@ export class Transitions {
     return masterLen % len === 0 ? masterLen : len;
   }
 
-  /** Ends a multiply at t: the grown layer becomes the loop (an undo step), playing on from position 0. */
-  private finishMultiply(tr: Track, t: number): void {
-    const len = t - tr.recStart;
+  /**
+   * A multiply hit again (or out of room) at t: the loop grows to the end of the cycle t falls in. The
+   * input stops being added at t; the rest of that cycle repeats the loop, and the old loop plays on
+   * until the grown one takes over at the cycle's end (completeMultiply), where they hold the same.
+   */
+  private endMultiply(tr: Track, t: number): void {
+    const end = Math.min(this.multiplyLimit(tr), tr.recStart + Math.max(1, Math.ceil((t - tr.recStart) / tr.mulUnit)) * tr.mulUnit);
+    if (end <= t) {
+      this.finishMultiply(tr, t);
+      return;
+    }
+    tr.mulEnd = end;
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndMultiplyInput);
+  }
+
+  /** Ends a multiply at t: the grown layer (len frames) becomes the loop (an undo step), playing on from position 0 at recStart + len. */
+  private finishMultiply(tr: Track, t: number, len = t - tr.recStart): void {
     this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, len * 2);
     this.layers.truncateRedo(tr);
     this.layers.push(tr, tr.recLoop, len, tr.recStart);
@@ -342,8 +436,81 @@ export class Transitions {
     tr.main.len = len;
     tr.main.anchor = tr.recStart;
     tr.recLoop = -1;
-    tr.state = State.Playing;
     this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  /** SooperLooper inserts whole cycles: the take's length when it divides the loop, else the loop's. */
+  private insertUnit(tr: Track): number {
+    const len = tr.loopFrames;
+    return tr.cycleFrames > 0 && len % tr.cycleFrames === 0 ? tr.cycleFrames : len;
+  }
+
+  /**
+   * Insert: at t the loop stands still at its position p and goes silent; the input is recorded into a
+   * new layer between the loop's first p frames and the rest, for whole cycles (finishInsert). The new
+   * layer is an undo step.
+   */
+  private startInsert(tr: Track, t: number): void {
+    const len = tr.loopFrames;
+    const unit = this.insertUnit(tr);
+    let capacity = Math.floor(this.arena.largestFree() / 4);
+    while (capacity < len + unit && this.layers.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
+    const at = capacity >= len + unit ? this.arena.allocInLargest(capacity * 2) : -1;
+    if (at < 0) {
+      this.events.push(EventType.Error, tr.number, t, ErrorCode.MemoryFull, Cmd.Insert);
+      if (tr.state !== State.Playing) this.perform(tr, State.Playing, t);
+      return;
+    }
+    // the loop before the insert point goes first (its content is complete: no pass writes to it)
+    const src = tr.layerLoop[tr.layerIndex];
+    const p = mod(t - tr.layerAnchor[tr.layerIndex], len);
+    this.arena.memory.copyWithin(at, src, src + p * 2);
+    tr.recLoop = at;
+    tr.recCapacityFrames = capacity;
+    tr.recStart = t;
+    tr.mulUnit = unit;
+    tr.insertPos = p;
+    tr.state = State.Inserting;
+    this.gains.update(tr, this.params.crossfadeFrames);
+    // the input lands at position p + (frames since t), as a recording anchored at t - p does
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartInsert, at, capacity, t - p);
+    this.events.push(EventType.State, tr.number, t, State.Inserting, tr.lengthFrames);
+  }
+
+  /** Ends an insert at t (whole units after its start): the rest of the loop follows the inserted input. */
+  private finishInsert(tr: Track, t: number): void {
+    const inserted = t - tr.recStart;
+    const src = tr.layerLoop[tr.layerIndex];
+    const len = tr.layerLen[tr.layerIndex];
+    const p = tr.insertPos;
+    const newLen = len + inserted;
+    // copied now, on the play side: the old loop is complete, and the grown one plays from p + inserted at t
+    this.arena.memory.copyWithin(tr.recLoop + (p + inserted) * 2, src + p * 2, src + len * 2);
+    this.arena.shrink(tr.recLoop, tr.recCapacityFrames * 2, newLen * 2);
+    this.layers.truncateRedo(tr);
+    this.layers.push(tr, tr.recLoop, newLen, tr.recStart - p);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndInsert);
+    tr.main.setLoop(tr.recLoop, newLen, tr.recStart - p);
+    tr.recLoop = -1;
+    this.events.push(EventType.Layers, tr.number, t, tr.layerIndex + 1, 0);
+  }
+
+  /** A paused loop plays on from the position it stood at. */
+  private resume(tr: Track, t: number): void {
+    const shift = t - tr.pausedAt;
+    tr.pausedAt = -1;
+    if (!tr.hasLoop || shift === 0) return;
+    this.shiftAnchors(tr, shift);
+    // the main voice may still be fading out at the old phase: start it again, silent, at the new one
+    this.gains.fadeToGhost(tr);
+    tr.main.setLoop(tr.layerLoop[tr.layerIndex], tr.loopFrames, tr.layerAnchor[tr.layerIndex]);
+    tr.main.gl = 0;
+    tr.main.gr = 0;
+  }
+
+  /** Every layer's position 0 moves `shift` frames later (the loop stood still that long). */
+  private shiftAnchors(tr: Track, shift: number): void {
+    for (let i = 0; i < tr.layerCount; i++) tr.layerAnchor[i] += shift;
   }
 
   /** Retrigger and one-shot: the loop plays from position 0 at t (crossfaded from where it was). */

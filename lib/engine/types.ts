@@ -1,7 +1,7 @@
 // The engine's vocabulary: one table of names and codes. Codes are append-only, because sessions,
 // the IPC protocol and the event ring store them as numbers.
 
-export const TRACK_STATES = ['empty', 'recording', 'playing', 'overdubbing', 'stopped', 'multiplying', 'replacing', 'oneshot'] as const;
+export const TRACK_STATES = ['empty', 'recording', 'playing', 'overdubbing', 'stopped', 'multiplying', 'replacing', 'oneshot', 'substituting', 'inserting'] as const;
 export type TrackState = (typeof TRACK_STATES)[number];
 export const enum State {
   Empty = 0,
@@ -13,8 +13,12 @@ export const enum State {
   Multiplying = 5,
   /** the input replaces the loop where it plays; the loop itself is silent meanwhile */
   Replacing = 6,
-  /** playing once from the start, then stopped */
+  /** playing once from the start, then muted (it plays on silently, as SooperLooper's one-shot does) */
   OneShot = 7,
+  /** like Replacing, but the loop is heard while the input replaces it */
+  Substituting = 8,
+  /** the loop stands still while whole cycles of input are inserted at its position */
+  Inserting = 9,
 }
 
 // Track commands, then global ones. The string is what msgs, scripts and the CLI say.
@@ -25,6 +29,7 @@ export const COMMANDS = [
   'masterVolume', 'feedback',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
   'inputGain', 'downbeat',
+  'pause', 'substitute', 'insert',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -34,10 +39,11 @@ export const enum Cmd {
   MasterVolume, Feedback,
   Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
   InputGain, Downbeat,
+  Pause, Substitute, Insert,
 }
-/** Commands that act on one track: the first block, and the loop transforms appended after the globals. */
+/** Commands that act on one track: the first block, and the loop commands appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {
-  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger);
+  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || cmd >= Cmd.Pause;
 }
 
 export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;

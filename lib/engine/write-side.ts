@@ -106,6 +106,21 @@ export class WriteSide {
         tr.wBegin = t;
         this.rampWrite(tr, 1);
         return;
+      case WriteOp.EndMultiplyInput:
+        // the input fades out; the loop's content is still repeated into the layer up to the cycle's end
+        this.rampWrite(tr, 0);
+        tr.writeMode = WriteMode.Multiply;
+        return;
+      case WriteOp.StartInsert:
+        tr.writeMode = WriteMode.Insert;
+        tr.wLoop = region;
+        tr.wStart = anchor;
+        tr.wBegin = t;
+        return;
+      case WriteOp.EndInsert:
+        // the rest of the loop was copied in on the play side
+        tr.writeMode = WriteMode.None;
+        return;
       case WriteOp.EndMultiply:
         // the grown layer is complete; the input fades out over its start like an overdub's end, so the
         // seam where it wraps is crossfaded (a new pass for a session writer)
@@ -129,7 +144,7 @@ export class WriteSide {
 
   /** Writes the segment [a, a + n) of the track's pass; `o` is a's offset in the block. */
   render(tr: Track, a: number, o: number, n: number): void {
-    if (tr.writeMode === WriteMode.Record) {
+    if (tr.writeMode === WriteMode.Record || tr.writeMode === WriteMode.Insert) {
       const pos = a - this.params.inputLatencyFrames - tr.wStart;
       this.memory.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
     } else if (tr.writeMode === WriteMode.Overdub) {
@@ -192,7 +207,10 @@ export class WriteSide {
     const lat = this.params.inputLatencyFrames;
     const k = a - lat - tr.wAnchor;
     tileLoop(this.memory, tr.wSrc, tr.wSrcLen, mod(a - lat - tr.wSrcAnchor, tr.wSrcLen), tr.wLoop + k * 2, n);
+    // after a multiply's input has ended (EndMultiplyInput) only the loop's content is written
+    if (tr.w === 0 && tr.wRampLen === 0) return;
     this.renderOverdub(tr, a, o, n);
+    tr.writeMode = WriteMode.Multiply;
   }
 
   private rampWrite(tr: Track, target: number): void {

@@ -111,6 +111,8 @@ export interface TrackStatus {
   soloed: boolean;
   /** the loop's position (frames) at the status's `frame`, 0 when empty: where remote controllers draw it */
   position?: number;
+  /** paused: the loop stands still at `position` (a stopped loop that is not paused runs on silently) */
+  paused?: boolean;
 }
 
 export type HostEvent =

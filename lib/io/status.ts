@@ -25,6 +25,7 @@ export function hostStatus(engine: Engine, xruns: number): HostStatus {
         muted: t.muted,
         soloed: t.soloed,
         position: t.position,
+        paused: t.paused,
       };
     }),
   };

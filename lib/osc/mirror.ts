@@ -19,9 +19,11 @@ export const SlState = {
   Playing: 4,
   Overdubbing: 5,
   Multiplying: 6,
+  Inserting: 7,
   Replacing: 8,
   Muted: 10,
   OneShot: 12,
+  Substitute: 13,
   Paused: 14,
   OffMuted: 20,
 } as const;
@@ -35,6 +37,8 @@ const STATE_CODE: Record<TrackState, number> = {
   multiplying: SlState.Multiplying,
   replacing: SlState.Replacing,
   oneshot: SlState.OneShot,
+  substituting: SlState.Substitute,
+  inserting: SlState.Inserting,
 };
 
 export interface TrackMirror {
@@ -55,6 +59,12 @@ export interface TrackMirror {
   stateFrame: number;
   /** playback speed from the half/double transforms sent through this mirror's owner (1 for a new take) */
   rate: number;
+  /** the length of the take before any multiply (SooperLooper's cycle); 0 when empty */
+  cycleFrames: number;
+  /** stopped by a pause: the loop stands still (its position is that at stateFrame) */
+  paused: boolean;
+  /** the frame a multiply began at: the grown loop's position 0 */
+  multiplyStart: number;
 }
 
 export class LooperMirror {
@@ -68,11 +78,16 @@ export class LooperMirror {
   private frame = 0;
   private frameAt = 0;
 
-  constructor(trackCount: number, readonly sampleRate: number, bpm: number, beatsPerBar: number) {
+  /** loop memory in frames (every loop and undo layer shares it) */
+  private readonly memoryFrames: number;
+
+  constructor(trackCount: number, readonly sampleRate: number, bpm: number, beatsPerBar: number, memoryMiB: number) {
     this.bpm = bpm;
     this.beatsPerBar = beatsPerBar;
+    // stereo float32: 8 bytes a frame
+    this.memoryFrames = (memoryMiB * 1024 * 1024) / 8;
     for (let i = 0; i < trackCount; i++) {
-      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1, rate: 1 });
+      this.tracks.push({ state: 'empty', frames: 0, anchor: 0, muted: false, soloed: false, volume: 1, pan: 0, undo: 0, redo: 0, pending: null, stateFrame: -1, rate: 1, cycleFrames: 0, paused: false, multiplyStart: 0 });
     }
   }
 
@@ -87,10 +102,22 @@ export class LooperMirror {
         const t = this.track(e.track);
         if (!t) return;
         this.saw(e.frame, now);
-        // a recording's start, its end and any new length: the loop's position is 0 here
+        // a recording's start, its end and any new length: the loop's position is 0 here, but for a
+        // multiply's (its position 0 is where the multiply began) and an insert's (a status tells)
         const restart = e.state === 'recording' ? t.state !== 'recording' : e.frames !== t.frames || t.state === 'recording';
-        if (restart) t.anchor = e.frame;
-        if (e.state === 'recording' || e.state === 'empty') t.rate = 1;
+        if (e.state === 'multiplying') t.multiplyStart = e.frame;
+        if (t.paused && t.state === 'stopped' && e.state !== 'stopped') {
+          // a paused loop goes on from where it stood
+          t.anchor += e.frame - t.stateFrame;
+          t.paused = false;
+        }
+        if (restart) t.anchor = t.state === 'multiplying' ? t.multiplyStart : e.frame;
+        if (e.state === 'recording' || e.state === 'empty') {
+          t.rate = 1;
+          t.paused = false;
+        }
+        // the take's length is the cycle; a multiply or insert lengthens the loop by cycles
+        if (e.state === 'empty' || (t.state === 'recording' && e.state !== 'recording') || t.cycleFrames === 0) t.cycleFrames = e.frames;
         // an unchanged state is a cancelled wait (stop while waiting to record) or an undo
         if (e.state === t.state || (t.pending && t.pending.frame <= e.frame)) t.pending = null;
         t.state = e.state;
@@ -143,8 +170,10 @@ export class LooperMirror {
     if (t.stateFrame <= frame) {
       t.state = ts.state;
       t.frames = ts.frames;
+      if (ts.frames === 0 || t.cycleFrames === 0) t.cycleFrames = ts.frames;
+      t.paused = ts.paused === true;
       // the host's own position is exact (after undo, transforms, restores): the anchor follows from it
-      if (ts.position !== undefined && ts.frames > 0 && ts.state !== 'recording') t.anchor = frame - ts.position;
+      if (ts.position !== undefined && ts.frames > 0 && ts.state !== 'recording') t.anchor = (t.paused ? t.stateFrame : frame) - ts.position;
     }
     t.muted = ts.muted;
     t.soloed = ts.soloed;
@@ -190,7 +219,7 @@ export class LooperMirror {
   positionSeconds(n: number, now: number): number {
     const t = this.track(n);
     if (!t || t.frames <= 0 || t.state === 'recording') return 0;
-    const p = (this.frameNow(now) - t.anchor) % t.frames;
+    const p = ((t.paused && t.state === 'stopped' ? t.stateFrame : this.frameNow(now)) - t.anchor) % t.frames;
     return (p < 0 ? p + t.frames : p) / this.sampleRate;
   }
 
@@ -202,8 +231,20 @@ export class LooperMirror {
     return t.frames / this.sampleRate;
   }
 
-  /** One bar at the current tempo, in seconds (SooperLooper's cycle under tempo sync). */
-  barSeconds(): number {
-    return (60 * this.beatsPerBar) / this.bpm;
+  /** SooperLooper's cycle_len: the take's length before multiplies (0 for an empty loop). */
+  cycleSeconds(n: number): number {
+    return (this.track(n)?.cycleFrames ?? 0) / this.sampleRate;
+  }
+
+  /** SooperLooper's total_time: the loop memory, in seconds. */
+  get totalSeconds(): number {
+    return this.memoryFrames / this.sampleRate;
+  }
+
+  /** SooperLooper's free_time: the loop memory no loop's current take holds, in seconds. */
+  get freeSeconds(): number {
+    let used = 0;
+    for (const t of this.tracks) used += t.frames;
+    return Math.max(0, this.memoryFrames - used) / this.sampleRate;
   }
 }

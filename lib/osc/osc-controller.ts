@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import type { HostStatus } from '../io/client';
 import type { HostEvent } from '../io/protocol';
-import { NodeType } from '../control/constants';
+import { NodeType, OSC_LOOPS, OscLoopsEvent } from '../control/constants';
 import { ConfigError } from '../control/errors';
 import { requiredNumber } from '../control/settings';
 import { EngineStatus, StatusColor, StatusShape } from '../control/status';
@@ -51,6 +51,8 @@ export class OscController implements Controller {
       port: this.settings.port,
       host: this.settings.host,
       now: ctx.now,
+      // loop-recorder nodes show whether their track is an OSC loop (OSC_LOOPS)
+      loopsChanged: (tracks) => ctx.announce<OscLoopsEvent>(OSC_LOOPS, { tracks: [...tracks] }),
     });
     for (const channel of CHANNELS) ctx.listen<HostEvent>(channel, (e) => this.server.hostEvent(e));
     void this.listen(BIND_ATTEMPTS);

@@ -2,7 +2,7 @@ import * as dgram from 'dgram';
 import { promises as dns } from 'dns';
 import { isIP } from 'net';
 import { hostname, networkInterfaces } from 'os';
-import { CommandName } from '../engine/types';
+import { CommandName, DEFAULT_OPTIONS } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import type { HostEvent, HostRequest } from '../io/protocol';
 import { commandRequest } from '../control/commands';
@@ -36,10 +36,20 @@ export interface OscLink {
 
 export interface OscServerOptions {
   link: OscLink;
+  /** engine tracks: the most loops there can be */
   tracks: number;
+  /** loops at the start (default: every track); /loop_add and /loop_del change it */
+  loops?: number;
   sampleRate: number;
   bpm: number;
   beatsPerBar: number;
+  /** the engine's block size and loop memory, as SooperLooper reports them (trigger_latency, total_time) */
+  blockFrames?: number;
+  memoryMiB?: number;
+  /** /quit: the looper is asked to end (default: ignored) */
+  quit?: () => void;
+  /** loops were added or deleted: the engine tracks the OSC loops name now */
+  loopsChanged?: (tracks: readonly number[]) => void;
   /** UDP port (default 9951; 0 = any free port) */
   port?: number;
   /** address to listen on (default 127.0.0.1; "0.0.0.0" or "::" open it to the network) */
@@ -75,9 +85,14 @@ export class OscServer {
     this.now = o.now ?? (() => performance.now());
     this.protocol = new SooperLooperOsc({
       tracks: o.tracks,
+      loops: o.loops,
       sampleRate: o.sampleRate,
       bpm: o.bpm,
       beatsPerBar: o.beatsPerBar,
+      blockFrames: o.blockFrames,
+      memoryMiB: o.memoryMiB ?? DEFAULT_OPTIONS.memoryMiB,
+      quit: o.quit,
+      loopsChanged: o.loopsChanged,
       command: (name, track, value) => this.command(name, track, value),
       reply: (r) => void this.reply(r),
       serverUrl: () => this.url(),
@@ -212,7 +227,8 @@ export class OscServer {
   /** The address a reply may go to: the return URL's port, at its host if that is the sender. */
   private async replyAddress(r: Reply): Promise<{ address: string; port: number } | null> {
     const url = parseReturnUrl(r.url);
-    if (!url || !r.path.startsWith('/')) return null;
+    // SooperLooper answers an empty return path too (with an empty address)
+    if (!url || !(r.path.startsWith('/') || r.path === '')) return null;
     const family = isIP(this.bound?.address ?? DEFAULT_OSC_HOST) === 6 ? 6 : 4;
     const candidates = (await this.resolve(url.host)).filter((a) => isIP(a) === family || (family === 6 && isIP(a) === 4));
     const sender = unmapped(r.source.address);

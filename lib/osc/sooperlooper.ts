@@ -4,19 +4,21 @@ import type { HostStatus } from '../io/client';
 import type { HostEvent } from '../io/protocol';
 import { sessionName } from '../session/names';
 import { OscMessage, OscValue, coerce } from './codec';
+import { GLOBAL_DEFAULTS, LOOP_DEFAULTS, LOOP_READ_ONLY } from './controls';
 import { LooperMirror, SlState } from './mirror';
 
-// SooperLooper's OSC protocol (its OSC document and src/control_osc.cpp, as 1.7.8 answers it: DESIGN.md
-// §9) over this looper, as a pure class: OSC messages, host events and the time go in; engine commands
-// and replies come out through callbacks. The UDP socket, return-address checks and timers are
-// server.ts's. Loop numbers are 0-based in OSC and tracks 1-based here; -1 means all loops, -3 the
-// selected loop; /get and /sl/-2/set are the globals.
+// SooperLooper's protocol (its OSC document and src/control_osc.cpp, as 1.7.8 answers it; the
+// differential test holds a recording of its answers) over this looper, as a pure class: OSC
+// messages, host events and the time go in; engine commands and replies come out through callbacks.
+// The UDP socket, return-address checks and timers are server.ts's. OSC loop numbers are 0-based and
+// name engine tracks through `loops` (a deleted loop frees its track, an added one takes a free one);
+// -1 means all loops, -3 the selected loop; /get and /sl/-2/set are the globals.
 //
-// Like SooperLooper (liblo), a message is dispatched only when its path names a method and its
-// arguments convert to the method's type signature; anything else is dropped without a reply.
-// Commands we do not have (insert, substitute, scratch...) are dropped the same way, and a /get of a
-// control we do not have answers 0.0, as SooperLooper does for controls it does not know. Nothing here
-// touches files: save and load name sessions of the engine's own session folder (sessionFile()).
+// Like SooperLooper (liblo), a message is dispatched only when its path names a method (OSC wildcards
+// match every method they name) and its arguments convert to the method's type signature; anything
+// else is dropped without a reply. Every control SooperLooper keeps is kept and read back with its
+// defaults and units (./controls.ts); the ones with a meaning here act on the engine (docs/osc.md).
+// Nothing here touches files: save and load name sessions of the engine's own session folder.
 
 export interface Source {
   address: string;
@@ -34,10 +36,17 @@ export interface Reply {
 }
 
 export interface SooperLooperOptions {
+  /** engine tracks: the most loops there can be */
   tracks: number;
+  /** loops at the start (default: every track) */
+  loops?: number;
   sampleRate: number;
   bpm: number;
   beatsPerBar: number;
+  /** the engine's loop memory (total_time and free_time) */
+  memoryMiB: number;
+  /** the engine's block: SooperLooper's default trigger latency is one audio period */
+  blockFrames?: number;
   /** a command for the engine; value as its msg form would carry it */
   command(name: CommandName, track: number, value?: number | string): void;
   reply(reply: Reply): void;
@@ -47,6 +56,10 @@ export interface SooperLooperOptions {
   requestStatus(): void;
   /** saves or loads a named session in the engine's session folder; rejects with why it could not */
   session(command: 'save' | 'load', name: string): Promise<unknown>;
+  /** /quit: the looper is asked to end */
+  quit?(): void;
+  /** loops were added or deleted: the engine tracks the OSC loops name now, in order */
+  loopsChanged?(tracks: readonly number[]): void;
 }
 
 /** The version a /ping answers: the SooperLooper protocol this speaks (clients compare it). */
@@ -63,18 +76,68 @@ const STATUS_MAX_AGE_MS = 250;
 const MAX_REGISTRATION_TEXT = 256;
 /** undo_all and redo_all send at most this many steps: the engine queues 256 commands per block. */
 const MAX_STEPS = 128;
+/** What SooperLooper answers when a loop file or session cannot be read or written. */
+export const FAILED = {
+  loopLoad: 'Loop Load Failed',
+  loopSave: 'Loop Save Failed',
+  sessionLoad: 'Session Load Failed',
+  sessionSave: 'Session Save Failed',
+} as const;
 
 /** The SooperLooper commands this looper does (see hit()); presses of any other are ignored. */
 const SL_COMMANDS = new Set([
-  'record', 'overdub', 'undo', 'redo', 'multiply', 'replace', 'reverse', 'oneshot', 'trigger', 'record_or_overdub',
-  'undo_all', 'redo_all', 'mute', 'mute_on', 'mute_off', 'pause', 'pause_on', 'pause_off', 'solo',
+  'record', 'overdub', 'undo', 'redo', 'multiply', 'insert', 'replace', 'substitute', 'reverse', 'oneshot', 'trigger',
+  'record_or_overdub', 'undo_all', 'redo_all', 'mute', 'mute_on', 'mute_off', 'pause', 'pause_on', 'pause_off', 'solo',
 ]);
+
+/**
+ * SooperLooper's next_state after a command (its looper's NextState output, which stays until a
+ * command changes it): -1 means none. Commands not listed leave it as it is.
+ */
+const NEXT_STATE_AFTER: Record<string, (state: number) => number> = {
+  record: (s) => (s === SlState.Recording ? SlState.Playing : -1),
+  record_or_overdub: (s) => (s === SlState.Recording ? SlState.Playing : -1),
+  overdub: () => -1,
+  multiply: (s) => (s === SlState.Multiplying ? SlState.Playing : -1),
+  insert: (s) => (s === SlState.Inserting ? SlState.Playing : -1),
+  replace: () => -1,
+  substitute: () => -1,
+  solo: () => -1,
+  trigger: () => -1,
+  oneshot: () => -1,
+  undo_all: () => -1,
+  redo_all: () => -1,
+};
+
+/** The MIDI-binding methods: no MIDI here, so they are taken and what SooperLooper answers at once is answered. */
+const MIDI_METHODS: Record<string, { types: string; answer?: string }> = {
+  '/get_all_midi_bindings': { types: 'ss', answer: 'done' },
+  '/learn_midi_binding': { types: 'ssss' },
+  '/cancel_midi_learn': { types: 'ss', answer: 'learn_cancel' },
+  '/get_next_midi_event': { types: 'ss' },
+  '/cancel_get_next_midi': { types: 'ss', answer: 'next_cancel' },
+  '/add_midi_binding': { types: 'ss' },
+  '/remove_midi_binding': { types: 'ss' },
+  '/clear_midi_bindings': { types: '' },
+  '/load_midi_bindings': { types: 'ss' },
+  '/save_midi_bindings': { types: 'ss' },
+};
+
+const GLOBAL_METHODS = [
+  '/ping', '/quit', '/loop_add', '/loop_del', '/register', '/unregister', '/set', '/get', '/register_update',
+  '/unregister_update', '/register_auto_update', '/unregister_auto_update', '/save_session', '/load_session',
+  ...Object.keys(MIDI_METHODS),
+];
+const LOOP_METHODS = [
+  'hit', 'down', 'up', 'upforce', 'set', 'get', 'register_update', 'unregister_update', 'register_auto_update',
+  'unregister_auto_update', 'load_loop', 'save_loop',
+];
 
 const GLOBAL = -2;
 const ALL = -1;
 const SELECTED = -3;
 
-/** SooperLooper's quantize values (off, cycle, 8th, loop) and ours. */
+/** SooperLooper's quantize values (off, cycle, 8th, loop) under the internal tempo, as ours. */
 const QUANTIZE_OF_SL: QuantizeMode[] = ['off', 'bar', 'beat', 'loop'];
 
 interface Registration {
@@ -82,11 +145,11 @@ interface Registration {
   ctrl: string;
   url: string;
   path: string;
-  /** 0 = on change (register_update), else the auto-update interval */
+  /** 0 = on a /set (register_update), else the auto-update interval */
   intervalMs: number;
   due: number;
   last: number | undefined;
-  /** the port in the return URL: a /set from this port does not echo back to it (SooperLooper) */
+  /** the port in the return URL: a global /set from this port is not sent back to it (SooperLooper) */
   port: number;
   /** who registered: updates go to the return URL only as far as it is theirs (server.ts) */
   source: Source;
@@ -94,16 +157,41 @@ interface Registration {
 
 export class SooperLooperOsc {
   readonly mirror: LooperMirror;
-  /** -1 = all loops, else 0-based */
-  selected = 0;
   private readonly tap = new TapTempo();
   private readonly downAt = new Map<string, number>();
   private readonly registrations = new Map<string, Registration>();
+  /** /register: who hears the loop count when loops come and go */
+  private readonly loopListeners = new Map<string, { url: string; path: string; source: Source }>();
   private statusAt = -Infinity;
   private readonly id = Math.floor(Math.random() * 0x7fffffff);
+  /** the engine track (1-based) of each OSC loop */
+  private loops: number[];
+  /** SooperLooper keeps the methods of a deleted loop: /sl/N/get still answers (0) up to the most loops there were */
+  private methodLoops: number;
+  /** kept per-loop controls, by engine track - 1 */
+  private readonly controls: Record<string, number>[] = [];
+  private readonly nextState: number[] = [];
+  /** played backwards (an odd number of reverses since the take): rate_output is negative */
+  private readonly reversed: boolean[] = [];
+  private readonly globals: Record<string, number> = { ...GLOBAL_DEFAULTS };
 
   constructor(private readonly o: SooperLooperOptions) {
-    this.mirror = new LooperMirror(o.tracks, o.sampleRate, o.bpm, o.beatsPerBar);
+    this.mirror = new LooperMirror(o.tracks, o.sampleRate, o.bpm, o.beatsPerBar, o.memoryMiB);
+    this.globals.tempo = o.bpm;
+    const count = Math.max(0, Math.min(o.tracks, o.loops ?? o.tracks));
+    this.loops = Array.from({ length: count }, (_, i) => i + 1);
+    this.methodLoops = count;
+    for (let t = 1; t <= o.tracks; t++) this.resetLoop(t);
+  }
+
+  /** The engine tracks the OSC loops name, in order. */
+  get loopTracks(): readonly number[] {
+    return this.loops;
+  }
+
+  /** -1 = all loops, else 0-based (it may name no loop: SooperLooper keeps what it is given) */
+  get selected(): number {
+    return this.globals.selected_loop_num;
   }
 
   get hasAutoUpdates(): boolean {
@@ -116,34 +204,96 @@ export class SooperLooperOsc {
   }
 
   hostEvent(e: HostEvent, now: number): void {
+    if (e.type === 'state') {
+      if (e.state === 'recording' || e.state === 'empty') this.reversed[e.track - 1] = false;
+      // a one-shot ends muted: the status says so (a state event does not carry the mute)
+      if (this.mirror.track(e.track)?.state === 'oneshot' && e.state !== 'oneshot') this.statusAt = -Infinity;
+    }
+    // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
+    if (e.type === 'tempo') this.globals.tempo = e.bpm;
     this.mirror.event(e, now);
-    this.sendChanged(now, undefined);
+    if (this.statusAt === -Infinity) this.refreshIfStale(now);
   }
 
   hostStatus(s: HostStatus, now: number): void {
     this.statusAt = now;
     this.mirror.status(s, now);
-    this.sendChanged(now, undefined);
   }
 
   /** Handles one message; returns false when no method took it (nothing was done or answered). */
   handle(msg: OscMessage, source: Source, now: number): boolean {
+    if (/[*?[\]{}]/.test(msg.address)) {
+      const pattern = oscPattern(msg.address);
+      if (!pattern) return false;
+      let any = false;
+      for (const address of this.methods()) if (pattern.test(address)) any = this.dispatch({ ...msg, address }, source, now) || any;
+      return any;
+    }
+    return this.dispatch(msg, source, now);
+  }
+
+  /** Every method path there is now, in SooperLooper's order (a wildcard reaches them in this order). */
+  private methods(): string[] {
+    const out = [...GLOBAL_METHODS, '/sl/-2/set'];
+    for (const n of [ALL, SELECTED, ...Array.from({ length: this.methodLoops }, (_, i) => i)]) {
+      for (const m of LOOP_METHODS) out.push(`/sl/${n}/${m}`);
+    }
+    return out;
+  }
+
+  private dispatch(msg: OscMessage, source: Source, now: number): boolean {
     const sl = /^\/sl\/(-?\d{1,3})\/([a-z_]+)$/.exec(msg.address);
     if (sl) return this.loopMethod(Number(sl[1]), sl[2], msg, source, now);
+    const midi = MIDI_METHODS[msg.address];
+    if (midi) {
+      const a = coerce(msg, midi.types);
+      if (!a) return false;
+      if (midi.answer) this.o.reply({ url: a[a.length - 2] as string, path: a[a.length - 1] as string, types: 'ss', args: [midi.answer, ''], source });
+      return true;
+    }
     switch (msg.address) {
       case '/ping': {
         const a = coerce(msg, 'ss') ?? coerce(msg, 'ssi');
         if (!a) return false;
         const useId = a.length === 3;
-        const args: OscValue[] = [this.o.serverUrl(), SL_VERSION, this.o.tracks];
+        const args: OscValue[] = [this.o.serverUrl(), SL_VERSION, this.loops.length];
         if (useId) args.push(this.id);
         this.o.reply({ url: a[0] as string, path: a[1] as string, types: useId ? 'ssii' : 'ssi', args, source });
+        return true;
+      }
+      case '/quit':
+        if (!coerce(msg, '')) return false;
+        this.o.quit?.();
+        return true;
+      case '/loop_add': {
+        const a = coerce(msg, 'if');
+        if (!a) return false;
+        this.addLoop();
+        return true;
+      }
+      case '/loop_del': {
+        const a = coerce(msg, 'i');
+        if (!a) return false;
+        this.deleteLoop(a[0] as number);
+        return true;
+      }
+      case '/register':
+      case '/unregister': {
+        const a = coerce(msg, 'ss');
+        if (!a) return false;
+        const [url, path] = a as string[];
+        const key = `${url}|${path}`;
+        if (msg.address === '/unregister') this.loopListeners.delete(key);
+        else if (this.loopListeners.size < MAX_REGISTRATIONS && url.length <= MAX_REGISTRATION_TEXT && path.length <= MAX_REGISTRATION_TEXT) {
+          this.loopListeners.set(key, { url, path, source });
+        }
         return true;
       }
       case '/set': {
         const a = coerce(msg, 'sf');
         if (!a) return false;
-        this.setGlobal(a[0] as string, a[1] as number, source, now);
+        this.setGlobal(a[0] as string, a[1] as number, now);
+        this.forward(GLOBAL, a[0] as string, a[1] as number, source.port);
         return true;
       }
       case '/get': {
@@ -173,18 +323,18 @@ export class SooperLooperOsc {
    * SooperLooper saves and loads a session file by path; here only a named session in the engine's
    * session folder: the file name without its folder and extension names it ("/home/me/Song 2.slsess"
    * is session "Song 2"), checked like every session name, so no OSC message reaches another file.
-   * Errors go to the error path as SooperLooper sends them: ,ss (our URL, the message).
+   * A failure answers as SooperLooper does: ,ss (our URL, "Session Save Failed") to the error path.
    */
   private sessionFile(command: 'save' | 'load', file: string, url: string, errorPath: string, source: Source): void {
     const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
     const dot = base.lastIndexOf('.');
-    const fail = (err: unknown): void =>
-      this.o.reply({ url, path: errorPath, types: 'ss', args: [this.o.serverUrl(), (err as Error).message ?? String(err)], source });
+    const fail = (): void =>
+      this.o.reply({ url, path: errorPath, types: 'ss', args: [this.o.serverUrl(), command === 'save' ? FAILED.sessionSave : FAILED.sessionLoad], source });
     let name: string;
     try {
       name = sessionName(dot > 0 ? base.slice(0, dot) : base);
-    } catch (err) {
-      return fail(err);
+    } catch {
+      return fail();
     }
     this.o.session(command, name).catch(fail);
   }
@@ -196,22 +346,70 @@ export class SooperLooperOsc {
       if (r.intervalMs === 0 || now < r.due) continue;
       while (r.due <= now) r.due += r.intervalMs;
       any = true;
-      this.sendIfChanged(r, now);
+      const [name, v] = this.reading(r.instance, r.ctrl, now);
+      const value = Math.fround(v);
+      if (value === r.last) continue;
+      r.last = value;
+      this.o.reply({ url: r.url, path: r.path, types: 'isf', args: [r.instance, name, value], source: r.source });
     }
     if (any) this.refreshIfStale(now);
+  }
+
+  // ---------------------------------------------------------------- loops
+
+  /** Takes the first free engine track as a new last loop, with SooperLooper's defaults. */
+  private addLoop(): void {
+    for (let t = 1; t <= this.o.tracks; t++) {
+      if (this.loops.includes(t)) continue;
+      this.resetLoop(t);
+      this.loops.push(t);
+      this.methodLoops = Math.max(this.methodLoops, this.loops.length);
+      this.loopsChanged();
+      return;
+    }
+  }
+
+  /** Deletes loop n (-1: the last): its track is cleared and freed; the loops after it move down. */
+  private deleteLoop(n: number): void {
+    const i = n === ALL ? this.loops.length - 1 : n;
+    if (i < 0 || i >= this.loops.length) return;
+    const [t] = this.loops.splice(i, 1);
+    const m = this.mirror.track(t);
+    this.o.command('clear', t);
+    if (m?.muted) this.o.command('unmute', t);
+    if (m?.soloed) this.o.command('unsolo', t);
+    if (m && m.volume !== 1) this.o.command('volume', t, 1);
+    if (m && m.pan !== 0) this.o.command('pan', t, 0);
+    if (m) Object.assign(m, { muted: false, soloed: false, volume: 1, pan: 0 });
+    this.loopsChanged();
+  }
+
+  private resetLoop(t: number): void {
+    this.controls[t - 1] = { ...LOOP_DEFAULTS, trigger_latency: this.o.blockFrames ?? 0 };
+    this.nextState[t - 1] = -1;
+    this.reversed[t - 1] = false;
+  }
+
+  private loopsChanged(): void {
+    this.o.loopsChanged?.(this.loops);
+    for (const l of this.loopListeners.values()) {
+      this.o.reply({ url: l.url, path: l.path, types: 'ssi', args: [this.o.serverUrl(), SL_VERSION, this.loops.length], source: l.source });
+    }
   }
 
   // ---------------------------------------------------------------- /sl/N/...
 
   private loopMethod(n: number, method: string, msg: OscMessage, source: Source, now: number): boolean {
     if (n === GLOBAL) {
-      // SooperLooper's one global method under /sl: /sl/-2/set
+      // SooperLooper's one global method under /sl: /sl/-2/set, which no registered client hears of
       const a = method === 'set' ? coerce(msg, 'sf') : null;
       if (!a) return false;
-      this.setGlobal(a[0] as string, a[1] as number, source, now);
+      this.setGlobal(a[0] as string, a[1] as number, now);
       return true;
     }
-    if (n !== ALL && n !== SELECTED && !(n >= 0 && n < this.o.tracks)) return false;
+    if (!LOOP_METHODS.includes(method)) return false;
+    if (n !== ALL && n !== SELECTED && !(n >= 0 && n < this.methodLoops)) return false;
+    const gone = n >= this.loops.length;
     switch (method) {
       case 'hit':
       case 'down':
@@ -219,43 +417,49 @@ export class SooperLooperOsc {
       case 'upforce': {
         const a = coerce(msg, 's');
         if (!a) return false;
-        this.press(method, n, a[0] as string, now);
+        if (!gone) this.press(method, n, a[0] as string, now);
         return true;
       }
       case 'set': {
         const a = coerce(msg, 'sf');
         if (!a) return false;
         for (const t of this.targets(n)) this.setLoop(t, a[0] as string, a[1] as number);
-        this.sendChanged(now, source.port);
+        this.forward(n, a[0] as string, a[1] as number, undefined);
         return true;
       }
       case 'get': {
         const a = coerce(msg, 'sss');
         if (!a) return false;
-        this.get(n, a[0] as string, a[1] as string, a[2] as string, source, now);
+        if (gone && n >= 0) this.o.reply({ url: a[1] as string, path: a[2] as string, types: 'isf', args: [n, a[0] as string, 0], source });
+        else this.get(n, a[0] as string, a[1] as string, a[2] as string, source, now);
         return true;
       }
-      case 'register_update':
-      case 'unregister_update':
-      case 'register_auto_update':
-      case 'unregister_auto_update':
-        return this.registration(n, method, msg, source, now);
+      case 'load_loop':
+      case 'save_loop': {
+        // loop files are not read or written by OSC here: the answer is SooperLooper's for a failure
+        const a = method === 'load_loop' ? coerce(msg, 'sss') : coerce(msg, 'sssss');
+        if (!a) return false;
+        const text = method === 'load_loop' ? FAILED.loopLoad : FAILED.loopSave;
+        this.o.reply({ url: a[a.length - 2] as string, path: a[a.length - 1] as string, types: 'ss', args: [this.o.serverUrl(), text], source });
+        return true;
+      }
       default:
-        return false;
+        return this.registration(n, method, msg, source, now);
     }
   }
 
   /** The tracks (1-based) loop number n names. */
   private targets(n: number): number[] {
     const one = n === SELECTED ? this.selected : n;
-    if (one === ALL) return this.mirror.tracks.map((_, i) => i + 1);
-    return one >= 0 && one < this.o.tracks ? [one + 1] : [];
+    if (one === ALL) return [...this.loops];
+    const t = this.loops[one];
+    return t === undefined ? [] : [t];
   }
 
   /** The track a get of loop number n reads: SooperLooper reads the first loop for "all". */
-  private readTarget(n: number): number {
+  private readTarget(n: number): number | undefined {
     const one = n === SELECTED ? this.selected : n;
-    return one >= 0 && one < this.o.tracks ? one + 1 : 1;
+    return this.loops[one] ?? this.loops[0];
   }
 
   private press(kind: string, n: number, cmd: string, now: number): void {
@@ -284,21 +488,30 @@ export class SooperLooperOsc {
   private hit(t: number, cmd: string): void {
     const m = this.mirror.track(t);
     if (!m) return;
+    const next = NEXT_STATE_AFTER[cmd];
+    if (next) this.nextState[t - 1] = next(this.mirror.stateCode(t));
     const c = (name: CommandName): void => this.o.command(name, t);
     switch (cmd) {
+      case 'reverse':
+        if (m.frames > 0 && m.state !== 'recording') this.reversed[t - 1] = !this.reversed[t - 1];
+        return c(cmd);
       case 'record':
       case 'overdub':
       case 'undo':
       case 'redo':
       case 'multiply':
+      case 'insert':
       case 'replace':
-      case 'reverse':
+      case 'substitute':
       case 'oneshot':
+        if (cmd === 'oneshot' && m.muted) this.mute(t, false);
         return c(cmd);
       case 'trigger':
+        // SooperLooper's trigger plays the loop from its start even when muted
+        if (m.muted) this.mute(t, false);
         return c('retrigger');
       case 'record_or_overdub':
-        return c(m.state === 'empty' ? 'record' : 'overdub');
+        return c(m.state === 'empty' || m.state === 'recording' ? 'record' : 'overdub');
       case 'undo_all':
         for (let i = Math.min(MAX_STEPS, Math.max(1, m.undo)); i > 0; i--) c('undo');
         return;
@@ -311,11 +524,13 @@ export class SooperLooperOsc {
       case 'mute_off':
         return this.mute(t, cmd === 'mute_on');
       case 'pause':
-        return c(m.state === 'stopped' ? 'play' : 'stop');
       case 'pause_on':
-        return c('stop');
-      case 'pause_off':
-        return c('play');
+      case 'pause_off': {
+        const on = cmd === 'pause' ? m.state !== 'stopped' : cmd === 'pause_on';
+        // SooperLooper's pause stands the loop still where it is
+        if (on && m.frames > 0) m.paused = true;
+        return c(on ? 'pause' : 'play');
+      }
       case 'solo':
         m.soloed = !m.soloed;
         return c(m.soloed ? 'solo' : 'unsolo');
@@ -330,25 +545,33 @@ export class SooperLooperOsc {
     this.o.command(on ? 'mute' : 'unmute', t);
   }
 
+  // ---------------------------------------------------------------- set
+
+  /** Keeps a per-loop control as SooperLooper does, and acts on the engine where it has a meaning here. */
   private setLoop(t: number, ctrl: string, v: number): void {
+    const kept = this.controls[t - 1];
     const m = this.mirror.track(t);
-    if (!m) return;
+    if (!kept || !m || !(ctrl in kept || /^pan_\d+$/.test(ctrl))) return;
+    // SooperLooper keeps every value as given but feedback, which it clamps
+    kept[ctrl] = ctrl === 'feedback' ? clamp(v, LIMITS.feedback) : v;
     switch (ctrl) {
       case 'wet':
         m.volume = clamp(v, LIMITS.volume);
         return this.o.command('volume', t, m.volume);
       case 'pan_1':
-        // SooperLooper pans 0..1 with the centre at 0.5
-        m.pan = clamp(v * 2 - 1, LIMITS.pan);
+      case 'pan_2':
+        // SooperLooper pans each channel (0 left, 1 right; 0 and 1 by default): as one balance here
+        m.pan = clamp(kept.pan_1 + kept.pan_2 - 1, LIMITS.pan);
         return this.o.command('pan', t, m.pan);
       case 'feedback':
         // one feedback for every track here
-        return this.o.command('feedback', 0, clamp(v, LIMITS.feedback));
-      case 'quantize': {
-        const q = QUANTIZE_OF_SL[Math.round(v)];
-        if (q) this.o.command('quantize', 0, q);
-        return;
-      }
+        return this.o.command('feedback', 0, kept.feedback);
+      case 'input_gain':
+        // one input for every track here
+        return this.o.command('inputGain', 0, clamp(v, LIMITS.volume));
+      case 'quantize':
+      case 'sync':
+        return this.o.command('quantize', 0, this.quantizeOf(t));
       case 'rate': {
         // SooperLooper's rate is continuous (0.25..4); this looper halves and doubles: 0.25, 0.5, 1, 2, 4
         const steps = Math.log2(v / m.rate);
@@ -362,79 +585,120 @@ export class SooperLooperOsc {
     }
   }
 
-  private setGlobal(ctrl: string, v: number, source: Source, now: number): void {
+  /** The engine quantize for loop t's quantize and sync under the global sync source. */
+  private quantizeOf(t: number): QuantizeMode {
+    const kept = this.controls[t - 1];
+    const q = QUANTIZE_OF_SL[Math.round(kept.quantize)];
+    const source = this.globals.sync_source;
+    if (!q || q === 'off' || kept.sync === 0 || source === 0) return 'off';
+    // synced to a loop: its cycle is the unit
+    return source > 0 ? 'loop' : q;
+  }
+
+  private setGlobal(ctrl: string, v: number, now: number): void {
+    const g = this.globals;
     switch (ctrl) {
       case 'tempo':
         // SooperLooper ignores a tempo <= 0; ours has a range
-        if (v > 0) this.o.command('bpm', 0, clamp(v, LIMITS.bpm));
-        break;
+        if (v <= 0) return;
+        g.tempo = clamp(v, LIMITS.bpm);
+        return this.o.command('bpm', 0, g.tempo);
       case 'eighth_per_cycle': {
+        g.eighth_per_cycle = v;
         const beats = v / 2;
         if (Number.isInteger(beats) && beats >= LIMITS.beatsPerBar[0] && beats <= LIMITS.beatsPerBar[1]) this.o.command('beatsPerBar', 0, beats);
-        break;
+        return;
       }
       case 'tap_tempo': {
         const bpm = this.tap.tap(now);
         if (bpm !== undefined) this.o.command('bpm', 0, bpm);
-        break;
+        return;
       }
-      case 'selected_loop_num': {
-        const n = Math.trunc(v);
-        if (n >= ALL && n < this.o.tracks) this.selected = n;
-        break;
-      }
+      case 'selected_loop_num':
+        g.selected_loop_num = Math.trunc(v);
+        return;
       case 'select_next_loop':
-        this.selected = this.selected < 0 ? 0 : (this.selected + 1) % this.o.tracks;
-        break;
+        g.selected_loop_num = this.selected < 0 ? 0 : (this.selected + 1) % Math.max(1, this.loops.length);
+        return;
       case 'select_prev_loop':
-        this.selected = this.selected <= 0 ? this.o.tracks - 1 : this.selected - 1;
-        break;
+        g.selected_loop_num = this.selected <= 0 ? this.loops.length - 1 : this.selected - 1;
+        return;
       case 'select_all_loops':
-        this.selected = ALL;
-        break;
+      case 'save_loop':
+        // SooperLooper 1.7.8 changes nothing for these through /set
+        return;
+      case 'sync_source': {
+        g.sync_source = Math.trunc(v);
+        const t = this.readTarget(SELECTED);
+        if (t !== undefined) this.o.command('quantize', 0, this.quantizeOf(t));
+        return;
+      }
+      case 'dry':
+        g.dry = v;
+        return this.o.command('monitorVolume', 0, clamp(v, LIMITS.volume));
+      case 'wet':
+        g.wet = v;
+        return this.o.command('masterVolume', 0, clamp(v, LIMITS.volume));
+      case 'input_gain':
+        g.input_gain = v;
+        return this.o.command('inputGain', 0, clamp(v, LIMITS.volume));
       default:
+        if (ctrl in g) g[ctrl] = v;
         return;
     }
-    this.sendChanged(now, source.port);
+  }
+
+  /** SooperLooper sends a /set's value, as given, to the clients registered for it (register_update). */
+  private forward(n: number, ctrl: string, v: number, setterPort: number | undefined): void {
+    for (const r of this.registrations.values()) {
+      if (r.intervalMs !== 0 || r.instance !== n || r.ctrl !== ctrl || r.port === setterPort) continue;
+      this.o.reply({ url: r.url, path: r.path, types: 'isf', args: [n, ctrl, v], source: r.source });
+    }
   }
 
   // ---------------------------------------------------------------- values
 
   private get(n: number, ctrl: string, url: string, path: string, source: Source, now: number): void {
     this.refreshIfStale(now);
-    this.o.reply({ url, path, types: 'isf', args: [n, ctrl, this.value(n, ctrl, now)], source });
+    const [name, v] = this.reading(n, ctrl, now);
+    this.o.reply({ url, path, types: 'isf', args: [n, name, v], source });
   }
 
-  /** A control's value as SooperLooper reports it; 0 for controls we do not have. */
+  /** What a get of ctrl answers: a per-loop control SooperLooper does not know reads ("unknown", 0). */
+  private reading(n: number, ctrl: string, now: number): [string, number] {
+    if (n !== GLOBAL && !(ctrl in LOOP_DEFAULTS || /^pan_\d+$/.test(ctrl) || (LOOP_READ_ONLY as readonly string[]).includes(ctrl))) return ['unknown', 0];
+    return [ctrl, this.value(n, ctrl, now)];
+  }
+
+  /** A control's value as SooperLooper reports it. */
   value(n: number, ctrl: string, now: number): number {
     const m = this.mirror;
     if (n === GLOBAL) {
       switch (ctrl) {
-        case 'tempo':
-          return m.bpm;
-        case 'eighth_per_cycle':
-          return m.beatsPerBar * 2;
-        case 'sync_source':
-          // -3: the internal clock (our transport); quantize always follows it
-          return -3;
-        case 'selected_loop_num':
-          return this.selected;
+        case 'tempo': {
+          // synced to a loop, SooperLooper's tempo is the loop's: none while that loop is empty
+          const source = this.globals.sync_source;
+          const sync = source > 0 ? this.loops[source - 1] : undefined;
+          if (source > 0 && !(sync !== undefined && (m.track(sync)?.frames ?? 0) > 0)) return 0;
+          return this.globals.tempo;
+        }
         case 'in_peak_meter':
           return m.inputPeak;
         case 'out_peak_meter':
           return m.outputPeak;
         default:
-          return 0;
+          return this.globals[ctrl] ?? 0;
       }
     }
     const t = this.readTarget(n);
-    const track = m.track(t);
-    if (!track) return 0;
+    const track = t === undefined ? undefined : m.track(t);
+    if (t === undefined || !track) return 0;
+    const kept = this.controls[t - 1];
     switch (ctrl) {
       case 'state':
         return m.stateCode(t);
       case 'next_state':
-        return m.nextStateCode(t);
+        return track.pending ? m.nextStateCode(t) : this.nextState[t - 1];
       case 'waiting':
         return track.pending ? 1 : 0;
       case 'loop_len':
@@ -442,24 +706,25 @@ export class SooperLooperOsc {
       case 'loop_pos':
         return m.positionSeconds(t, now);
       case 'cycle_len':
-        return m.barSeconds();
+        return m.cycleSeconds(t);
+      case 'free_time':
+        return m.freeSeconds;
+      case 'total_time':
+        return m.totalSeconds;
       case 'is_soloed':
         return track.soloed ? 1 : 0;
-      case 'wet':
-        return track.volume;
-      case 'rate':
       case 'rate_output':
-        return track.rate;
-      case 'pan_1':
-        return (track.pan + 1) / 2;
+        return this.reversed[t - 1] ? -track.rate : track.rate;
       case 'channel_count':
         return 2;
+      case 'has_discrete_io':
+        return 1;
       case 'in_peak_meter':
         return m.inputPeak;
       case 'out_peak_meter':
         return m.outputPeak;
       default:
-        return 0;
+        return kept[ctrl] ?? 0;
     }
   }
 
@@ -489,29 +754,8 @@ export class SooperLooperOsc {
     }
     if (this.registrations.size >= MAX_REGISTRATIONS) return true;
     const port = Number(/:(\d+)(?:\/|$)/.exec(url)?.[1] ?? 0);
-    // an on-change registration hears of changes from now on; an auto-update starts with the value
-    const last = auto ? undefined : Math.fround(this.value(n, ctrl, now));
-    this.registrations.set(key, { instance: n, ctrl, url, path, intervalMs, due: now, last, port, source });
+    this.registrations.set(key, { instance: n, ctrl, url, path, intervalMs, due: now, last: undefined, port, source });
     return true;
-  }
-
-  /** Sends on-change updates whose value changed; `port` caused it (by a /set) and hears no echo. */
-  private sendChanged(now: number, port: number | undefined): void {
-    for (const r of this.registrations.values()) {
-      if (r.intervalMs !== 0) continue;
-      if (r.port === port) {
-        r.last = Math.fround(this.value(r.instance, r.ctrl, now));
-        continue;
-      }
-      this.sendIfChanged(r, now);
-    }
-  }
-
-  private sendIfChanged(r: Registration, now: number): void {
-    const v = Math.fround(this.value(r.instance, r.ctrl, now));
-    if (v === r.last) return;
-    r.last = v;
-    this.o.reply({ url: r.url, path: r.path, types: 'isf', args: [r.instance, r.ctrl, v], source: r.source });
   }
 
   private refreshIfStale(now: number): void {
@@ -523,4 +767,36 @@ export class SooperLooperOsc {
 
 function clamp(v: number, [lo, hi]: readonly [number, number]): number {
   return Math.min(hi, Math.max(lo, v));
+}
+
+/**
+ * An OSC address pattern (OSC 1.0: ? * [abc] [!a-z] {foo,bar}) as a regular expression over whole
+ * method paths; null when it is malformed (an open bracket or brace).
+ */
+export function oscPattern(address: string): RegExp | null {
+  let re = '';
+  for (let i = 0; i < address.length; i++) {
+    const c = address[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = address.indexOf(']', i + 1);
+      if (end < 0) return null;
+      let set = address.slice(i + 1, end);
+      const negate = set.startsWith('!');
+      if (negate) set = set.slice(1);
+      re += `[${negate ? '^' : ''}${set.replace(/[\\\]^]/g, '\\$&')}]`;
+      i = end;
+    } else if (c === '{') {
+      const end = address.indexOf('}', i + 1);
+      if (end < 0) return null;
+      re += `(?:${address.slice(i + 1, end).split(',').map(escape).join('|')})`;
+      i = end;
+    } else re += escape(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

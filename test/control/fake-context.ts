@@ -66,6 +66,11 @@ export class FakeContext implements ControllerContext {
     this.listeners.set(channel, list);
   }
 
+  /** What a controller announces to the others on its connection: delivered to this context's listeners, as the connection does. */
+  announce<E>(channel: string, event: E): void {
+    for (const listener of this.listeners.get(channel) ?? []) listener(event);
+  }
+
   timeout(fn: () => void, ms: number): () => void {
     const handle = this.clock.setTimeout(fn, ms);
     return () => this.clock.clearTimeout(handle);

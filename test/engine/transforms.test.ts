@@ -10,8 +10,8 @@ import { EventType, State } from '../../lib/engine/types';
 import { noise, plain, run, Step } from './harness';
 import { panLeft, panRight } from '../../lib/engine/gains';
 
-// The loop transforms, sample by sample: reverse, half and double speed, multiply, replace, one-shot
-// and retrigger, each at an exact frame, checked against the recorded input. Quiet options (no
+// The loop transforms, sample by sample: reverse, half and double speed, multiply, insert, replace,
+// substitute, one-shot, retrigger and pause, each at an exact frame, checked against the recorded input. Quiet options (no
 // crossfade, no monitor, no metronome, quantize off) unless a test says otherwise; blocks of 100
 // frames so commands land inside blocks.
 
@@ -42,7 +42,7 @@ function assertOut(out: Float32Array, from: number, to: number, want: (t: number
 
 describe('engine: loop transforms', () => {
   it('commands parse for render scripts and msgs, with a track', () => {
-    for (const command of ['reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger']) {
+    for (const command of ['reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert']) {
       assert.equal(parseCommand({ command, track: 2 }, 4).track, 2);
       assert.throws(() => parseCommand({ command }, 4), /track/);
     }
@@ -150,15 +150,17 @@ describe('engine: loop transforms', () => {
     for (let i = 0; i < L; i++) for (let c = 0; c < 2; c++) assert.equal(data[i * 2 + c], f(f(half(2 * i, c) + half(2 * i + 1, c)) * f(0.5)));
   });
 
-  it('multiply: the loop plays on while the input is overdubbed over whole lengths; it ends on the next whole length', () => {
+  it('multiply: the input is overdubbed while the loop grows by whole lengths; hit again, the input stops and the loop ends with that length', () => {
     const M = R1 + 2 * L;
     const stop = M + L + L / 2;
     const r = run(plain(), INPUT, M + 7 * L, [...record, { frame: M, command: 'multiply', track: 1 }, { frame: stop, command: 'multiply', track: 1 }], BLOCK);
     const end = M + 2 * L;
-    assert.deepEqual(states(r.events), [[R0, State.Recording, 0], [R1, State.Playing, L], [M, State.Multiplying, L], [end, State.Playing, 2 * L]]);
-    // while multiplying the old loop plays (the input is heard through the monitor, off here)
+    // playing again at the second press, already two lengths long (SooperLooper's multiply)
+    assert.deepEqual(states(r.events), [[R0, State.Recording, 0], [R1, State.Playing, L], [M, State.Multiplying, L], [stop, State.Playing, 2 * L]]);
+    // the old loop plays until the grown one takes over (the input is heard through the monitor, off here)
     assertOut(r.out, M, end, (t, c) => old(t - R1, c), 'during multiply');
-    const grown = (k: number, c: number): number => f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]);
+    // the input up to the second press, then the loop alone to the end of its length
+    const grown = (k: number, c: number): number => (M + k < stop ? f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]) : old(M + k - R1, c));
     const data = r.engine.loopData(1) as Float32Array;
     assert.equal(data.length, 4 * L);
     for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
@@ -171,7 +173,22 @@ describe('engine: loop transforms', () => {
     const M = S1 + 100;
     const steps: Step[] = [...record, { frame: S0, command: 'record', track: 2 }, { frame: S1, command: 'record', track: 2 }, { frame: M, command: 'multiply', track: 2 }, { frame: M + 10, command: 'multiply', track: 2 }];
     const r = run(plain(), INPUT, M + 3 * L, steps, BLOCK);
-    assert.deepEqual(states(r.events, 2).pop(), [M + L, State.Playing, L]);
+    assert.deepEqual(states(r.events, 2).pop(), [M + 10, State.Playing, L]);
+    assert.equal((r.engine.loopData(2) as Float32Array).length, 2 * L);
+  });
+
+  it('multiply hit again, undone before its length has played: the old loop; redo brings the grown one', () => {
+    const M = R1 + 100;
+    const E = M + L / 2;
+    const steps: Step[] = [...record, { frame: M, command: 'multiply', track: 1 }, { frame: E, command: 'multiply', track: 1 }, { frame: E + 10, command: 'undo', track: 1 }];
+    const r = run(plain(), INPUT, M + 3 * L, steps, BLOCK);
+    assert.equal(r.engine.trackInfo(1).frames, L);
+    assertOut(r.out, M, M + 3 * L, (t, c) => old(t - R1, c), 'unchanged');
+    const redone = run(plain(), INPUT, M + 3 * L, [...steps, { frame: E + 20, command: 'redo', track: 1 }], BLOCK);
+    const data = redone.engine.loopData(1) as Float32Array;
+    assert.equal(data.length, 2 * L);
+    const grown = (k: number, c: number): number => (M + k < E ? f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]) : old(M + k - R1, c));
+    for (let k = 0; k < L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
   });
 
   it('undo during a multiply: as if it never happened', () => {
@@ -195,17 +212,75 @@ describe('engine: loop transforms', () => {
     assertOut(r.out, B, B + 2 * L, (t, c) => replaced(mod(t - R1, L), c), 'after replace');
   });
 
-  it('oneshot: plays once from the start, then stops; retrigger restarts from position 0', () => {
+  it('oneshot: plays once from the start, then plays on muted; retrigger restarts from position 0, unmuted', () => {
     const S = R1 + 1500;
     const O = S + 2000;
     const G = O + L + 3000;
     const steps: Step[] = [...record, { frame: S, command: 'stop', track: 1 }, { frame: O, command: 'oneshot', track: 1 }, { frame: G, command: 'retrigger', track: 1 }];
+    const ended = run(plain(), INPUT, G, steps, BLOCK);
+    // SooperLooper's Muted: playing, silent
+    assert.equal(ended.engine.trackInfo(1).muted, true);
+    assert.equal(ended.engine.trackInfo(1).state, State.Playing);
     const r = run(plain(), INPUT, G + 2 * L, steps, BLOCK);
     assertOut(r.out, S, O, () => 0, 'stopped');
     assertOut(r.out, O, O + L, (t, c) => old(t - O, c), 'one shot');
-    assertOut(r.out, O + L, G, () => 0, 'stopped after one pass');
+    assertOut(r.out, O + L, G, () => 0, 'muted after one pass');
     assertOut(r.out, G, G + 2 * L, (t, c) => old(t - G, c), 'retriggered');
-    assert.deepEqual(states(r.events).slice(2), [[S, State.Stopped, L], [O, State.OneShot, L], [O + L, State.Stopped, L], [G, State.Playing, L]]);
+    assert.deepEqual(states(r.events).slice(2), [[S, State.Stopped, L], [O, State.OneShot, L], [O + L, State.Playing, L], [G, State.Playing, L]]);
+    assert.equal(r.engine.trackInfo(1).muted, false);
+  });
+
+  it('pause: the loop stands still where it is; play goes on from there (stop runs on in time)', () => {
+    const P = R1 + L + 1234;
+    const Q = P + 3 * L + 777;
+    const steps: Step[] = [...record, { frame: P, command: 'pause', track: 1 }, { frame: Q, command: 'play', track: 1 }];
+    const paused = run(plain(), INPUT, Q, steps, BLOCK);
+    const p = mod(P - R1, L);
+    assert.equal(paused.engine.trackInfo(1).position, p);
+    assert.equal(paused.engine.trackInfo(1).paused, true);
+    const r = run(plain(), INPUT, Q + 2 * L, steps, BLOCK);
+    assert.deepEqual(states(r.events).slice(2), [[P, State.Stopped, L], [Q, State.Playing, L]]);
+    assertOut(r.out, R1, P, (t, c) => old(t - R1, c), 'before');
+    assertOut(r.out, P, Q, () => 0, 'paused');
+    assertOut(r.out, Q, Q + 2 * L, (t, c) => old(p + (t - Q), c), 'from where it stood');
+    assert.equal(r.engine.trackInfo(1).paused, false);
+  });
+
+  it('substitute: the input replaces the loop where it plays while the loop is heard', () => {
+    const A = R1 + L + 1000;
+    const B = A + 2000;
+    const r = run(plain(), INPUT, B + 2 * L, [...record, { frame: A, command: 'substitute', track: 1 }, { frame: B, command: 'substitute', track: 1 }], BLOCK);
+    assert.deepEqual(states(r.events).slice(2), [[A, State.Substituting, L], [B, State.Playing, L]]);
+    assertOut(r.out, A, B, (t, c) => old(t - R1, c), 'the old loop while substituting');
+    const replaced = (p: number, c: number): number => {
+      const t = R1 + L + p;
+      return t >= A && t < B ? INPUT[t * 2 + c] : old(p, c);
+    };
+    assertOut(r.out, B, B + 2 * L, (t, c) => replaced(mod(t - R1, L), c), 'after substitute');
+  });
+
+  it('insert: the loop stands still and silent while whole cycles of input go in at its position', () => {
+    const I = R1 + L + 1000;
+    const p = mod(I - R1, L);
+    const r = run(plain(), INPUT, I + 5 * L, [...record, { frame: I, command: 'insert', track: 1 }, { frame: I + 2000, command: 'insert', track: 1 }], BLOCK);
+    // one cycle (the take's length) from its start; the loop is a cycle longer from the start
+    assert.deepEqual(states(r.events).slice(2), [[I, State.Inserting, 2 * L], [I + L, State.Playing, 2 * L]]);
+    assertOut(r.out, I, I + L, () => 0, 'silent while inserting');
+    const grown = (k: number, c: number): number => (k < p ? old(k, c) : k < p + L ? INPUT[(I + k - p) * 2 + c] : old(k - L, c));
+    const data = r.engine.loopData(1) as Float32Array;
+    assert.equal(data.length, 4 * L);
+    for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
+    // on from the insert point's old content, in the longer loop
+    assertOut(r.out, I + L, I + 5 * L, (t, c) => grown(mod(t - (I - p), 2 * L), c), 'after insert');
+  });
+
+  it('undo during an insert: the loop goes on from where it stood, as before', () => {
+    const I = R1 + 700;
+    const U = I + 1500;
+    const r = run(plain(), INPUT, U + 2 * L, [...record, { frame: I, command: 'insert', track: 1 }, { frame: U, command: 'undo', track: 1 }], BLOCK);
+    assert.equal(r.engine.trackInfo(1).frames, L);
+    assertOut(r.out, I, U, () => 0, 'inserting');
+    assertOut(r.out, U, U + 2 * L, (t, c) => old(I - R1 + (t - U), c), 'on from where it stood');
   });
 
   it('retrigger with quantize bar waits for the bar line', () => {

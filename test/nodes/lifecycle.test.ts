@@ -18,8 +18,8 @@ function allNodes(variant = 0, tab?: { disabled?: boolean }) {
   ].map((n) => (tab && n.type === 'helper' ? { ...n, z: 'tab' } : n));
   return [...(tab ? [{ id: 'tab', type: 'tab', label: 'looper', disabled: !!tab.disabled }] : []), engineDef(), ...nodes];
 }
-/** Listeners the five user nodes keep on the connection: recorder 3, metronome 3 (beats, tempo, Link), audio out 2 (events and session reports), mixer and audio in 1 each. */
-const USER_LISTENERS = 10;
+/** Listeners the five user nodes keep on the connection: recorder 4 (with the osc node's loops), metronome 3 (beats, tempo, Link), audio out 2 (events and session reports), mixer and audio in 1 each. */
+const USER_LISTENERS = 11;
 
 function listenerCount(id = 'engine'): number {
   const c = connectionOf(id);

@@ -64,6 +64,8 @@ describe('osc server with liblo (oscsend, oscdump)', function () {
     await new Promise((r) => setTimeout(r, 300));
     const url = `osc.udp://127.0.0.1:${dumpPort}/`;
     await oscsend(port, '/ping', 'ss', url, '/pong');
+    // the internal tempo is read with the internal clock as the sync source (SooperLooper's default is loop 1)
+    await oscsend(port, '/set', 'sf', 'sync_source', '-3');
     await oscsend(port, '/get', 'sss', 'tempo', url, '/tempo');
     await oscsend(port, '/sl/-3/get', 'sss', 'state', url, '/state');
     for (let i = 0; i < 50 && out.split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 20));

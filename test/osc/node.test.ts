@@ -1,6 +1,6 @@
 import { NodeType } from '../../lib/control/constants';
 import { oscSettings } from '../../lib/osc/osc-controller';
-import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, statusCalls, wait } from '../nodes/harness';
+import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextStatus, statusCalls, userNode, wait } from '../nodes/harness';
 import { TestOscClient, settle } from './client';
 
 // The loopstation-osc node in Node-RED: it opens its port with the engine, drives the engine's tracks,
@@ -44,6 +44,25 @@ describe('nodes: osc', function () {
       assert.deepEqual(factory.commands(), [{ command: 'record', track: 2, value: 0 }, { command: 'bpm', track: 0, value: 90 }]);
       const pong = await client.ask(port, '/ping', 'ss', [client.url, '/pong']);
       assert.deepEqual(pong.args.slice(1), ['1.7.8', 4]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a loop an OSC client deletes: its track is cleared, and its loop-recorder node says so until it is added again', async () => {
+    const factory = await load([engineDef(), oscNode(), ...userNode('rec', NodeType.LoopRecorder, { track: 2 })]);
+    await engineUp();
+    const port = await listeningPort();
+    const rec = helper.getNode('rec');
+    const client = await new TestOscClient().open();
+    try {
+      await client.send(port, '/loop_del', 'i', [1]);
+      assert.equal((await nextStatus(rec, (st) => /deleted by OSC/.test(st.text ?? ''))).text, 'empty · deleted by OSC');
+      assert.deepEqual(factory.commands(), [{ command: 'clear', track: 2, value: 0 }]);
+      assert.deepEqual((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 3);
+      // the first free track is the one deleted
+      await client.send(port, '/loop_add', 'if', [2, 30]);
+      assert.equal((await nextStatus(rec, (st) => st.text === 'empty')).text, 'empty');
     } finally {
       await client.close();
     }

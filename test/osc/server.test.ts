@@ -106,7 +106,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     }
   });
 
-  it('/sl/N/get answers ,isf with N as sent: state codes, lengths, unknown controls 0.0', async () => {
+  it('/sl/N/get answers ,isf with N as sent: state codes, lengths, and ("unknown", 0) for an unknown control', async () => {
     assert.deepEqual(await get(0, 'state'), [0, 'state', SlState.Off]);
     event({ type: 'state', track: 1, state: 'recording', frame: 48000, frames: 0, seconds: 0, bars: 0 });
     assert.deepEqual(await get(0, 'state'), [0, 'state', SlState.Recording]);
@@ -117,7 +117,9 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     // half a second of engine time after the loop began: position 0.5 s
     clock += 500;
     assert.deepEqual(await get(0, 'loop_pos'), [0, 'loop_pos', 0.5]);
-    assert.deepEqual(await get(0, 'no_such_control'), [0, 'no_such_control', 0]);
+    assert.deepEqual(await get(0, 'no_such_control'), [0, 'unknown', 0]);
+    // a control SooperLooper keeps reads its default until set
+    assert.deepEqual(await get(0, 'feedback'), [0, 'feedback', 1]);
     assert.deepEqual(await get(-1, 'state'), [-1, 'state', SlState.Playing]);
     assert.deepEqual(await get(-3, 'state'), [-3, 'state', SlState.Playing]);
     assert.deepEqual(await get(1, 'state'), [1, 'state', SlState.Off]);
@@ -141,15 +143,20 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
   });
 
   it('/get of globals answers with loop -2; /set tempo, eighth_per_cycle, selected_loop_num', async () => {
-    assert.deepEqual((await client.ask(port, '/get', 'sss', ['tempo', client.url, '/g'])).args, [-2, 'tempo', 120]);
-    assert.deepEqual((await client.ask(port, '/get', 'sss', ['sync_source', client.url, '/g'])).args, [-2, 'sync_source', -3]);
+    // SooperLooper's defaults: synced to loop 1, whose tempo is none while it is empty
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['tempo', client.url, '/g'])).args, [-2, 'tempo', 0]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['sync_source', client.url, '/g'])).args, [-2, 'sync_source', 1]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['selected_loop_num', client.url, '/g'])).args, [-2, 'selected_loop_num', -1]);
     assert.deepEqual((await client.ask(port, '/get', 'sss', ['whatever', client.url, '/g'])).args, [-2, 'whatever', 0]);
+    // the internal clock: the tempo is ours (the quantize follows the selected loop's, off by default)
+    await client.send(port, '/set', 'sf', ['sync_source', -3]);
+    assert.deepEqual((await client.ask(port, '/get', 'sss', ['tempo', client.url, '/g'])).args, [-2, 'tempo', 120]);
     await client.send(port, '/set', 'sf', ['tempo', 96.5]);
     await client.send(port, '/sl/-2/set', 'si', ['eighth_per_cycle', 6]);
     await client.send(port, '/set', 'sf', ['tempo', 10000]);
     await client.send(port, '/set', 'sf', ['selected_loop_num', 2]);
     assert.deepEqual((await client.ask(port, '/get', 'sss', ['selected_loop_num', client.url, '/g'])).args, [-2, 'selected_loop_num', 2]);
-    assert.deepEqual(link.commands(), ['bpm:0=96.5', 'beatsPerBar:0=3', 'bpm:0=400']);
+    assert.deepEqual(link.commands(), ['quantize:0', 'bpm:0=96.5', 'beatsPerBar:0=3', 'bpm:0=400']);
     event({ type: 'tempo', frame: 0, bpm: 96.5, beatsPerBar: 3 });
     assert.deepEqual((await client.ask(port, '/get', 'sss', ['eighth_per_cycle', client.url, '/g'])).args, [-2, 'eighth_per_cycle', 6]);
   });
@@ -162,20 +169,22 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/sl/0/hit', 's', ['mute_off']);
     await settle();
     assert.deepEqual(link.commands(), [
-      'record:1', 'overdub:1', 'undo:1', 'redo:1', 'stop:1', 'solo:1', 'mute:1',
+      'record:1', 'overdub:1', 'undo:1', 'redo:1', 'pause:1', 'solo:1', 'mute:1',
       'mute:1', 'mute:2', 'mute:3', 'mute:4', 'record:4', 'unmute:1',
     ]);
   });
 
-  it('maps the loop transforms: multiply, replace, reverse, oneshot, trigger, and rate as halving and doubling', async () => {
+  it('maps the loop transforms: multiply, insert, replace, substitute, reverse, oneshot, trigger, and rate as halving and doubling', async () => {
     event({ type: 'state', track: 1, state: 'playing', frame: 0, frames: 48000, seconds: 1, bars: 0.5 });
-    for (const cmd of ['multiply', 'replace', 'reverse', 'oneshot', 'trigger']) await client.send(port, '/sl/0/hit', 's', [cmd]);
+    for (const cmd of ['multiply', 'insert', 'replace', 'substitute', 'reverse', 'oneshot', 'trigger']) await client.send(port, '/sl/0/hit', 's', [cmd]);
     await client.send(port, '/sl/0/set', 'sf', ['rate', 0.5]);
     await client.send(port, '/sl/0/set', 'sf', ['rate', 2]);
     await client.send(port, '/sl/0/set', 'sf', ['rate', 3]);
     await settle();
-    assert.deepEqual(link.commands(), ['multiply:1', 'replace:1', 'reverse:1', 'oneshot:1', 'retrigger:1', 'half:1', 'double:1', 'double:1']);
-    assert.equal((await get(0, 'rate'))[2], 2);
+    assert.deepEqual(link.commands(), ['multiply:1', 'insert:1', 'replace:1', 'substitute:1', 'reverse:1', 'oneshot:1', 'retrigger:1', 'half:1', 'double:1', 'double:1']);
+    // SooperLooper keeps the rate as set (3 is no halving or doubling here, so the loop plays at 2)
+    assert.equal((await get(0, 'rate'))[2], 3);
+    assert.equal((await get(0, 'rate_output'))[2], -2, 'reversed, at twice the speed');
     event({ type: 'state', track: 1, state: 'multiplying', frame: 100, frames: 48000, seconds: 1, bars: 0.5 });
     assert.equal((await get(0, 'state'))[2], SlState.Multiplying);
     event({ type: 'state', track: 1, state: 'replacing', frame: 200, frames: 48000, seconds: 1, bars: 0.5 });
@@ -185,21 +194,19 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
   });
 
   it('drops commands it does not have, loops it does not have, and wrong signatures, without a reply', async () => {
-    await client.send(port, '/sl/0/hit', 's', ['insert']);
-    await client.send(port, '/sl/0/hit', 's', ['substitute']);
+    await client.send(port, '/sl/0/hit', 's', ['scratch']);
+    await client.send(port, '/sl/0/hit', 's', ['solo_next']);
     await client.send(port, '/sl/9/hit', 's', ['record']);
     await client.send(port, '/sl/-2/hit', 's', ['record']);
     await client.send(port, '/sl/0/hit', 'i', [1]);
     await client.send(port, '/sl/0/get', 'ss', ['state', client.url]);
-    await client.send(port, '/loop_add', 'if', [2, 30]);
-    await client.send(port, '/quit', '', []);
-    await client.send(port, '/sl/0/load_loop', 'sss', ['/etc/passwd', client.url, '/e']);
-    await client.send(port, '/sl/0/save_loop', 'sssss', ['/tmp/x.wav', 'float', 'little', client.url, '/e']);
+    await client.send(port, '/loop_add', 's', ['two']);
+    await client.send(port, '/quit', 'i', [1]);
     await settle();
     assert.deepEqual(link.commands(), []);
     assert.equal(client.received.length, 0);
-    // the two unknown hits reached the hit method (which ignores them); the other eight matched nothing
-    assert.equal(server.stats.unmatched, 8);
+    // the two unknown hits reached the hit method (which ignores them); the other six matched nothing
+    assert.equal(server.stats.unmatched, 6);
     assert.ok((await client.ask(port, '/ping', 'ss', [client.url, '/alive'])).address === '/alive');
   });
 
@@ -210,21 +217,22 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await settle();
     assert.deepEqual(link.sessions, ['save My Song', 'load take-2', 'save passwd']);
     assert.equal(client.received.length, 0);
-    // a name that is not a session name, and a refusal by the host: ,ss (our URL, why) to the error path
+    // a name that is not a session name, and a refusal by the host: ,ss (our URL, what failed) to the
+    // error path, in SooperLooper's words
     const bad = await client.ask(port, '/save_session', 'sss', ['/tmp/.hidden', client.url, '/err']);
     assert.equal(bad.address, '/err');
-    assert.equal(bad.types, 'ss');
-    assert.match(bad.args[1] as string, /name/);
+    assert.deepEqual(bad.args, [`osc.udp://127.0.0.1:${port}/`, 'Session Save Failed']);
     link.sessionError = 'no session named "nope"; saved sessions: (none)';
     const refused = await client.ask(port, '/load_session', 'sss', ['nope', client.url, '/err']);
-    assert.deepEqual(refused.args, [`osc.udp://127.0.0.1:${port}/`, 'no session named "nope"; saved sessions: (none)']);
+    assert.deepEqual(refused.args, [`osc.udp://127.0.0.1:${port}/`, 'Session Load Failed']);
   });
 
   it('converts numeric argument types as liblo does (/set with an int, /get with symbols)', async () => {
     await client.send(port, '/sl/1/set', 'si', ['wet', 0]);
     await client.send(port, '/sl/1/set', 'sd', ['pan_1', 0.25]);
     await settle();
-    assert.deepEqual(link.commands(), ['volume:2', 'pan:2=-0.5']);
+    // pan_1 0.25 with pan_2 at its default 1: a balance of 0.25
+    assert.deepEqual(link.commands(), ['volume:2', 'pan:2=0.25']);
     assert.deepEqual((await get(1, 'pan_1'))[2], 0.25);
   });
 
@@ -251,6 +259,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
   });
 
   it('register_auto_update: interval clamped to 10..100 ms in 10 ms steps, sent only on change', async () => {
+    await client.send(port, '/set', 'sf', ['sync_source', -3]);
     await client.send(port, '/sl/0/register_auto_update', 'siss', ['state', 15, client.url, '/auto']);
     await client.send(port, '/register_auto_update', 'siss', ['tempo', 1000, client.url, '/gauto']);
     await settle();
@@ -294,19 +303,93 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     }
   });
 
-  it('register_update sends changes, but not back to the port whose /set made them', async () => {
+  it("register_update: a /set's value as given goes to who registered for it; a global /set not back to its setter", async () => {
     const other = await new TestOscClient().open();
     try {
       await client.send(port, '/sl/0/register_update', 'sss', ['wet', client.url, '/upd']);
       await other.send(port, '/sl/0/register_update', 'sss', ['wet', other.url, '/upd']);
+      await client.send(port, '/register_update', 'sss', ['tempo', client.url, '/tempo']);
+      await other.send(port, '/register_update', 'sss', ['tempo', other.url, '/tempo']);
       await settle();
+      // a loop's /set reaches everyone registered, its setter too (SooperLooper 1.7.8)
       await client.send(port, '/sl/0/set', 'sf', ['wet', 0.5]);
-      const [r] = await other.waitFor(1);
-      assert.deepEqual(r.args, [0, 'wet', 0.5]);
+      assert.deepEqual((await other.waitFor(1))[0].args, [0, 'wet', 0.5]);
+      assert.deepEqual((await client.waitFor(1))[0].args, [0, 'wet', 0.5]);
+      // a global /set reaches the others only, with the value as sent even when it is not kept
+      await client.send(port, '/set', 'sf', ['tempo', -5]);
+      assert.deepEqual((await other.waitFor(2))[1].args, [-2, 'tempo', -5]);
+      // a change that is not a /set (a state, the engine's tempo) is no update: auto-updates poll those
+      event({ type: 'tempo', frame: 0, bpm: 90, beatsPerBar: 4 });
       await settle();
-      assert.equal(client.received.length, 0);
+      assert.equal(client.received.length, 1);
+      assert.equal(other.received.length, 2);
     } finally {
       await other.close();
+    }
+  });
+
+  it('/loop_add and /loop_del: loops come and go within the engine tracks; /register hears the count', async () => {
+    const few = new OscServer({ link, tracks: 3, loops: 1, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, now: () => clock });
+    const p = (await few.start()).port;
+    try {
+      await client.send(p, '/register', 'ss', [client.url, '/loops']);
+      await client.send(p, '/loop_add', 'if', [2, 30]);
+      await client.send(p, '/loop_add', 'if', [2, 30]);
+      // no third free track: nothing more
+      await client.send(p, '/loop_add', 'if', [2, 30]);
+      const counts = (await client.waitFor(2)).map((m) => m.args[2]);
+      assert.deepEqual(counts, [2, 3]);
+      assert.deepEqual(few.protocol.loopTracks, [1, 2, 3]);
+      assert.deepEqual((await client.ask(p, '/ping', 'ss', [client.url, '/pong'])).args.slice(1), [SL_VERSION, 3]);
+      // deleting loop 0 clears its track; the loops after it move down
+      await client.send(p, '/loop_del', 'i', [0]);
+      assert.equal((await client.waitFor(4))[3].args[2], 2);
+      assert.deepEqual(few.protocol.loopTracks, [2, 3]);
+      assert.deepEqual(link.commands(), ['clear:1']);
+      // SooperLooper keeps a deleted loop's methods: its get answers 0
+      assert.deepEqual((await client.ask(p, '/sl/2/get', 'sss', ['state', client.url, '/g'])).args, [2, 'state', 0]);
+      await client.send(p, '/loop_del', 'i', [-1]);
+      await client.waitFor(6);
+      assert.deepEqual(few.protocol.loopTracks, [2]);
+      // an added loop takes the first free track again, with SooperLooper's defaults
+      await client.send(p, '/loop_add', 'if', [2, 0]);
+      await settle();
+      assert.deepEqual(few.protocol.loopTracks, [2, 1]);
+    } finally {
+      await few.stop();
+    }
+  });
+
+  it('wildcards reach every method they name; an empty return path is answered', async () => {
+    await client.send(port, '/sl/*/get', 'sss', ['state', client.url, '/w']);
+    const got = await client.waitFor(6);
+    // -1, -3, then the four loops, in SooperLooper's order
+    assert.deepEqual(got.map((m) => m.args[0]), [-1, -3, 0, 1, 2, 3]);
+    await client.send(port, '/sl/[12]/set', 'sf', ['wet', 0.5]);
+    await settle();
+    assert.deepEqual(link.commands(), ['volume:2=0.5', 'volume:3=0.5']);
+    const before = client.received.length;
+    await client.raw(port, encodeMessage('/sl/0/get', 'sss', ['state', client.url, '']));
+    for (let i = 0; i < 100 && client.received.length === before; i++) await settle(10);
+    assert.equal(client.received.length, before + 1);
+  });
+
+  it('loop files, MIDI bindings and /quit, as SooperLooper answers them', async () => {
+    let quits = 0;
+    const q = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, now: () => clock, quit: () => quits++ });
+    const p = (await q.start()).port;
+    try {
+      const load = await client.ask(p, '/sl/0/load_loop', 'sss', ['/etc/passwd', client.url, '/e']);
+      assert.deepEqual(load.args, [`osc.udp://127.0.0.1:${p}/`, 'Loop Load Failed']);
+      const save = await client.ask(p, '/sl/0/save_loop', 'sssss', ['/tmp/x.wav', 'float', 'little', client.url, '/e']);
+      assert.deepEqual(save.args, [`osc.udp://127.0.0.1:${p}/`, 'Loop Save Failed']);
+      assert.deepEqual((await client.ask(p, '/get_all_midi_bindings', 'ss', [client.url, '/m'])).args, ['done', '']);
+      assert.deepEqual((await client.ask(p, '/cancel_midi_learn', 'ss', [client.url, '/m'])).args, ['learn_cancel', '']);
+      await client.send(p, '/quit', '', []);
+      await settle();
+      assert.equal(quits, 1);
+    } finally {
+      await q.stop();
     }
   });
 

@@ -6,10 +6,11 @@
 (function () {
   var STATE_LABEL = {
     empty: 'empty', recording: 'recording', playing: 'playing', overdubbing: 'overdubbing', stopped: 'stopped',
-    multiplying: 'multiplying', replacing: 'replacing', oneshot: 'one shot',
+    multiplying: 'multiplying', replacing: 'replacing', oneshot: 'one shot', substituting: 'substituting',
+    inserting: 'inserting',
   };
   /** what the big button (toggle) does next, like a pedal */
-  var NEXT = { empty: 'REC', recording: 'PLAY', playing: 'DUB', overdubbing: 'PLAY', stopped: 'PLAY', multiplying: 'PLAY', replacing: 'PLAY', oneshot: 'PLAY' };
+  var NEXT = { empty: 'REC', recording: 'PLAY', playing: 'DUB', overdubbing: 'PLAY', stopped: 'PLAY', multiplying: 'PLAY', replacing: 'PLAY', oneshot: 'PLAY', substituting: 'PLAY', inserting: 'PLAY' };
   var RING = 2 * Math.PI * 46;
   var MAX_DOTS = 16;
 
