@@ -4,6 +4,7 @@ import { Engine } from '../engine/engine';
 import { engineOptions } from '../engine/options';
 import { EngineOptions } from '../engine/types';
 import { DeviceList, EngineClient, HostQuery, ReadyEvent } from './client';
+import { Clock, systemClock } from './clock';
 import { NullBackend } from './null-backend';
 import { HostConfig, HostEvent, HostRequest } from './protocol';
 import { hostStatus } from './status';
@@ -46,7 +47,11 @@ export class InProcessClient extends EventEmitter implements EngineClient {
   private blocksSinceLevels = 0;
   private levelsEveryBlocks = 1;
 
-  constructor(private readonly config: HostConfig) {
+  /** clock: what paces the blocks (a manual one in tests) */
+  constructor(
+    private readonly config: HostConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
     super();
   }
 
@@ -67,6 +72,7 @@ export class InProcessClient extends EventEmitter implements EngineClient {
       sampleRate,
       framesPerBuffer: blockFrames,
       process: this.renderBlock,
+      clock: this.clock,
       onXrun: () => this.emitEvent({ type: 'xrun', count: this.backend?.xruns ?? 0, frame: engine.frame }),
     });
     for (const req of this.early) this.send(req);
