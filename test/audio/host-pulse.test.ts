@@ -63,14 +63,36 @@ describe('audio: engine host on the PulseAudio null sink', function () {
     await assert.rejects(byId.start(), /^Error: no device with id 99; available: .*"pulse"/);
   });
 
+  // A click lost to an xrun is a fact of a loaded machine, not of the calibration: an attempt that saw
+  // an xrun does not count and is repeated with a fresh host, up to three times. A clean attempt must
+  // find the calibration's own quorum (3/4 of its clicks) at a round trip under the pattern's maximum.
   it('measures the round trip with its own click pattern through the monitor source', async () => {
-    const c = client(pulseConfig());
-    await c.start();
-    const r = (await c.request({ type: 'calibrate' })) as CalibrationResult;
-    assert.ok(r.inputLatencyFrames > 0 && r.inputLatencyFrames < RATE / 2, `round trip ${r.inputLatencyFrames} frames`);
-    assert.ok(r.matched >= 6 && r.clicks === 8, `${r.matched}/${r.clicks} clicks`);
-    assert.equal(r.applied, true);
-    console.log(`      round trip ${r.inputLatencyFrames} frames (${((r.inputLatencyFrames * 1000) / RATE).toFixed(1)} ms), ${r.matched}/8 clicks`);
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const c = client(pulseConfig());
+      await c.start();
+      let xruns = 0;
+      c.on('event', (e: HostEvent) => {
+        if (e.type === 'xrun') xruns++;
+      });
+      const outcome = await c.request({ type: 'calibrate' }).then(
+        (r) => r as CalibrationResult,
+        (err: Error) => err.message,
+      );
+      if (xruns > 0) {
+        lastProblem = `${xruns} xruns during attempt ${attempt}: ${typeof outcome === 'string' ? outcome : `${outcome.matched}/${outcome.clicks} clicks`}`;
+        await Promise.all(clients.splice(0).map((x) => x.stop()));
+        continue;
+      }
+      if (typeof outcome === 'string') assert.fail(`calibration failed with no xrun: ${outcome}`);
+      const r = outcome;
+      assert.ok(r.inputLatencyFrames > 0 && r.inputLatencyFrames < RATE / 2, `round trip ${r.inputLatencyFrames} frames`);
+      assert.ok(r.matched >= Math.ceil((r.clicks * 3) / 4) && r.clicks === 8, `${r.matched}/${r.clicks} clicks`);
+      assert.equal(r.applied, true);
+      console.log(`      round trip ${r.inputLatencyFrames} frames (${((r.inputLatencyFrames * 1000) / RATE).toFixed(1)} ms), ${r.matched}/8 clicks (attempt ${attempt})`);
+      return;
+    }
+    assert.fail(`no attempt ran clean; the last: ${lastProblem}`);
   });
 
   // The known signal is the metronome: with monitoring off, the input carries only what the output
@@ -178,8 +200,9 @@ async function recordMetronomeBar(client: (c: ReturnType<typeof testConfig>) => 
   c.send({ type: 'command', command: 'play', track: 1 });
   const end = await playing;
   assert.equal(end.frame - start.frame, 4 * 24000, 'one bar at 120 bpm');
-  // the write side lags the play side by the latency: let it finish before reading the loop
-  await new Promise((r) => setTimeout(r, 200 + (latency * 1000) / RATE));
+  // the write side lags the play side by the latency: the loop is complete once rendering has passed
+  // its end plus the latency (levels carry the frame rendered so far), a block later at most
+  await nextEvent(c, 'levels', (e) => (e.frame ?? 0) >= end.frame + latency + ready.blockFrames, 15000);
   const data = (await c.request({ type: 'loop', track: 1 })) as LoopData;
   const after = await c.request({ type: 'calibrate' }).then(
     (r) => (r as CalibrationResult).inputLatencyFrames,

@@ -33,15 +33,18 @@ describe('audio: the PortAudio binding built against the system PortAudio', func
     requireAudio(this, portAudioDevMissing());
   });
 
-  it('builds with loopstation build-audio and lists devices through it, naudiodon hidden', async () => {
+  it('builds with loopstation build-audio and lists devices through it, naudiodon hidden', async function () {
     const build = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' });
     assert.equal(build.status, 0, `build failed:\n${build.stderr.slice(-2000)}`);
-    assert.match(build.stderr, /loopstation build-audio: built .*naudiodon\.node: PortAudio sees \d+ device\(s\)/);
+    const seen = /loopstation build-audio: built .*naudiodon\.node: PortAudio sees (\d+) device\(s\)/.exec(build.stderr);
+    assert.ok(seen, `no build report on stderr:\n${build.stderr.slice(-2000)}`);
     assert.ok(fs.existsSync(BINDING));
     const run = await runChild({ job: 'devices' }, { preload: HIDE });
     const { devices, segfaultHandlerLoaded } = resultOf<DevicesResult>(run);
-    assert.ok(devices.length > 0);
     assert.equal(segfaultHandlerLoaded, false);
+    assert.equal(devices.length, Number(seen[1]), 'the host lists what the build saw');
+    // the binding built and loads; listing devices needs a sound card or a sound server to answer
+    requireAudio(this, devices.length > 0 ? undefined : 'PortAudio sees no device: no sound card or sound server answers');
   });
 
   it('runs the engine host on the PulseAudio sink through it, and says so', async function () {
