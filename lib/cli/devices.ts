@@ -1,6 +1,6 @@
 import { fork } from 'child_process';
 import path from 'path';
-import { InputError } from '../engine/commands';
+import { parseCliArgs } from './args';
 import type { DevicesMessage } from '../io/host-main';
 import type { AudioDevice } from '../io/portaudio';
 
@@ -50,9 +50,7 @@ export function formatDevices(devices: readonly AudioDevice[]): string {
 }
 
 export async function devicesCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
-  if (unknown.length > 0) throw new InputError(unknown[0], 'unknown option; accepted: --json');
+  const json = parseCliArgs(args, { json: { type: 'boolean' } }).values.json === true;
   const { devices, binding } = await listDevicesInChild();
   if (json) {
     out.write(`${JSON.stringify(devices)}\n`);

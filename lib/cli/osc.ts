@@ -5,7 +5,8 @@ import type { HostStatus } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
 import type { HostEvent } from '../io/protocol';
 import { DEFAULT_OSC_HOST, DEFAULT_OSC_PORT, OscServer } from '../osc/server';
-import { LIVE_USAGE, liveHostConfig, parseLiveArgs } from './live';
+import { parseCliArgs, stringOption } from './args';
+import { LIVE_OPTIONS, LIVE_USAGE, liveHostConfig, liveOptionsOf } from './live';
 
 // `loopstation osc`: the looper with no Node-RED and no keyboard, played from a SooperLooper controller
 // (slgui -P 9951, a TouchOSC or Open Stage Control layout). The engine runs in the same forked host as
@@ -26,17 +27,12 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
     out(OSC_USAGE);
     return 0;
   }
-  let port = DEFAULT_OSC_PORT;
-  let host = DEFAULT_OSC_HOST;
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--port') port = numberIn(args[++i], '--port', [0, 65535], true);
-    else if (args[i] === '--host') {
-      host = args[++i] ?? '';
-      if (!isIP(host)) throw new InputError('--host', `${JSON.stringify(host)} is not an IP address; accepted: 127.0.0.1, 0.0.0.0, ::, or an interface's address`);
-    } else rest.push(args[i]);
-  }
-  const options = parseLiveArgs(rest);
+  const { values } = parseCliArgs(args, { ...LIVE_OPTIONS, port: { type: 'string' }, host: { type: 'string' } });
+  const portArg = stringOption(values, 'port');
+  const port = portArg === undefined ? DEFAULT_OSC_PORT : numberIn(portArg, '--port', [0, 65535], true);
+  const host = stringOption(values, 'host') ?? DEFAULT_OSC_HOST;
+  if (!isIP(host)) throw new InputError('--host', `${JSON.stringify(host)} is not an IP address; accepted: 127.0.0.1, 0.0.0.0, ::, or an interface's address`);
+  const options = liveOptionsOf(values);
   const config = liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm);
   const client = new ForkedClient(config);
   const ready = await client.start();
