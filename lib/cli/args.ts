@@ -15,7 +15,7 @@ export interface ParsedArgs {
 export function parseCliArgs(args: string[], options: OptionTypes, allowPositionals = false): ParsedArgs {
   try {
     const parsed = parseArgs({ args, options, strict: true, allowPositionals });
-    return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+    return { values: { ...parsed.values } as ParsedArgs['values'], positionals: parsed.positionals };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) throw err;

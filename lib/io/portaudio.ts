@@ -9,6 +9,7 @@ import Module from 'module';
 import path from 'path';
 import type { Duplex, Readable, Writable } from 'stream';
 import { audioIO, NaudiodonNative } from './naudiodon-native';
+import { EXIT, UserError } from '../errors';
 
 /** int16 interleaved at the device; the engine is float32 and the host converts with clamping. */
 export const BYTES_PER_SAMPLE = 2;
@@ -49,16 +50,16 @@ interface Naudiodon {
 export const PORTAUDIO_INSTALL_HINT =
   'to get sound, install PortAudio and build the binding: apt install libportaudio2 portaudio19-dev libasound2-dev, then npx loopstation build-audio';
 
-export class PortAudioUnavailableError extends Error {
+export class PortAudioUnavailableError extends UserError {
   constructor(readonly reasons: { naudiodon: string; ownBuild: string }) {
-    super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`);
+    super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`, EXIT.unavailable);
     this.name = 'PortAudioUnavailableError';
   }
 }
 
-export class DeviceNotFoundError extends Error {
+export class DeviceNotFoundError extends UserError {
   constructor(message: string, readonly available: readonly AudioDevice[]) {
-    super(`${message}; available: ${available.length ? available.map(describeDevice).join(', ') : 'none'}`);
+    super(`${message}; available: ${available.length ? available.map(describeDevice).join(', ') : 'none'}`, EXIT.unavailable);
     this.name = 'DeviceNotFoundError';
   }
 }
