@@ -6,7 +6,6 @@ import { ALL_NODES, CountingFactory, assert, engineUp, helper, wait } from './ha
 // The example flows: every node type appears in one, and each deploys and works with the core nodes
 // it uses. The rpi-gpio and mqtt nodes are swapped for helper nodes (no GPIO, no broker here).
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const CORE = '@node-red/nodes/core';
 const CORE_NODES = [
   require(`${CORE}/common/20-inject.js`),

@@ -10,7 +10,6 @@ import { EngineConfigNode } from '../../lib/control/wiring';
 // Shared by the node tests: the test helper (typed), flow builders, and a client factory that counts
 // the clients it made and how many still run.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 export interface TestNode extends EventEmitter {
   id: string;
   type: string;

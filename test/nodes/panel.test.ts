@@ -7,7 +7,6 @@ import { ALL_NODES, CountingFactory, assert, connectionOf, engineDef, engineUp, 
 // The panel node over real HTTP: its page and files, the event stream, commands and their refusals,
 // the node's output, paths taken twice, and what a redeploy leaves.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const panelModule = require('../../nodes/loopstation-panel') as (RED: { httpNode: RequestHandler }) => void;
 
