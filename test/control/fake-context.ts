@@ -119,7 +119,7 @@ export class FakeContext implements ControllerContext {
   }
 
   /** Lets promise callbacks (a controller's refresh after a status request) run. */
-  settle(): Promise<void> {
+  drain(): Promise<void> {
     return flush();
   }
 }
