@@ -94,17 +94,17 @@ describe('nodes: metronome', function () {
     assert.ok(downbeats.length >= 2 && downbeats[1] - downbeats[0] === 3, `downbeats at ${downbeats}`);
   });
 
-  it('tap tempo: the tempo of the taps, from the second tap', async () => {
+  // the tempo from the taps' times is exact on a manual clock in test/control/metronome-controller
+  it('tap tempo: from the second tap, each tap sends a tempo', async () => {
     const { met, factory } = await setUp();
     met.receive({ payload: 'tap' });
-    await wait(300);
+    await wait(20);
     met.receive({ payload: 'tap' });
-    await wait(300);
+    await wait(20);
     met.receive({ payload: 'TAP' });
-    await wait(10);
-    const bpms = factory.commands().map((c) => c.value as number);
-    assert.equal(bpms.length, 2);
-    for (const bpm of bpms) assert.ok(bpm > 185 && bpm < 201, `tapped every 300 ms, got ${bpm} bpm`);
+    const commands = factory.commands();
+    assert.deepEqual(commands.map((c) => c.command), ['bpm', 'bpm']);
+    for (const c of commands) assert.ok((c.value as number) >= 20 && (c.value as number) <= 400, `${c.value} bpm`);
   });
 
   it('applies its settings at deploy (blank ones leave the engine as it is)', async () => {
