@@ -1,6 +1,7 @@
 import { fork } from 'child_process';
 import path from 'path';
 import { parseCliArgs } from './args';
+import { EXIT, UserError } from '../errors';
 import type { DevicesMessage } from '../io/host-main';
 import type { AudioDevice } from '../io/portaudio';
 
@@ -24,7 +25,7 @@ export function listDevicesInChild(env: NodeJS.ProcessEnv = process.env): Promis
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (answer?.ok) resolve(answer);
-      else if (answer) reject(Object.assign(new Error(answer.error), { name: answer.name }));
+      else if (answer) reject(Object.assign(deviceErrorOf(answer.name, answer.error), { name: answer.name }));
       else reject(new Error(`the device listing ended without an answer (${signal ?? `code ${code}`})`));
     });
   });
@@ -47,6 +48,12 @@ export function formatDevices(devices: readonly AudioDevice[]): string {
   const header = ['id', 'name', 'host API', 'in/out', 'rate', 'default'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [header, ...rows].map((r) => r.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** An error the listing child reported (its class is lost on the way): one a user can fix stays one. */
+function deviceErrorOf(name: string | undefined, message: string): Error {
+  const fixable = name === 'PortAudioUnavailableError' || name === 'DeviceNotFoundError';
+  return fixable ? new UserError(message, EXIT.unavailable) : new Error(message);
 }
 
 export async function devicesCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
