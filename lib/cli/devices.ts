@@ -1,5 +1,5 @@
-import { InputError } from '../engine/commands';
 import { listDevicesInChild, SLOW_LISTING_MS, SLOW_LISTING_NOTE } from '../io/device-listing';
+import { parseCliArgs } from './args';
 import type { AudioDevice } from '../io/portaudio';
 
 // `loopstation devices [--json]`: what PortAudio sees, listed by the engine host in a child process,
@@ -35,9 +35,7 @@ export async function devicesCommand(
     return () => clearTimeout(timer);
   },
 ): Promise<number> {
-  const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
-  if (unknown.length > 0) throw new InputError(unknown[0], 'unknown option; accepted: --json');
+  const json = parseCliArgs(args, { json: { type: 'boolean' } }).values.json === true;
   // a slow listing is a sound system taking its time, not a hang: say so (stderr, so --json stays clean)
   const cancel = after(() => err.write(SLOW_LISTING_NOTE), SLOW_LISTING_MS);
   const { devices, binding } = await list().finally(cancel);

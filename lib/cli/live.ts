@@ -1,4 +1,5 @@
 import { InputError, numberIn } from '../engine/commands';
+import { OptionTypes, ParsedArgs, parseCliArgs, stringOption } from './args';
 import { COMMANDS, CommandName, DEFAULT_OPTIONS, LIMITS, QUANTIZE_MODES, QuantizeMode, TrackState } from '../engine/types';
 import type { ReadyEvent } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
@@ -45,8 +46,31 @@ export interface LiveOptions {
   realtimePriority: number | undefined;
 }
 
+/** The options of loopstation live (loopstation osc takes them too). */
+export const LIVE_OPTIONS: OptionTypes = {
+  backend: { type: 'string' },
+  device: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  bpm: { type: 'string' },
+  beats: { type: 'string' },
+  quantize: { type: 'string' },
+  tracks: { type: 'string' },
+  rate: { type: 'string' },
+  block: { type: 'string' },
+  latency: { type: 'string' },
+  'no-calibrate': { type: 'boolean' },
+  'no-metronome': { type: 'boolean' },
+  realtime: { type: 'string' },
+};
+
 /** Parses the options; a wrong one is an InputError naming it and what is accepted. */
 export function parseLiveArgs(args: string[]): LiveOptions {
+  return liveOptionsOf(parseCliArgs(args, LIVE_OPTIONS).values);
+}
+
+/** The live options among parsed values (of LIVE_OPTIONS, and maybe more). */
+export function liveOptionsOf(values: ParsedArgs['values']): LiveOptions {
   const o: LiveOptions = {
     backend: 'auto',
     inputDevice: '',
@@ -62,66 +86,33 @@ export function parseLiveArgs(args: string[]): LiveOptions {
     metronome: true,
     realtimePriority: undefined,
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new InputError(flag, 'needs a value');
-      return v;
-    };
-    switch (flag) {
-      case '--backend': {
-        const v = value();
-        if (v !== 'auto' && v !== 'portaudio' && v !== 'null') throw new InputError(flag, `${JSON.stringify(v)} is not a backend; accepted: auto, portaudio, null`);
-        o.backend = v;
-        break;
-      }
-      case '--device':
-        o.inputDevice = o.outputDevice = value();
-        break;
-      case '--input':
-        o.inputDevice = value();
-        break;
-      case '--output':
-        o.outputDevice = value();
-        break;
-      case '--bpm':
-        o.bpm = numberIn(value(), flag, LIMITS.bpm);
-        break;
-      case '--beats':
-        o.beatsPerBar = numberIn(value(), flag, LIMITS.beatsPerBar, true);
-        break;
-      case '--quantize': {
-        const v = value();
-        if (!(QUANTIZE_MODES as readonly string[]).includes(v)) throw new InputError(flag, `${JSON.stringify(v)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
-        o.quantize = v as QuantizeMode;
-        break;
-      }
-      case '--tracks':
-        o.tracks = numberIn(value(), flag, LIMITS.tracks, true);
-        break;
-      case '--rate':
-        o.sampleRate = numberIn(value(), flag, LIMITS.sampleRate, true);
-        break;
-      case '--block':
-        o.blockFrames = numberIn(value(), flag, LIMITS.maxBlockFrames, true);
-        break;
-      case '--latency':
-        o.inputLatencyFrames = numberIn(value(), flag, LIMITS.inputLatencyFrames, true);
-        break;
-      case '--no-calibrate':
-        o.calibrate = false;
-        break;
-      case '--no-metronome':
-        o.metronome = false;
-        break;
-      case '--realtime':
-        o.realtimePriority = numberIn(value(), flag, [1, 99], true);
-        break;
-      default:
-        throw new InputError(flag, `unknown option; see loopstation live --help`);
-    }
+  const text = (name: string) => stringOption(values, name);
+  const number = (name: string, range: readonly [number, number], integer = false): number | undefined => {
+    const v = text(name);
+    return v === undefined ? undefined : numberIn(v, `--${name}`, range, integer);
+  };
+  const backend = text('backend');
+  if (backend !== undefined) {
+    if (backend !== 'auto' && backend !== 'portaudio' && backend !== 'null') throw new InputError('--backend', `${JSON.stringify(backend)} is not a backend; accepted: auto, portaudio, null`);
+    o.backend = backend;
   }
+  // --device names both; --input and --output name one each (after it, whatever their order)
+  o.inputDevice = text('input') ?? text('device') ?? o.inputDevice;
+  o.outputDevice = text('output') ?? text('device') ?? o.outputDevice;
+  o.bpm = number('bpm', LIMITS.bpm);
+  o.beatsPerBar = number('beats', LIMITS.beatsPerBar, true) ?? o.beatsPerBar;
+  const quantize = text('quantize');
+  if (quantize !== undefined) {
+    if (!(QUANTIZE_MODES as readonly string[]).includes(quantize)) throw new InputError('--quantize', `${JSON.stringify(quantize)} is not a quantize mode; accepted: ${QUANTIZE_MODES.join(', ')}`);
+    o.quantize = quantize as QuantizeMode;
+  }
+  o.tracks = number('tracks', LIMITS.tracks, true) ?? o.tracks;
+  o.sampleRate = number('rate', LIMITS.sampleRate, true) ?? o.sampleRate;
+  o.blockFrames = number('block', LIMITS.maxBlockFrames, true) ?? o.blockFrames;
+  o.inputLatencyFrames = number('latency', LIMITS.inputLatencyFrames, true);
+  o.calibrate = values['no-calibrate'] !== true;
+  o.metronome = values['no-metronome'] !== true;
+  o.realtimePriority = number('realtime', [1, 99], true);
   return o;
 }
 

@@ -1,4 +1,5 @@
 import { InputError } from '../engine/commands';
+import { UserError } from '../errors';
 import { buildAudioCommand } from './build-audio';
 import { devicesCommand } from './devices';
 import { live } from './live';
@@ -18,9 +19,6 @@ const USAGE = `usage: loopstation <command>
   build-audio            build the PortAudio binding against the system's PortAudio (Raspberry Pi arm64)
   help                   this text
 `;
-
-/** Errors a user can fix: bad input (exit 2), no PortAudio binding or an unknown device (exit 1). */
-const USER_ERRORS = new Set(['InputError', 'WavError', 'PortAudioUnavailableError', 'DeviceNotFoundError']);
 
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -59,9 +57,10 @@ export async function main(args: string[]): Promise<number> {
         throw new InputError('command', `unknown command ${JSON.stringify(command)}; accepted: render, session, devices, live, osc, build-audio, help`);
     }
   } catch (e) {
-    if (e instanceof InputError || USER_ERRORS.has((e as Error).name)) {
-      process.stderr.write(`loopstation ${command ?? ''}: ${(e as Error).message}\n`);
-      return e instanceof InputError || (e as Error).name === 'WavError' ? 2 : 1;
+    // errors a user can fix: one line and their exit code (bad input 2, an unavailable device 1)
+    if (e instanceof UserError) {
+      process.stderr.write(`loopstation ${command ?? ''}: ${e.message}\n`);
+      return e.exitCode;
     }
     throw e;
   }

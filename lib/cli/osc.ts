@@ -8,7 +8,8 @@ import type { HostStatus } from '../io/client';
 import { ForkedClient } from '../io/forked-client';
 import type { HostEvent } from '../io/protocol';
 import { DEFAULT_OSC_HOST, DEFAULT_OSC_PORT, OscServer } from '../osc/server';
-import { LIVE_USAGE, liveHostConfig, parseLiveArgs } from './live';
+import { parseCliArgs, stringOption } from './args';
+import { LIVE_OPTIONS, LIVE_USAGE, liveHostConfig, liveOptionsOf } from './live';
 
 // `loopstation osc`: the looper with no Node-RED and no keyboard, played from a SooperLooper controller
 // (slgui -P 9951, a TouchOSC or Open Stage Control layout). The engine runs in the same forked host as
@@ -38,26 +39,25 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
     out(OSC_USAGE);
     return 0;
   }
-  let port = DEFAULT_OSC_PORT;
-  let host = DEFAULT_OSC_HOST;
-  let loops: number | undefined;
-  let sessionDir = DEFAULT_OSC_SESSION_DIR;
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--port') port = numberIn(args[++i], '--port', [0, 65535], true);
-    else if (args[i] === '--host') {
-      host = args[++i] ?? '';
-      if (!isIP(host)) throw new InputError('--host', `${JSON.stringify(host)} is not an IP address; accepted: 127.0.0.1, 0.0.0.0, ::, or an interface's address`);
-    } else if (args[i] === '--loops') loops = numberIn(args[++i], '--loops', [0, LIMITS.tracks[1]], true);
-    else if (args[i] === '--session-dir') {
-      const dir = args[++i];
-      if (dir === undefined || dir.trim() === '') throw new InputError('--session-dir', 'missing; accepted: a folder, or "none"');
-      sessionDir = dir.toLowerCase() === 'none' ? '' : path.resolve(dir);
-    } else rest.push(args[i]);
-  }
-  const options = parseLiveArgs(rest);
+  const { values } = parseCliArgs(args, {
+    ...LIVE_OPTIONS,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    loops: { type: 'string' },
+    'session-dir': { type: 'string' },
+  });
+  const portArg = stringOption(values, 'port');
+  const port = portArg === undefined ? DEFAULT_OSC_PORT : numberIn(portArg, '--port', [0, 65535], true);
+  const host = stringOption(values, 'host') ?? DEFAULT_OSC_HOST;
+  if (!isIP(host)) throw new InputError('--host', `${JSON.stringify(host)} is not an IP address; accepted: 127.0.0.1, 0.0.0.0, ::, or an interface's address`);
+  const loopsArg = stringOption(values, 'loops');
+  const loops = loopsArg === undefined ? undefined : numberIn(loopsArg, '--loops', [0, LIMITS.tracks[1]], true);
+  const dirArg = stringOption(values, 'session-dir');
+  if (dirArg !== undefined && dirArg.trim() === '') throw new InputError('--session-dir', 'missing; accepted: a folder, or "none"');
+  const sessionDir = dirArg === undefined ? DEFAULT_OSC_SESSION_DIR : dirArg.toLowerCase() === 'none' ? '' : path.resolve(dirArg);
+  const options = liveOptionsOf(values);
   // SooperLooper's loops start unquantized; its quantize control sets ours
-  if (!rest.includes('--quantize')) options.quantize = 'off';
+  if (stringOption(values, 'quantize') === undefined) options.quantize = 'off';
   const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir };
   if (loops !== undefined && loops > config.tracks) throw new InputError('--loops', `${loops} is more than the ${config.tracks} tracks; accepted: 0 to --tracks`);
   const client = new ForkedClient(config);

@@ -4,6 +4,7 @@ import { InputError, numberIn } from '../engine/commands';
 import { MAX_EXPORT_LOOPS, mixSourceFromSession, renderMixdown, writeMixdown } from '../session/export';
 import { SessionLibrary, SessionSummary } from '../session/library';
 import { WavError, writeError } from '../session/wav';
+import { OptionTypes, parseCliArgs, stringOption } from './args';
 
 // `loopstation session ...`: named sessions in a session folder, offline (with the engine host stopped,
 // or on a copy of its folder). The live host does the same through SessionLibrary from msgs.
@@ -30,23 +31,31 @@ const FLAGS: Record<string, { positional: number; options: string[] }> = {
 };
 const SWITCHES = ['json'];
 
+function optionTypes(names: string[]): OptionTypes {
+  const types: OptionTypes = {};
+  for (const name of names) types[name] = { type: SWITCHES.includes(name) ? 'boolean' : 'string' };
+  return types;
+}
+
 /** Runs a session subcommand; writes one line per result to `out`. Throws InputError for bad arguments. */
 export async function sessionCommand(args: string[], out: (line: string) => void): Promise<void> {
   const [sub, ...rest] = args;
   const spec = FLAGS[sub ?? ''];
   if (!spec) throw new InputError('session', `unknown subcommand ${JSON.stringify(sub ?? '')}; accepted: ${Object.keys(FLAGS).join(', ')}`);
-  const { positional, options } = parseArgs(rest, ['dir', ...spec.options]);
-  if (positional.length !== spec.positional) {
-    throw new InputError(`session ${sub}`, `expects ${spec.positional} argument(s), got ${positional.length}; see loopstation session --help`);
+  const { positionals, values } = parseCliArgs(rest, optionTypes(['dir', ...spec.options]), true);
+  const option = (name: string): string | undefined => stringOption(values, name);
+  if (positionals.length !== spec.positional) {
+    throw new InputError(`session ${sub}`, `expects ${spec.positional} argument(s), got ${positionals.length}; see loopstation session --help`);
   }
-  if (options.dir === undefined) throw new InputError('--dir', 'missing; accepted: the session folder (the engine config node\'s folder)');
-  const library = new SessionLibrary(path.resolve(options.dir));
-  const [name, file] = positional;
+  const dir = option('dir');
+  if (dir === undefined) throw new InputError('--dir', 'missing; accepted: the session folder (the engine config node\'s folder)');
+  const library = new SessionLibrary(path.resolve(dir));
+  const [name, file] = positionals;
   switch (sub) {
     case 'list': {
       const auto = await library.autosaveSummary();
       const all = [...(auto ? [auto] : []), ...(await library.list())];
-      if (options.json !== undefined) out(JSON.stringify(all));
+      if (values.json === true) out(JSON.stringify(all));
       else if (all.length === 0) out(`no sessions in ${library.root}`);
       else for (const s of all) out(describe(s));
       return;
@@ -63,53 +72,36 @@ export async function sessionCommand(args: string[], out: (line: string) => void
       out(`deleted ${name}`);
       return;
     case 'export': {
-      const loops = options.loops === undefined ? 1 : numberIn(options.loops, '--loops', [1, MAX_EXPORT_LOOPS], true);
-      const format = options.format ?? 'float32';
+      const loopsArg = option('loops');
+      const loops = loopsArg === undefined ? 1 : numberIn(loopsArg, '--loops', [1, MAX_EXPORT_LOOPS], true);
+      const format = option('format') ?? 'float32';
       if (format !== 'float32' && format !== 'int16') throw new InputError('--format', `${JSON.stringify(format)}; accepted: float32, int16`);
-      const dir = path.resolve(options.out ?? `${name}-export`);
+      const outDir = path.resolve(option('out') ?? `${name}-export`);
       const { source, problems } = await mixSourceFromSession(await library.existing(name));
       for (const p of problems) out(`warning: ${p}`);
       const mixdown = renderMixdown(source, loops);
       // --out is the user's choice: what cannot be written there (a device named mix.wav, a file named like the folder) names it
-      const files = await fs.promises.mkdir(dir, { recursive: true })
-        .then(() => writeMixdown(mixdown, { mix: path.join(dir, 'mix.wav'), stemsDir: path.join(dir, 'stems'), format }))
+      const files = await fs.promises.mkdir(outDir, { recursive: true })
+        .then(() => writeMixdown(mixdown, { mix: path.join(outDir, 'mix.wav'), stemsDir: path.join(outDir, 'stems'), format }))
         .catch((err: Error) => {
-          throw new InputError('--out', (err instanceof WavError ? err : writeError(dir, err)).message);
+          throw new InputError('--out', (err instanceof WavError ? err : writeError(outDir, err)).message);
         });
-      out(`wrote ${files.length} file(s) in ${dir} (${(mixdown.frames / mixdown.sampleRate).toFixed(2)} s, ${mixdown.sampleRate} Hz, ${format})`);
+      out(`wrote ${files.length} file(s) in ${outDir} (${(mixdown.frames / mixdown.sampleRate).toFixed(2)} s, ${mixdown.sampleRate} Hz, ${format})`);
       return;
     }
     case 'import': {
-      if (options.track === undefined) throw new InputError('--track', 'missing; accepted: the track number to import into');
-      const r = await library.importWav(name, path.resolve(file), options.track, {
-        sampleRate: options['sample-rate'] === undefined ? undefined : Number(options['sample-rate']),
-        bpm: options.bpm === undefined ? undefined : Number(options.bpm),
+      const track = option('track');
+      if (track === undefined) throw new InputError('--track', 'missing; accepted: the track number to import into');
+      const sampleRate = option('sample-rate');
+      const bpm = option('bpm');
+      const r = await library.importWav(name, path.resolve(file), track, {
+        sampleRate: sampleRate === undefined ? undefined : Number(sampleRate),
+        bpm: bpm === undefined ? undefined : Number(bpm),
       });
-      out(`imported ${file} into ${name}, track ${options.track}: ${(r.frames / r.sampleRate).toFixed(2)} s at ${r.sampleRate} Hz (from ${r.sourceRate} Hz)`);
+      out(`imported ${file} into ${name}, track ${track}: ${(r.frames / r.sampleRate).toFixed(2)} s at ${r.sampleRate} Hz (from ${r.sourceRate} Hz)`);
       return;
     }
   }
-}
-
-/** `--key value` options (and `--switch` flags) among positional arguments. */
-function parseArgs(args: string[], accepted: string[]): { positional: string[]; options: Record<string, string | undefined> } {
-  const positional: string[] = [];
-  const options: Record<string, string | undefined> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const key = a.slice(2);
-    if (!accepted.includes(key)) throw new InputError(a, `unknown option; accepted: ${accepted.map((k) => `--${k}`).join(', ')}`);
-    if (SWITCHES.includes(key)) options[key] = '';
-    else {
-      if (i + 1 >= args.length) throw new InputError(a, 'needs a value');
-      options[key] = args[++i];
-    }
-  }
-  return { positional, options };
 }
 
 function describe(s: SessionSummary): string {

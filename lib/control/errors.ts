@@ -1,17 +1,18 @@
 import { InputError } from '../engine/commands';
 import { SHARED_KEYS } from './constants';
+import { EXIT, UserError } from '../errors';
 
 // Errors a node reports, each with a catalog key, its parameters and an English text for where no
 // catalog is loaded (the test helper's RED._ returns the key).
 
-export class NodeError extends Error {
+export class NodeError extends UserError {
   constructor(
     /** a full catalog key ("<namespace>:<type>.errors.x") or one in the node's own namespace */
     readonly key: string,
     readonly params: Record<string, string | number>,
     english: string,
   ) {
-    super(english);
+    super(english, EXIT.unavailable);
     this.name = 'NodeError';
   }
 }

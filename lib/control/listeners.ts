@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'events';
 
-type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+// any: an EventEmitter passes whatever its emitter emits, so a listener takes any arguments
+type Listener = (...args: any[]) => void;
 
 /**
  * Every listener a node or connection adds to an emitter it does not own goes through one of these,

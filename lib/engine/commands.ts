@@ -1,4 +1,5 @@
 import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, isTrackCommand } from './types';
+import { EXIT, UserError } from '../errors';
 
 export { isTrackCommand };
 
@@ -6,9 +7,9 @@ export { isTrackCommand };
 // and says exactly what was wrong and what is accepted. The engine itself trusts its input.
 
 /** A bad value: `field` names where it was (e.g. "events[2].track"), the message says what is accepted. */
-export class InputError extends Error {
+export class InputError extends UserError {
   constructor(readonly field: string, readonly problem: string) {
-    super(`${field}: ${problem}`);
+    super(`${field}: ${problem}`, EXIT.badInput);
     this.name = 'InputError';
   }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'events';
 import { InputError, parseCommand } from '../engine/commands';
 import { Engine } from '../engine/engine';
 import { DeviceList, EngineClient, HostQuery, ReadyEvent } from './client';
+import { Clock, systemClock } from './clock';
 import { NullBackend } from './null-backend';
 import { engineOptionsOf, HostConfig, HostEvent, HostRequest } from './protocol';
 import { hostStatus } from './status';
@@ -30,7 +31,11 @@ export class InProcessClient extends EventEmitter implements EngineClient {
   private blocksSinceLevels = 0;
   private levelsEveryBlocks = 1;
 
-  constructor(private readonly config: HostConfig) {
+  /** clock: what paces the blocks (a manual one in tests) */
+  constructor(
+    private readonly config: HostConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
     super();
   }
 
@@ -51,6 +56,7 @@ export class InProcessClient extends EventEmitter implements EngineClient {
       sampleRate,
       framesPerBuffer: blockFrames,
       process: this.renderBlock,
+      clock: this.clock,
       onXrun: () => this.emitEvent({ type: 'xrun', count: this.backend?.xruns ?? 0, frame: engine.frame }),
     });
     for (const req of this.early) this.send(req);

@@ -10,6 +10,7 @@ import path from 'path';
 import type { Duplex, Readable, Writable } from 'stream';
 import { BridgeNative, loadBridge } from './bridge';
 import { audioIO, NaudiodonNative } from './naudiodon-native';
+import { EXIT, UserError } from '../errors';
 
 /** int16 interleaved at the device; the engine is float32 and the host converts with clamping. */
 export const BYTES_PER_SAMPLE = 2;
@@ -53,16 +54,16 @@ export const PORTAUDIO_INSTALL_HINT =
 export const BRIDGE_INSTALL_HINT =
   'for the callback audio bridge (less CPU, no dropouts on a busy machine, JACK): apt install libportaudio2 portaudio19-dev build-essential, then npx loopstation build-audio';
 
-export class PortAudioUnavailableError extends Error {
+export class PortAudioUnavailableError extends UserError {
   constructor(readonly reasons: { bridge?: string; naudiodon: string; ownBuild: string }) {
-    super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`);
+    super(`no PortAudio binding loads (naudiodon: ${reasons.naudiodon}; own build: ${reasons.ownBuild}); ${PORTAUDIO_INSTALL_HINT}`, EXIT.unavailable);
     this.name = 'PortAudioUnavailableError';
   }
 }
 
-export class DeviceNotFoundError extends Error {
+export class DeviceNotFoundError extends UserError {
   constructor(message: string, readonly available: readonly AudioDevice[]) {
-    super(`${message}; available: ${available.length ? available.map(describeDevice).join(', ') : 'none'}`);
+    super(`${message}; available: ${available.length ? available.map(describeDevice).join(', ') : 'none'}`, EXIT.unavailable);
     this.name = 'DeviceNotFoundError';
   }
 }

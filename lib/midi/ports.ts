@@ -47,7 +47,6 @@ export function loadMidiPorts(): { ports: MidiPorts } | { error: string } {
   if (loaded) return loaded;
   let rt: RtMidi;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     rt = require('@julusian/midi') as RtMidi;
     // RtMidi opens the sequencer client here: this is the test for a working MIDI system
     rt.Input.getPortNames();

@@ -10,9 +10,11 @@
 // Decoded arguments keep their OSC type (`types[i]`), because SooperLooper's methods are matched on
 // type signatures; see coerce() for liblo's numeric conversions.
 
-export class OscError extends Error {
+import { EXIT, UserError } from '../errors';
+
+export class OscError extends UserError {
   constructor(message: string) {
-    super(message);
+    super(message, EXIT.badInput);
     this.name = 'OscError';
   }
 }

@@ -17,6 +17,7 @@ import { resample, resampledLength } from '../dsp/resample';
 import * as path from 'path';
 import { syncDirSync, tempPath, writeFileAtomic, writeFileAtomicSync } from './durable';
 import { PathProblem, checkReplaceable, readRegularFile, readRegularFileSync } from './safe-file';
+import { EXIT, UserError } from '../errors';
 
 export type WavSampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
 export type WavWriteFormat = 'float32' | 'int16';
@@ -31,9 +32,9 @@ export interface WavAudio {
 }
 
 /** Any failure to read or write a WAV file. `message` is one line: "<file>: <what is wrong>[; <what is accepted>]". */
-export class WavError extends Error {
+export class WavError extends UserError {
   constructor(readonly file: string, readonly problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
+    super(`${file}: ${problem}`, EXIT.badInput, options);
     this.name = 'WavError';
   }
 }

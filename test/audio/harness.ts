@@ -60,10 +60,12 @@ export function resultOf<T>(run: ChildRun): T {
 /** Skips the current test or hook, unless LOOPSTATION_REQUIRE_AUDIO=1 makes a missing setup a failure. */
 export function requireAudio(ctx: Context, reason: string | undefined): void {
   if (reason === undefined) return;
+  // one line, whatever a child or a tool printed
+  const line = reason.split('\n')[0].trim();
   if (process.env.LOOPSTATION_REQUIRE_AUDIO === '1') {
-    throw new Error(`real audio required (LOOPSTATION_REQUIRE_AUDIO=1) but unavailable: ${reason}`);
+    throw new Error(`real audio required (LOOPSTATION_REQUIRE_AUDIO=1) but unavailable: ${line}`);
   }
-  console.log(`      skipped: ${reason}`);
+  console.log(`      skipped: ${line}`);
   ctx.skip();
 }
 

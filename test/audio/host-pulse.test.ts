@@ -5,10 +5,9 @@
 
 import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
-import { synthClick } from '../../lib/engine/click';
 import type { DeviceList, HostStatus } from '../../lib/io/client';
 import { ForkedClient } from '../../lib/io/forked-client';
-import type { CalibrationResult, HostEvent, LoopData } from '../../lib/io/protocol';
+import type { CalibrationResult, HostEvent } from '../../lib/io/protocol';
 import { nextEvent, testConfig } from '../io/harness';
 import { LiveRun } from '../io/live-cli';
 import { pulseEnv, pulseUnavailableReason, requireAudio, resultOf, runChild } from './harness';
@@ -71,14 +70,36 @@ describe('audio: engine host on the PulseAudio null sink', function () {
     await assert.rejects(byId.start(), /^Error: no device with id 99; available: .*"pulse"/);
   });
 
+  // A click lost to an xrun is a fact of a loaded machine, not of the calibration: an attempt that saw
+  // an xrun does not count and is repeated with a fresh host, up to three times. A clean attempt must
+  // find the calibration's own quorum (3/4 of its clicks) at a round trip under the pattern's maximum.
   it('measures the round trip with its own click pattern through the monitor source', async () => {
-    const c = client(pulseConfig());
-    await c.start();
-    const r = (await c.request({ type: 'calibrate' })) as CalibrationResult;
-    assert.ok(r.inputLatencyFrames > 0 && r.inputLatencyFrames < RATE / 2, `round trip ${r.inputLatencyFrames} frames`);
-    assert.ok(r.matched >= 6 && r.clicks === 8, `${r.matched}/${r.clicks} clicks`);
-    assert.equal(r.applied, true);
-    console.log(`      round trip ${r.inputLatencyFrames} frames (${((r.inputLatencyFrames * 1000) / RATE).toFixed(1)} ms), ${r.matched}/8 clicks`);
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const c = client(pulseConfig());
+      await c.start();
+      let xruns = 0;
+      c.on('event', (e: HostEvent) => {
+        if (e.type === 'xrun') xruns++;
+      });
+      const outcome = await c.request({ type: 'calibrate' }).then(
+        (r) => r as CalibrationResult,
+        (err: Error) => err.message,
+      );
+      if (xruns > 0) {
+        lastProblem = `${xruns} xruns during attempt ${attempt}: ${typeof outcome === 'string' ? outcome : `${outcome.matched}/${outcome.clicks} clicks`}`;
+        await Promise.all(clients.splice(0).map((x) => x.stop()));
+        continue;
+      }
+      if (typeof outcome === 'string') assert.fail(`calibration failed with no xrun: ${outcome}`);
+      const r = outcome;
+      assert.ok(r.inputLatencyFrames > 0 && r.inputLatencyFrames < RATE / 2, `round trip ${r.inputLatencyFrames} frames`);
+      assert.ok(r.matched >= Math.ceil((r.clicks * 3) / 4) && r.clicks === 8, `${r.matched}/${r.clicks} clicks`);
+      assert.equal(r.applied, true);
+      console.log(`      round trip ${r.inputLatencyFrames} frames (${((r.inputLatencyFrames * 1000) / RATE).toFixed(1)} ms), ${r.matched}/8 clicks (attempt ${attempt})`);
+      return;
+    }
+    assert.fail(`no attempt ran clean; the last: ${lastProblem}`);
   });
 
   // The known signal is the metronome: with monitoring off, the input carries only what the output

@@ -43,8 +43,9 @@ export async function recordMetronomeBar(makeHost: () => ForkedClient, jitter = 
   c.send({ type: 'command', command: 'play', track: 1 });
   const end = await playing;
   assert.equal(end.frame - start.frame, 4 * 24000, 'one bar at 120 bpm');
-  // the write side lags the play side by the latency: let it finish before reading the loop
-  await new Promise((r) => setTimeout(r, 200 + (latency * 1000) / RATE));
+  // the write side lags the play side by the latency: the loop is complete once rendering has passed
+  // its end plus the latency (levels carry the frame rendered so far), a block later at most
+  await nextEvent(c, 'levels', (e) => (e.frame ?? 0) >= end.frame + latency + ready.blockFrames, 15000);
   const data = (await c.request({ type: 'loop', track: 1 })) as LoopData;
   const after = await c.request({ type: 'calibrate' }).then(
     (r) => (r as CalibrationResult).inputLatencyFrames,

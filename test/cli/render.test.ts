@@ -57,19 +57,39 @@ describe('loopstation render', function () {
     assert.ok(fs.existsSync(tmp.file('elsewhere.wav')));
   });
 
-  it('writes int16 clamped and one stem per track used, and the mix is the stems plus the input', () => {
-    const loud = { ...base, monitor: true, events: [...base.events, { at: 2, track: 1, command: 'volume', value: 2 }], outputs: { mix: 'loud.wav', stems: 'stems', format: 'int16' } };
-    const r = loopstation(['render', script(loud)], tmp.dir);
-    assert.equal(r.code, 0, r.stderr);
-    const mix = readWav(tmp.file('loud.wav'), { sampleRate: RATE });
-    assert.equal(mix.sourceFormat, 'pcm16');
+  it('the mix is the stems plus the monitored input, sample by sample; int16 is that mix rounded and clamped, one stem per track used', () => {
+    const loud = { ...base, monitor: true, events: [...base.events, { at: 2, track: 1, command: 'volume', value: 2 }] };
+    const asFloat = loopstation(['render', script({ ...loud, outputs: { mix: 'loud-f.wav', stems: 'stems-f' } })], tmp.dir);
+    assert.equal(asFloat.code, 0, asFloat.stderr);
+    const asInt16 = loopstation(['render', script({ ...loud, outputs: { mix: 'loud.wav', stems: 'stems', format: 'int16' } })], tmp.dir);
+    assert.equal(asInt16.code, 0, asInt16.stderr);
     assert.deepEqual(fs.readdirSync(tmp.file('stems')), ['track1.wav']);
-    let clipped = 0;
-    for (let i = RATE * 2 * 2; i < mix.data.length; i++) {
-      assert.ok(Math.abs(mix.data[i]) <= 1);
-      if (Math.abs(mix.data[i]) >= 32767 / 32768) clipped++;
+    assert.deepEqual(fs.readdirSync(tmp.file('stems-f')), ['track1.wav']);
+    const mix = readWav(tmp.file('loud-f.wav'), { sampleRate: RATE });
+    const stem = readWav(tmp.file('stems-f/track1.wav'), { sampleRate: RATE });
+    assert.equal(mix.data.length, RATE * 3 * 2);
+    assert.equal(stem.data.length, mix.data.length);
+    // float32 all the way: the input monitored at 1, plus the stem, clamped at +-1 by the master
+    const clamp = (x: number) => Math.max(-1, Math.min(1, x));
+    for (let i = 0; i < mix.data.length; i++) {
+      const want = clamp(Math.fround(input[i] + stem.data[i]));
+      if (mix.data[i] !== want) assert.fail(`sample ${i}: mix ${mix.data[i]}, input + stem ${want}`);
     }
-    assert.ok(clipped > 100, 'some samples are at full scale and none wrapped');
+    // the stem is the loop: silent until it plays at 49000, then at volume 2 from 2 s
+    assert.ok(stem.data.subarray(0, 49000 * 2).every((x) => x === 0));
+    const p = (t: number) => 1000 + ((t - 49000) % 48000);
+    assert.equal(stem.data[60000 * 2], input[p(60000) * 2]);
+    assert.equal(stem.data[100000 * 2], Math.fround(input[p(100000) * 2] * 2));
+    // int16: round(x * 32768) clamped to [-32768, 32767], so full scale never wraps
+    const mix16 = readWav(tmp.file('loud.wav'), { sampleRate: RATE });
+    assert.equal(mix16.sourceFormat, 'pcm16');
+    let clipped = 0;
+    for (let i = 0; i < mix.data.length; i++) {
+      const want = Math.max(-32768, Math.min(32767, Math.round(mix.data[i] * 32768))) / 32768;
+      if (mix16.data[i] !== want) assert.fail(`sample ${i}: int16 ${mix16.data[i] * 32768}, want ${want * 32768}`);
+      if (Math.abs(mix.data[i]) === 1) clipped++;
+    }
+    assert.ok(clipped > 100, `${clipped} samples at full scale: the test must reach the clamp`);
   });
 
   it('is deterministic to the bit across runs and block sizes', () => {

@@ -124,7 +124,7 @@ export class FakeContext implements ControllerContext {
   }
 
   /** Lets promise callbacks (a controller's refresh after a status request) run. */
-  settle(): Promise<void> {
+  drain(): Promise<void> {
     return flush();
   }
 }

@@ -92,17 +92,17 @@ describe('control: loop recorder controller', () => {
     ctx.answer = () => ctx.hostStatus([{ track: 2, state: 'playing', frames: 96000, bars: 1, muted: true }], { frame: 500 });
     rec.engineStatus('running');
     ctx.status.setEngine('running');
-    await ctx.settle();
+    await ctx.drain();
     assert.deepEqual(ctx.queries, [{ type: 'status' }]);
     assert.deepEqual(ctx.shown, { fill: 'green', shape: 'dot', text: 'playing · 1 bar · muted' });
 
     ctx.emit(state(2, 'recording', 1000));
     rec.engineStatus('no-device');
-    await ctx.settle();
+    await ctx.drain();
     assert.deepEqual(ctx.shown, { fill: 'red', shape: 'dot', text: 'recording · muted' }, 'the reply (frame 500) is older than the state (frame 1000)');
     rec.engineStatus('crashed');
     rec.engineStatus('stopped');
-    await ctx.settle();
+    await ctx.drain();
     assert.equal(ctx.queries.length, 2, 'no request while the engine is down');
   });
 
@@ -113,7 +113,7 @@ describe('control: loop recorder controller', () => {
     };
     const before = ctx.statuses.length;
     rec.engineStatus('running');
-    await ctx.settle();
+    await ctx.drain();
     assert.equal(ctx.statuses.length, before);
   });
 

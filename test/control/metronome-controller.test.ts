@@ -101,7 +101,7 @@ describe('control: metronome controller', () => {
     ctx.status.setEngine('running');
     ctx.answer = () => ctx.hostStatus([], { bpm: 133, beatsPerBar: 7, metronome: false });
     met.engineStatus('running');
-    await ctx.settle();
+    await ctx.drain();
     assert.deepEqual(ctx.shown, { fill: 'green', shape: 'dot', text: '133 bpm · 7/4' }, 'the host\'s tempo, then enabled by the settings');
     assert.deepEqual(ctx.commands(), [
       { command: 'bpm', track: 0, value: 90 },
@@ -109,7 +109,7 @@ describe('control: metronome controller', () => {
       { command: 'metronome', track: 0, value: 1 },
     ]);
     met.engineStatus('crashed');
-    await ctx.settle();
+    await ctx.drain();
     assert.equal(ctx.queries.length, 1);
   });
 
@@ -118,7 +118,7 @@ describe('control: metronome controller', () => {
     const met = new MetronomeController(ctx, { bpm: 90 });
     ctx.running = false;
     met.engineStatus('running');
-    await ctx.settle();
+    await ctx.drain();
     assert.deepEqual(ctx.sent, []);
   });
 });

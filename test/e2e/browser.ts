@@ -4,7 +4,6 @@ import { CHROMIUM, CHROMIUM_ARGS } from './harness';
 // the DOM library, which this Node project does not compile with. Functions passed to the page run
 // in the browser, so their parameters are loosely typed (`any`).
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 type InPage<R> = (el: any, arg?: any) => R | Promise<R>;
 
 export interface Page {

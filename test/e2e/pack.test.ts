@@ -11,7 +11,6 @@ import { ROOT, freePort, npm, tempDir, until } from './harness';
 // flow must run (the panel answers, the engine falls back to the null device and says so). And the
 // points of Node-RED's flow library scorecard that can be checked here, offline.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const PKG = require(path.join(ROOT, 'package.json')) as {
   name: string;
   version: string;

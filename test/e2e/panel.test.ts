@@ -8,7 +8,6 @@ import { Looper, ROOT, alive, commandLine, descendants, noSoundCardEnv, requireB
 // by playwright-core (no browser download). Record and play track 1 and watch the colours and the beat;
 // the screenshots land in test-artifacts/ (LOOPSTATION_UPDATE_DOCS=1 also refreshes docs/*.png).
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 // these run in the page, not in Node
 declare const document: any;
 declare function getComputedStyle(el: unknown): any;

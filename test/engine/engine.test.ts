@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import { Engine, panLeft, panRight } from '../../lib/engine/engine';
+import { parseCommand } from '../../lib/engine/commands';
 import { EventType, State } from '../../lib/engine/types';
 import { Transport } from '../../lib/engine/transport';
 import { synthClick } from '../../lib/engine/click';
@@ -374,18 +375,35 @@ describe('mixer', () => {
     assert.deepEqual(at(r.out, 2500), [1, 1]);
   });
 
-  it('no wrap-around: 16 full-scale tracks clamp at +-1 and at int16 +-32767/-32768', () => {
+  it('no wrap-around: 16 full-scale tracks clamp at +-1 and encode to int16 +-32767; the encoder clamps what is beyond', () => {
     const loud = new Float32Array(4000 * 2);
     for (let i = 0; i < 4000; i++) loud[i * 2] = loud[i * 2 + 1] = i % 200 < 100 ? 1 : -1;
-    const s = [];
-    for (let t = 1; t <= 16; t++) s.push({ frame: 0, track: t, command: 'record' }, { frame: 1000, track: t, command: 'play' });
-    const r = run(plain({ tracks: 16, monitor: true }), loud, 3000, s);
-    for (let t = 1000; t < 3000; t++) {
-      const want = (t - 1000) % 200 < 100 ? 1 : -1;
-      assert.equal(r.out[t * 2], t < 1000 ? want : ((t % 200) < 100 ? 1 : -1));
-      assert.ok(Math.abs(r.out[t * 2]) <= 1);
-      assert.equal(Math.sign(r.out[t * 2]), Math.sign(want), `frame ${t} flipped sign`);
+    const steps = [];
+    for (let t = 1; t <= 16; t++) steps.push({ frame: 0, track: t, command: 'record' }, { frame: 1000, track: t, command: 'play' });
+    const options = plain({ tracks: 16, monitor: true });
+    const e = new Engine(options);
+    for (const step of steps) {
+      const c = parseCommand(step, 16);
+      e.command(c.cmd, c.track, step.frame, c.value);
     }
+    const BLOCK = options.maxBlockFrames;
+    const pcm = new Int16Array(3000 * 2);
+    for (let at = 0; at < 3000; at += BLOCK) {
+      const n = Math.min(BLOCK, 3000 - at);
+      e.inputView().set(loud.subarray(at * 2, (at + n) * 2));
+      e.process(n);
+      e.encodeOutput(n);
+      pcm.set(e.pcmOutView().subarray(0, n * 2), at * 2);
+    }
+    for (let t = 1000; t < 3000; t++) {
+      // 16 loops and the monitored input, all at +-1: the sum is +-17, the mix +-1, the device +-32767
+      const want = t % 200 < 100 ? 32767 : -32767;
+      if (pcm[t * 2] !== want || pcm[t * 2 + 1] !== want) assert.fail(`frame ${t}: int16 ${pcm[t * 2]}, ${pcm[t * 2 + 1]}, want ${want}`);
+    }
+    // the encoder on its own: beyond +-1 clamps (never wraps), NaN is silence
+    e.outputView().set([5, -5, 1.0001, -1.0001, NaN, 0.5]);
+    e.encodeOutput(3);
+    assert.deepEqual([...e.pcmOutView().subarray(0, 6)], [32767, -32768, 32767, -32768, 0, Math.trunc(f(0.5 * 32767))]);
   });
 
   it('the soft limiter never exceeds 1 and leaves quiet audio untouched', () => {

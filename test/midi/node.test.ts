@@ -4,7 +4,6 @@ import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextEr
 
 // The loopstation-midi node in Node-RED, fed MIDI bytes by msgs (this machine has no MIDI ports).
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const NODES = [...ALL_NODES, require('../../nodes/loopstation-midi')];
 
 async function load(props: object = {}, engineStarts = true): Promise<CountingFactory> {

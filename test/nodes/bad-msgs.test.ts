@@ -107,7 +107,7 @@ describe('nodes: bad msgs', function () {
     // a loop on track 1, so "untouched" covers a recording
     const playing = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'playing');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(200);
+    await wait(20);
     helper.getNode('rec').receive({ payload: 'record' });
     await playing;
   });

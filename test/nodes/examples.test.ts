@@ -1,12 +1,12 @@
 import fs from 'fs';
 import path from 'path';
 import { NodeType } from '../../lib/control/constants';
-import { ALL_NODES, CountingFactory, assert, engineUp, helper, wait } from './harness';
+import { ManualClock } from '../fixtures/manual-clock';
+import { ALL_NODES, CountingFactory, assert, engineUp, helper, play, wait } from './harness';
 
 // The example flows: every node type appears in one, and each deploys and works with the core nodes
 // it uses. The rpi-gpio and mqtt nodes are swapped for helper nodes (no GPIO, no broker here).
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const CORE = '@node-red/nodes/core';
 const CORE_NODES = [
   require(`${CORE}/common/20-inject.js`),
@@ -75,7 +75,8 @@ describe('examples', function () {
 
   it('(a) inject buttons: record twice and the loop plays, in time with the bar', async () => {
     const flow = example('01 Inject buttons.json');
-    const factory = new CountingFactory();
+    const clock = new ManualClock();
+    const factory = new CountingFactory(undefined, clock);
     helper.settings({ loopstationClientFactory: factory.create });
     await helper.load([...ALL_NODES, ...CORE_NODES], runnable(flow));
     await engineUp(flow.find((n) => n.type === NodeType.Engine)!.id);
@@ -83,9 +84,9 @@ describe('examples', function () {
     const record = byName(flow, 'inject', 'record');
     byName(flow, 'inject', 'start').receive({});
     record.receive({});
-    await wait(2300); // the recording starts on the next bar (2 s at 120 bpm)
+    await play(clock, 2300); // the recording starts on the next bar (2 s at 120 bpm)
     record.receive({});
-    await wait(2300);
+    await play(clock, 2300);
     assert.deepEqual(states.map((m) => m.payload), ['recording', 'playing']);
     // quantized to the bar (96000 frames at 120 bpm, 48 kHz): the loop is a whole bar
     assert.equal(states[1].frames, 96000);
@@ -96,7 +97,8 @@ describe('examples', function () {
 
   it('(b) pedalboard: a pedal press records, the track LED lights, the beat LED flashes on the downbeat', async () => {
     const flow = example('02 Raspberry Pi pedalboard.json');
-    const factory = new CountingFactory();
+    const clock = new ManualClock();
+    const factory = new CountingFactory(undefined, clock);
     helper.settings({ loopstationClientFactory: factory.create });
     await helper.load([...ALL_NODES, ...CORE_NODES], runnable(flow));
     await engineUp(flow.find((n) => n.type === NodeType.Engine)!.id);
@@ -108,7 +110,9 @@ describe('examples', function () {
     const tapPedal = byName(flow, 'rpi-gpio in', 'tap pedal (GPIO22)') as unknown as { send(msg: object): void };
     tapPedal.send({ payload: 0 });
     tapPedal.send({ payload: 1 });
-    await wait(2400);
+    await play(clock, 2400);
+    // the flash ends by Node-RED's own trigger node, 100 ms of real time after the downbeat
+    for (let i = 0; i < 200 && beatLed.length < 2; i++) await wait(10);
     assert.deepEqual(led.map((m) => m.payload), [1]);
     assert.deepEqual(beatLed.map((m) => m.payload).slice(0, 2), [1, 0]);
     assert.deepEqual(factory.commands().map((c) => c.command), ['metronome', 'toggle']);
@@ -116,7 +120,8 @@ describe('examples', function () {
 
   it('(c) MQTT: commands and mixer topics in, retained state topics and beats out', async () => {
     const flow = example('03 MQTT control and state.json');
-    const factory = new CountingFactory();
+    const clock = new ManualClock();
+    const factory = new CountingFactory(undefined, clock);
     helper.settings({ loopstationClientFactory: factory.create });
     await helper.load([...ALL_NODES, ...CORE_NODES], runnable(flow));
     await engineUp(flow.find((n) => n.type === NodeType.Engine)!.id);
@@ -126,7 +131,7 @@ describe('examples', function () {
     send('track 2 commands', { topic: 'loopstation/track/2/command', payload: 'record' });
     send('mixer', { topic: 'loopstation/mixer/track/2/volume', payload: '0.5' });
     send('metronome', { topic: 'loopstation/metronome', payload: '200' });
-    await wait(2300);
+    await play(clock, 2300);
     assert.deepEqual(states.map((m) => [m.topic, m.payload]), [['loopstation/state/track/2', 'recording']]);
     assert.ok(beats.length >= 2 && beats.every((m) => m.topic === 'loopstation/beat'));
     // the mixer's msgs pass one more node: compare without order

@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
 import { EngineClientFactory, HostStatus } from '../../lib/io/client';
+import { Clock, systemClock } from '../../lib/io/clock';
+import { ManualClock } from '../fixtures/manual-clock';
 import { InProcessClient } from '../../lib/io/in-process-client';
 import { HostConfig, HostRequest } from '../../lib/io/protocol';
 import { NodeType } from '../../lib/control/constants';
@@ -10,7 +12,6 @@ import { EngineConfigNode } from '../../lib/control/wiring';
 // Shared by the node tests: the test helper (typed), flow builders, and a client factory that counts
 // the clients it made and how many still run.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 export interface TestNode extends EventEmitter {
   id: string;
   type: string;
@@ -84,10 +85,14 @@ export class CountingFactory {
   readonly clients: InProcessClient[] = [];
   readonly sent: HostRequest[] = [];
 
-  constructor(private readonly adapt: (client: InProcessClient) => void = () => undefined) {}
+  constructor(
+    private readonly adapt: (client: InProcessClient) => void = () => undefined,
+    /** paces the engines' blocks: the system's, or a ManualClock a test advances */
+    readonly clock: Clock = systemClock,
+  ) {}
 
   readonly create: EngineClientFactory = (config: HostConfig) => {
-    const client = new InProcessClient(config);
+    const client = new InProcessClient(config, this.clock);
     this.made++;
     this.running++;
     this.clients.push(client);
@@ -186,6 +191,14 @@ export function nextStatus(node: TestNode, accept: (s: { fill?: string; shape?: 
 export function statusCalls(id: string): { fill?: string; shape?: string; text?: string }[] {
   const spy = (helper as unknown as { _NodePrototype: { status: { getCalls(): { thisValue: { id: string }; args: [object] }[] } } })._NodePrototype.status;
   return spy.getCalls().filter((c) => c.thisValue.id === id).map((c) => c.args[0]);
+}
+
+/**
+ * Plays `ms` of engine time on a manual clock in 50 ms steps, letting Node-RED deliver the msgs of each
+ * step before the next (its sends go through setImmediate).
+ */
+export function play(clock: ManualClock, ms: number): Promise<void> {
+  return clock.advanceAsync(ms, 50);
 }
 
 export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -141,7 +141,6 @@ describe('nodes: end to end in a real Node-RED', function () {
     assert.deepEqual(Object.keys(JSON.parse(String(recording.data.msg))).sort(), ['_msgid', 'bars', 'frame', 'frames', 'payload', 'seconds', 'track']);
     await until('the recorder status "recording"', () => comms.find((m) => m.topic === `status/${recorder}` && m.data.text === 'recording' && m.data.fill === 'red'));
     // within the bar that the recording started on: it ends on the next bar line
-    await wait(500);
     await press('record');
     const played = JSON.parse(String((await until('"playing" in the debug sidebar', () => debugged('playing'))).data.msg));
     assert.equal(played.frames, 96000, 'a bar at 120 bpm: quantized to the bar');

@@ -7,7 +7,6 @@ import { ALL_NODES, CountingFactory, assert, connectionOf, engineDef, engineUp, 
 // The panel node over real HTTP: its page and files, the event stream, commands and their refusals,
 // the node's output, paths taken twice, and what a redeploy leaves.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const panelModule = require('../../nodes/loopstation-panel') as (RED: { httpNode: RequestHandler }) => void;
 
@@ -230,7 +229,7 @@ describe('nodes: panel', function () {
     const msg = await action;
     assert.deepEqual({ topic: msg.topic, payload: msg.payload, track: msg.track, value: msg.value }, { topic: 'looper', payload: 'toggle', track: 1, value: undefined });
 
-    await wait(300);
+    await wait(50);
     await post('/loopstation/looper/command', { command: 'toggle', track: 1 });
     const playing = await events.next('state', (e) => e.track === 1 && e.state === 'playing');
     assert.ok((playing.frames as number) > 0);

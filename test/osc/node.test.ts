@@ -6,7 +6,6 @@ import { TestOscClient, settle } from './client';
 // The loopstation-osc node in Node-RED: it opens its port with the engine, drives the engine's tracks,
 // and closes its socket on redeploy and removal.
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const NODES = [...ALL_NODES, require('../../nodes/loopstation-osc')];
 
 async function load(flow: object[], factory = new CountingFactory()): Promise<CountingFactory> {

@@ -101,7 +101,7 @@ describe('panel: panel controller', () => {
     const res = page(p);
     ctx.answer = () => ctx.hostStatus([{ track: 3, state: 'playing', frames: 96000, bars: 1, volume: 0.5 }]);
     p.engineStatus('running');
-    await ctx.settle();
+    await ctx.drain();
     const events = res.events().slice(1);
     assert.deepEqual(events[0], { event: 'engine', data: { type: 'engine', engine: { status: 'running', backend: null, notice: null, sampleRate: 48000, blockFrames: 256, soundDelayFrames: 0 } } });
     assert.equal(p.state.snapshot().tracks[2].state, 'playing');
@@ -112,22 +112,22 @@ describe('panel: panel controller', () => {
   it('polls the engine status every STATUS_POLL_MS while a page is open, and stops when none is', async () => {
     const { ctx, p } = panel();
     p.engineStatus('running');
-    await ctx.settle();
+    await ctx.drain();
     const polls = () => ctx.queries.length - 1;
     ctx.clock.advance(STATUS_POLL_MS * 3);
     assert.equal(polls(), 0, 'no page, no poll');
     const res = page(p);
     for (let i = 1; i <= 3; i++) {
       ctx.clock.advance(STATUS_POLL_MS - 1);
-      await ctx.settle();
+      await ctx.drain();
       assert.equal(polls(), i - 1);
       ctx.clock.advance(1);
-      await ctx.settle();
+      await ctx.drain();
       assert.equal(polls(), i);
     }
     res.emit('close');
     ctx.clock.advance(STATUS_POLL_MS * 3);
-    await ctx.settle();
+    await ctx.drain();
     assert.equal(polls(), 3, 'no page left: the next tick stops polling');
     assert.equal(ctx.clock.pending, 0);
     page(p);
@@ -140,7 +140,7 @@ describe('panel: panel controller', () => {
     p.engineStatus('crashed');
     page(p);
     ctx.clock.advance(STATUS_POLL_MS * 2);
-    await ctx.settle();
+    await ctx.drain();
     assert.equal(ctx.queries.length, 0);
     assert.equal(ctx.clock.pending, 1);
     p.close();
