@@ -1,5 +1,6 @@
 import { fork } from 'child_process';
 import path from 'path';
+import { EXIT, UserError } from '../errors';
 import type { DevicesMessage } from './host-main';
 
 // The audio devices, listed by the engine host in a child process (`host-main.js devices`): PortAudio's
@@ -34,8 +35,14 @@ export function listDevicesInChild(env: NodeJS.ProcessEnv = process.env): Promis
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (answer?.ok) resolve(answer);
-      else if (answer) reject(Object.assign(new Error(answer.error), { name: answer.name }));
+      else if (answer) reject(Object.assign(deviceErrorOf(answer.name, answer.error), { name: answer.name }));
       else reject(new Error(`the device listing ended without an answer (${signal ?? `code ${code}`})`));
     });
   });
+}
+
+/** An error the listing child reported (its class is lost on the way): one a user can fix stays one. */
+function deviceErrorOf(name: string | undefined, message: string): Error {
+  const fixable = name === 'PortAudioUnavailableError' || name === 'DeviceNotFoundError';
+  return fixable ? new UserError(message, EXIT.unavailable) : new Error(message);
 }

@@ -30,7 +30,7 @@ const NAME_OF: { [K in Cmd]: CommandName } = {
 /** The commands that act on one track (the rest are global). */
 const TRACK_COMMANDS: CommandName[] = [
   'record', 'overdub', 'play', 'stop', 'toggle', 'clear', 'undo', 'redo', 'mute', 'unmute', 'volume', 'pan', 'solo', 'unsolo',
-  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
+  'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
 ];
 
 describe('engine: command names and codes', () => {

@@ -103,7 +103,7 @@ describe('panel: panel controller', () => {
     p.engineStatus('running');
     await ctx.drain();
     const events = res.events().slice(1);
-    assert.deepEqual(events[0], { event: 'engine', data: { type: 'engine', engine: { status: 'running', backend: null, notice: null, sampleRate: 48000, blockFrames: 256, soundDelayFrames: 0 } } });
+    assert.deepEqual(events[0], { event: 'engine', data: { type: 'engine', engine: { status: 'running', backend: null, notice: null, restored: null, autosaveOff: null, sampleRate: 48000, blockFrames: 256, soundDelayFrames: 0 } } });
     assert.equal(p.state.snapshot().tracks[2].state, 'playing');
     assert.equal(p.state.snapshot().tracks[2].volume, 0.5);
     p.close();

@@ -169,7 +169,8 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const at = hostMicros();
     const beatDiffMs = ((a.peer.beatAt(at) - b.peer.beatAt(at)) * 60000) / a.peer.tempo;
     b.peer.disable();
-    const leaveMs = await until(() => a.peer.peerCount === 0, 2000, 'a sees b leave');
+    // at once on b's bye-bye; at the latest when b's announced TTL (5 s) runs out, should the bye-bye be lost
+    const leaveMs = await until(() => a.peer.peerCount === 0, 6000, 'a sees b leave');
     a.peer.disable();
     await a.net.close();
     await b.net.close();
