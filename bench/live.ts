@@ -17,6 +17,8 @@ import { busyLoops, cpuSeconds, limitToPiCore, rssMiB, threadsCpu } from './proc
 // --pi: the host in a cgroup v1 cpu controller limited to 30% of one core granted every 5 ms
 //   (cpu.cfs_period_us 5000, cpu.cfs_quota_us 1500), a stand-in for a Raspberry Pi 4 core; needs root.
 // --realtime N: the host under SCHED_FIFO priority N (as .ci/run runs it).
+// --jack-realtime: the JACK server (and so both clients' process threads) at SCHED_FIFO, as on a Pi set
+//   up for audio; without it the dummy server's own late cycles cost both processes frames alike.
 // LOOPSTATION_AUDIO_PATH=naudiodon measures the stream path instead of the callback bridge (on ALSA's
 // "jack" plugin device: naudiodon's own PortAudio has no JACK host API). --device: default jack:system.
 // Needs: apt-get install -y jackd2 sooperlooper gcc, and the bridge built (npx loopstation build-audio).
@@ -31,11 +33,13 @@ const busy = Number(arg('busy', '0'));
 const pi = process.argv.includes('--pi');
 const realtime = process.argv.includes('--realtime') ? Number(arg('realtime', '20')) : undefined;
 const json = process.argv.includes('--json');
+const jackRealtime = process.argv.includes('--jack-realtime');
 /** the stream path's bundled PortAudio has no JACK host API: it reaches JACK through ALSA's "jack" plugin */
 const device = arg('device', process.env.LOOPSTATION_AUDIO_PATH === 'naudiodon' ? 'jack' : 'jack:system');
 const RATE = 48000;
 const BLOCK = 256;
 const LOOP_SECONDS = 2;
+const RECORD_STAGGER_FRAMES = 0.3 * RATE;
 
 const log = (line: string) => !json && process.stdout.write(`${line}\n`);
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,7 +59,7 @@ async function startHost(jack: JackServer, loops: number): Promise<{ client: For
     outputDevice: device,
     sessionDir: '',
     metronome: { enabled: false, volume: 0, countInBars: 0, sound: 'builtin' },
-    memoryMiB: 64 + loops * 2,
+    memoryMiB: 64 + loops * 8,
   };
   const client = new ForkedClient(config, { env: jack.env, realtimePriority: realtime });
   const xruns: Record<string, number> = {};
@@ -67,8 +71,9 @@ async function startHost(jack: JackServer, loops: number): Promise<{ client: For
   });
   const ready = await client.start();
   const { frame } = (await client.request({ type: 'status' })) as HostStatus;
-  const at = frame + RATE / 4;
+  // staggered: each pass in progress takes half the largest free memory, so 32 at once would not fit
   for (let t = 1; t <= loops; t++) {
+    const at = frame + RATE / 4 + (t - 1) * RECORD_STAGGER_FRAMES;
     client.send({ type: 'command', command: 'record', track: t, frame: at });
     client.send({ type: 'command', command: 'play', track: t, frame: at + LOOP_SECONDS * RATE });
   }
@@ -76,7 +81,7 @@ async function startHost(jack: JackServer, loops: number): Promise<{ client: For
 }
 
 async function runCase(loops: number): Promise<Record<string, unknown>> {
-  const jack = await startJackDummy(`lsbench${process.pid}`, RATE, BLOCK);
+  const jack = await startJackDummy('loopstation-bench', RATE, BLOCK, jackRealtime);
   const sl = await startSooperLooper(jack, loops, 19951 + (process.pid % 1000));
   const host = await startHost(jack, loops);
   const load = busyLoops(busy);
@@ -85,7 +90,7 @@ async function runCase(loops: number): Promise<Record<string, unknown>> {
     sl.send('/sl/-1/hit', 's', ['record']);
     await wait(LOOP_SECONDS * 1000);
     sl.send('/sl/-1/hit', 's', ['record']);
-    await wait(LOOP_SECONDS * 1000 + 1000);
+    await wait(LOOP_SECONDS * 1000 + 1000 + ((loops - 1) * RECORD_STAGGER_FRAMES * 1000) / RATE);
     const status = (await host.client.request({ type: 'status' })) as HostStatus;
     const playing = status.tracks.filter((t) => t.state === 'playing').length;
     if (playing !== loops) throw new Error(`only ${playing} of ${loops} host loops play`);
@@ -120,6 +125,7 @@ async function runCase(loops: number): Promise<Record<string, unknown>> {
       busyLoops: busy,
       piCgroup: pi,
       realtimePriority: realtime ?? null,
+      jackRealtime,
       hostCpuPercent: Number(hostCpu.toFixed(2)),
       sooperlooperCpuPercent: Number(slCpu.toFixed(2)),
       ratio: Number((hostCpu / slCpu).toFixed(2)),

@@ -16,7 +16,8 @@ import { busyLoops, cpuSeconds, limitToPiCore, rssMiB, threadsCpu } from './proc
 //   node dist/bench/soak.js [--minutes 10] [--backend portaudio|null] [--device pulse] [--jack] [--busy N] [--pi]
 //                           [--realtime N] [--no-load] [--json]
 //
-// --jack: on a private JACK server on the dummy backend (48 kHz, 256 frames), device jack:system.
+// --jack: on a private JACK server on the dummy backend (48 kHz, 256 frames), device jack:system;
+//   --jack-realtime runs that server at SCHED_FIFO (root).
 // --busy N: N busy loops load the whole machine meanwhile, besides the parent's own misbehaviour.
 // --pi: the host in a cgroup v1 cpu controller limited to 30% of one core granted every 5 ms, a
 //   stand-in for a Raspberry Pi 4 core (root only).
@@ -88,7 +89,7 @@ function busyThreadpool(dir: string): { stop(): void; jobs(): number } {
 }
 
 async function main(): Promise<void> {
-  const server = jack ? await startJackDummy(`lssoak${process.pid}`, RATE, BLOCK) : undefined;
+  const server = jack ? await startJackDummy('loopstation-soak', RATE, BLOCK, process.argv.includes('--jack-realtime')) : undefined;
   const client = new ForkedClient(config, { realtimePriority: realtime, env: server?.env });
   const xruns = { device: 0, host: 0 };
   const xrunTimes: number[] = [];

@@ -17,10 +17,15 @@ export interface JackServer {
   stop(): Promise<void>;
 }
 
-/** jackd -d dummy under a private name; resolves once it answers. */
-export async function startJackDummy(name: string, sampleRate: number, period: number): Promise<JackServer> {
+/**
+ * jackd -d dummy under a private name; resolves once it answers. realtime: its process thread (and its
+ * clients') at SCHED_FIFO, as on a Pi set up for audio (needs root or an rtprio limit); else a late
+ * cycle of the server itself costs every client the same frames.
+ */
+export async function startJackDummy(name: string, sampleRate: number, period: number, realtime = false): Promise<JackServer> {
   const env = { ...process.env, JACK_DEFAULT_SERVER: name, JACK_NO_START_SERVER: '1', JACK_NO_AUDIO_RESERVATION: '1' };
-  const jackd = spawn('jackd', ['-n', name, '--no-realtime', '-d', 'dummy', '-r', String(sampleRate), '-p', String(period)], { env, stdio: 'ignore' });
+  const args = ['-n', name, realtime ? '--realtime' : '--no-realtime', '-d', 'dummy', '-r', String(sampleRate), '-p', String(period)];
+  const jackd = spawn('jackd', args, { env, stdio: 'ignore' });
   for (let i = 0; i < 40; i++) {
     try {
       execFileSync('jack_lsp', ['-s', name], { env, stdio: 'ignore' });

@@ -13,7 +13,6 @@ import { State } from '../engine/types';
 import { Autosave, clearAll, exportInWorker, importIntoTrack, restoreSession, SessionLibrary, sessionName } from '../session';
 import type { RestoreReport } from '../session';
 import { MAX_EXPORT_LOOPS } from '../session/export';
-import { CalibrationCapture, ClickPattern, makeClickPattern, renderPattern } from './calibration';
 import { BridgeDriver } from './bridge-driver';
 import { AudioDriver, BlockRenderer, NullDriver, PortAudioDriver, XrunReport } from './drivers';
 import { activeBinding, bridgeChoice, BRIDGE_INSTALL_HINT, listDevices, PortAudioBinding } from './portaudio';
@@ -21,6 +20,7 @@ import {
   BackendName, CalibrationResult, engineOptionsOf, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
   SESSION_COMMANDS, SessionRequest, SLACK_PERIODS,
 } from './protocol';
+import { HostCalibration } from './host-calibration';
 import { SessionQueue } from './session-queue';
 import { isSoundingEvent, SoundingQueue } from './sounding';
 import { hostStatus } from './status';
@@ -50,23 +50,11 @@ const TRANSITIONS: Record<HostPhase, Partial<Record<HostInput, HostPhase>>> = {
 const REOPEN_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 const DEFAULT_PREFILL = 4;
 const SETTLE_MS = 1000;
-/** An xrun during a measurement moves the round trip and splits the clicks: measure again. */
-const CALIBRATION_ATTEMPTS = 3;
 
 /** A load waits this long for the block that empties the tracks (none come while a lost device is reopened). */
 const LOAD_BLOCK_TIMEOUT_MS = 5000;
 /** quit waits this long for the autosave to flush; what it has not written is in its capture files */
 const SESSION_CLOSE_TIMEOUT_MS = 3000;
-
-/** The pattern was not found clearly: worth another attempt (unlike a device that is not running). */
-class CalibrationMiss extends Error {}
-
-interface RunningCalibration {
-  pattern: ClickPattern;
-  capture: CalibrationCapture;
-  resolve(result: CalibrationResult): void;
-  reject(err: Error): void;
-}
 
 export class Host {
   private phase: HostPhase = 'starting';
@@ -83,9 +71,8 @@ export class Host {
   private blocksSinceLevels = 0;
   /** xruns the host saw itself (late or dropped blocks); the client adds the device's (naudiodon's stdout lines) */
   private xruns = 0;
-  /** the attempt in progress, fed by renderBlock */
-  private calibration: RunningCalibration | undefined;
-  private calibrating = false;
+  /** the latency calibration, fed by every block */
+  private readonly calibration: HostCalibration;
   private reopenAttempt = 0;
   private reopenTimer: NodeJS.Timeout | undefined;
   private pcmInBytes: Buffer | undefined;
@@ -116,6 +103,22 @@ export class Host {
     this.sounding = new SoundingQueue(config.blockFrames);
     this.levelsEveryBlocks = Math.max(1, Math.round((LEVELS_INTERVAL_MS * config.sampleRate) / 1000 / config.blockFrames));
     this.library = config.sessionDir ? new SessionLibrary(path.resolve(config.sessionDir)) : undefined;
+    this.calibration = new HostCalibration(config.sampleRate, {
+      whyNot: () => {
+        if (this.backend !== 'portaudio' || this.phase !== 'running') {
+          return this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input';
+        }
+        return this.anyTrackWriting() ? 'a track is recording or overdubbing: calibrate when none is' : undefined;
+      },
+      nextFrame: () => this.engine.frame + config.blockFrames,
+      // inputLatencyFrames decides where a pass in progress writes: change it only between passes
+      apply: (roundTrip) => {
+        if (this.anyTrackWriting()) return false;
+        this.engine.inputLatencyFrames = roundTrip;
+        if (this.driver) this.sounding.delayFrames = this.soundDelayFrames(this.driver, roundTrip);
+        return true;
+      },
+    });
     this.renderer = {
       renderInt16: this.renderInt16,
       renderFloat: this.renderFloat,
@@ -289,8 +292,7 @@ export class Host {
     this.renderBlock(input !== null);
     engine.encodeOutput(frames);
     const out = engine.pcmOutView();
-    const calibration = this.calibration;
-    if (calibration) this.playPattern(calibration, out);
+    this.calibration.play(out, engine.frame - frames, frames);
     return out;
   };
 
@@ -298,20 +300,16 @@ export class Host {
   private readonly renderFloat = (silentInput: boolean): void => {
     if (silentInput) this.renderer.floatInput.fill(0, 0, this.config.blockFrames * 2);
     this.renderBlock(!silentInput);
-    const calibration = this.calibration;
-    if (calibration) this.playPattern(calibration, this.renderer.floatOutput);
+    const frames = this.config.blockFrames;
+    this.calibration.play(this.renderer.floatOutput, this.engine.frame - frames, frames);
   };
 
   /** The engine's block, on its input bus (already decoded): the click pattern is heard instead of music while measuring. */
   private renderBlock(hasInput: boolean): void {
     const engine = this.engine;
     const frames = this.config.blockFrames;
-    const calibration = this.calibration;
     // the click pattern is not music: the engine hears silence while it is measured
-    if (calibration && hasInput) {
-      calibration.capture.add(this.renderer.floatInput, engine.frame, frames);
-      this.renderer.floatInput.fill(0, 0, frames * 2);
-    }
+    if (hasInput && this.calibration.hearInput(this.renderer.floatInput, engine.frame, frames)) this.renderer.floatInput.fill(0, 0, frames * 2);
     engine.process(frames);
     this.meter.add(engine.memory, engine.meters);
     engine.events.drain(this.onEngineEvent);
@@ -336,13 +334,6 @@ export class Host {
     if (isSoundingEvent(event)) this.sounding.hold(event);
     else this.send(event);
   };
-
-  /** Plays the calibration's clicks in place of the block's output (the block just rendered ends at engine.frame). */
-  private playPattern(calibration: RunningCalibration, out: Int16Array | Float32Array): void {
-    const frames = this.config.blockFrames;
-    renderPattern(calibration.pattern, this.engine.frame - frames, frames, out);
-    if (calibration.capture.complete) this.finishCalibration(calibration);
-  }
 
   // ---------------------------------------------------------------- requests (control side)
 
@@ -521,59 +512,16 @@ export class Host {
     return false;
   }
 
-  /** Plays a click pattern and finds it on the input (see calibration.ts), up to CALIBRATION_ATTEMPTS times. */
-  async calibrate(): Promise<CalibrationResult> {
-    if (this.calibrating) throw new Error('a calibration is already running');
-    this.calibrating = true;
-    try {
-      let lastError: Error | undefined;
-      for (let attempt = 1; attempt <= CALIBRATION_ATTEMPTS; attempt++) {
-        try {
-          return await this.measureOnce();
-        } catch (err) {
-          lastError = err as Error;
-          if (!(err instanceof CalibrationMiss)) throw err;
-        }
-      }
-      throw new Error(`${lastError?.message} (${CALIBRATION_ATTEMPTS} attempts)`);
-    } finally {
-      this.calibrating = false;
-    }
-  }
-
-  private measureOnce(): Promise<CalibrationResult> {
-    if (this.backend !== 'portaudio' || this.phase !== 'running') {
-      return Promise.reject(new Error(this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input'));
-    }
-    if (this.anyTrackWriting()) return Promise.reject(new Error('a track is recording or overdubbing: calibrate when none is'));
-    const pattern = makeClickPattern(this.config.sampleRate, this.engine.frame + this.config.blockFrames, Math.random);
-    return new Promise((resolve, reject) => {
-      this.calibration = { pattern, capture: new CalibrationCapture(pattern), resolve, reject };
-    });
-  }
-
-  private finishCalibration(c: RunningCalibration): void {
-    this.calibration = undefined;
-    const a = c.capture.analyse(this.config.sampleRate);
-    if (!a.ok) {
-      c.reject(new CalibrationMiss(a.reason ?? 'the click pattern was not found'));
-      return;
-    }
-    // inputLatencyFrames decides where a pass in progress writes: change it only between passes
-    const applied = !this.anyTrackWriting();
-    if (applied) {
-      this.engine.inputLatencyFrames = a.roundTripFrames;
-      if (this.driver) this.sounding.delayFrames = this.soundDelayFrames(this.driver, a.roundTripFrames);
-    }
-    c.resolve({ inputLatencyFrames: a.roundTripFrames, matched: a.matched, clicks: a.clicks, applied });
+  /** Plays a click pattern and finds it on the input (host-calibration.ts). */
+  calibrate(): Promise<CalibrationResult> {
+    return this.calibration.measure();
   }
 
   // ---------------------------------------------------------------- device loss and shutdown
 
   private fault(driver: AudioDriver, err: Error): void {
     if (driver !== this.driver || !this.to('fault')) return;
-    this.calibration?.reject(new Error(`the audio device failed: ${err.message}`));
-    this.calibration = undefined;
+    this.calibration.cancel(`the audio device failed: ${err.message}`);
     // what was rendered will not be heard; the states it carries are true all the same
     this.sounding.flush(this.send);
     this.send({ type: 'error', track: 0, message: `audio device lost: ${err.message}; reopening (the loops are kept)` });
@@ -621,8 +569,7 @@ export class Host {
   async quit(): Promise<void> {
     if (!this.to('quit')) return;
     clearTimeout(this.reopenTimer);
-    this.calibration?.reject(new Error('the host is quitting'));
-    this.calibration = undefined;
+    this.calibration.cancel('the host is quitting');
     const result = await this.closeDriver();
     // no block runs any more: what the engine holds goes to the disk
     await this.closeSession();
