@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """compare.py's table, best of N runs: for a machine that other work shares.
 
-Usage: python3 bench/best-of.py [RUNS] [SHARED_BENCH_DIR]   (defaults: 5, ../shared/bench)
+Usage: python3 bench/best-of.py RUNS PEERS_DIR   (PEERS_DIR: the folder with compare.py, seed_peer.py, limit_mix.c)
 
 Runs the project's mix cases (dist/bench/run.js --json --case=mix, built once by `npm run build`
 beforehand, not per run as `npm run bench` does) and the C -O3 limit
@@ -15,7 +15,9 @@ import os, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
 runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-shared = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(PROJECT, "..", "shared", "bench"))
+if len(sys.argv) < 3:
+    sys.exit(__doc__)
+shared = os.path.abspath(sys.argv[2])
 sys.path.insert(0, shared)
 from compare import lines  # noqa: E402  (compare.py's runner: JSON lines of a command)
 

@@ -6,7 +6,7 @@ import { Engine } from '../lib/engine/engine';
 import { Cmd, DEFAULT_OPTIONS, EngineOptions } from '../lib/engine/types';
 import { rng as seeded } from '../test/engine/harness';
 
-// `npm run bench -- --json`: one JSON line per case (DESIGN.md §8). Timings are reported, never asserted.
+// `npm run bench -- --json`: one JSON line per case. Timings are reported, never asserted.
 //   mix     N stereo loops of 44100*0.5*(2+(i%7)) frames, input passthrough, int16 interleaved out,
 //           through Engine.process and encodeOutput (the live host's render path): median
 //           microseconds per block

@@ -8,7 +8,7 @@ import type { BackendName, HostConfig, HostEvent } from '../lib/io/protocol';
 import { startJackDummy } from './peers/jack-peers';
 import { busyLoops, cpuSeconds, limitToPiCore, rssMiB, threadsCpu } from './proc';
 
-// The soak bench (DESIGN.md section 8, not part of npm test): the engine host plays 8 loops at 256
+// The soak bench (not part of npm test): the engine host plays 8 loops at 256
 // frames for 10 minutes while this process, its parent, misbehaves the way a busy Node-RED does: the
 // main thread blocked 200 ms every second, and the libuv threadpool kept busy with file work. Reports
 // xruns (goal 0), the host's CPU (of one core, and per thread), and its memory at the start and end.

@@ -8,7 +8,7 @@ import { EngineOptions } from '../engine/types';
 import { PathProblem, checkReplaceable, readRegularFileSync, sizeText } from '../session/safe-file';
 import { MAX_WAV_FILE_BYTES, WavError, WavFileWriter, readWav } from '../session/wav';
 
-// `loopstation render <script.json>`: the engine's offline contract (DESIGN.md §4). The same Engine as
+// `loopstation render <script.json>`: the engine's offline contract (docs/render.md). The same Engine as
 // the live host, fed from a WAV instead of a device, in fixed blocks, faster than real time and
 // deterministic to the bit. Every problem with the script is an InputError naming the field.
 

@@ -17,7 +17,7 @@ export const RECORDER_COMMANDS = [
 ] as const;
 export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 
-/** What each button gesture does (DESIGN.md §5). */
+/** What each button gesture does. */
 export const GESTURE_ACTIONS: Record<Gesture, RecorderCommand> = { tap: 'toggle', doubleTap: 'stop', hold: 'clear' };
 
 const ACCEPTED = `${RECORDER_COMMANDS.join(', ')}, or a button level: 1/true (pressed), 0/false (released)`;

@@ -1,6 +1,6 @@
 // Musical time. Beat k starts at frame originFrame + round((k - originBeat) * 60 * sampleRate / bpm):
 // computed from k, never accumulated, so it never drifts. With no tempo change the origin is (0, 0)
-// and this is DESIGN.md's round(k * 60 * sampleRate / bpm). A tempo change moves the origin to the
+// and this is round(k * 60 * sampleRate / bpm). A tempo change moves the origin to the
 // beat where the new tempo starts; a beats-per-bar change moves the bar origin to a bar line.
 
 export class Transport {

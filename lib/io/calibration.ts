@@ -1,6 +1,6 @@
 // Latency calibration by loopback: the host plays a pattern of clicks and listens for it on the input
 // (a cable from output to input, or the PulseAudio null sink's monitor source). The round trip, in
-// engine frames, is what the engine's inputLatencyFrames compensates (DESIGN.md section 3).
+// engine frames, is what the engine's inputLatencyFrames compensates.
 //
 // Why a pattern and not one click: on the PulseAudio sink, audio of a process that exited earlier came
 // back several times (docs/audio.md), so a lone click found on the input may not be ours. The

@@ -1,6 +1,6 @@
 // A thin, typed wrapper around naudiodon (PortAudio). It runs only inside the engine host, a child
 // process whose stdio the parent pipes: naudiodon prints from C to stdout (options dumps, "AudioIO:
-// portAudio status" xrun lines) and ALSA probing writes to stderr. See DESIGN.md section 6 for the
+// portAudio status" xrun lines) and ALSA probing writes to stderr. See docs/audio.md for the
 // measured behaviour every choice here follows; docs/audio.md has the numbers.
 
 import { EventEmitter } from 'events';

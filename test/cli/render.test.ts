@@ -6,7 +6,7 @@ import { encodeWav, readWav } from '../../lib/session/wav';
 import { rawWav, tempDir } from '../fixtures/wav';
 import { noise } from '../engine/harness';
 
-// The `loopstation render` contract (DESIGN.md §4), through the real bin in a child process.
+// The `loopstation render` contract (docs/render.md), through the real bin in a child process.
 
 const BIN = path.join(__dirname, '../../../bin/loopstation.js');
 const RATE = 48000;
@@ -39,7 +39,7 @@ describe('loopstation render', function () {
     outputs: { mix: 'out.wav' },
   };
 
-  it('renders a loop that sits exactly where DESIGN.md says: position (t - end) mod length, sample by sample', () => {
+  it('renders a loop that sits exactly where docs/render.md says: position (t - end) mod length, sample by sample', () => {
     const r = loopstation(['render', script(base)], tmp.dir);
     assert.equal(r.code, 0, r.stderr);
     const out = readWav(tmp.file('out.wav'), { sampleRate: RATE });
