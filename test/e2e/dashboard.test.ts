@@ -146,10 +146,11 @@ describe('Dashboard 2: the example flow in Node-RED with @flowfuse/node-red-dash
     assert.ok(deploy.ok, `deploy: ${deploy.status} ${await deploy.text()}`);
 
     const state = async () => (await (await fetch(`${base}/loopstation/${PANEL_PATH}/state`)).json()) as {
-      engine: { status: string };
+      engine?: { status: string };
       tracks: { state: string; pending: string | null }[];
     };
-    await until('the engine to run', async () => ['running', 'no-device'].includes((await state()).engine.status), 30000);
+    // until the deploy has made the panel (its routes answer 404 before), then the engine's start
+    await until('the engine to run', async () => ['running', 'no-device'].includes((await state()).engine?.status ?? ''), 30000);
     const deployed = (await (await fetch(`${base}/flows`)).json()) as FlowNode[];
     for (const n of example) assert.ok(deployed.some((d) => d.id === n.id && d.type === n.type), `${n.type} ${n.id} deployed`);
     const page = await fetch(`${base}/dashboard/looper`);
