@@ -1,10 +1,9 @@
 import { strict as assert } from 'assert';
-import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
-import { ROOT, freePort, npm, tempDir, until } from './harness';
+import { NodeRed, ROOT, npm, startNodeRed, stopNodeRed, tempDir, until } from './harness';
 
 // The Dashboard 2 example in a real Node-RED: @flowfuse/node-red-dashboard from the npm registry (cached
 // under the OS temp folder, so reruns do not download it again) beside this package in a throwaway user
@@ -82,9 +81,8 @@ async function dashboardSocket(base: string): Promise<{ emit(event: string, ...a
 describe('Dashboard 2: the example flow in Node-RED with @flowfuse/node-red-dashboard', function () {
   this.timeout(300000);
   let dir = '';
-  let red: ChildProcess | undefined;
+  let red: NodeRed | undefined;
   let base = '';
-  let log = '';
   const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')) as FlowNode[];
   const byName = (type: string, name: string) => {
     const n = example.find((x) => x.type === type && x.name === name);
@@ -107,26 +105,13 @@ describe('Dashboard 2: the example flow in Node-RED with @flowfuse/node-red-dash
     fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-loopstation'), 'dir');
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true, dependencies: { [DASHBOARD]: '*', 'node-red-contrib-loopstation': '*' } }));
     fs.writeFileSync(path.join(dir, 'flows.json'), '[]');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', dir, '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
-    });
-    red.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    red.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await until('Node-RED to listen', () => /Server now running at/.test(log) || red!.exitCode !== null, 60000);
-    assert.equal(red.exitCode, null, log);
+    red = await startNodeRed(dir);
+    base = red.base;
   });
 
   after(async function () {
     this.timeout(30000);
-    if (red && red.exitCode === null) {
-      const exited = new Promise((resolve) => red!.once('exit', resolve));
-      red.kill('SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20000))]);
-      if (red.exitCode === null) red.kill('SIGKILL');
-    }
+    await stopNodeRed(red);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -165,7 +150,7 @@ describe('Dashboard 2: the example flow in Node-RED with @flowfuse/node-red-dash
     }, 20000);
     assert.ok(track1);
 
-    const errors = log.split('\n').filter((l) => /\[error\]/.test(l));
-    assert.deepEqual(errors, [], log);
+    const errors = red!.log().split('\n').filter((l) => /\[error\]/.test(l));
+    assert.deepEqual(errors, [], red!.log());
   });
 });

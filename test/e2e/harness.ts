@@ -188,3 +188,34 @@ export function npm(args: string[], options: { cwd: string }): string {
   return run(fs.existsSync(beside) ? beside : 'npm', args);
 }
 
+/** A plain Node-RED (the node-red package's red.js) on a free port with `userDir`; `log` is its output so far. */
+export interface NodeRed {
+  child: ChildProcess;
+  base: string;
+  log(): string;
+}
+
+/** Starts Node-RED and resolves once it listens (or rejects with its output when it exits first). */
+export async function startNodeRed(userDir: string): Promise<NodeRed> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', userDir, '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
+  });
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await until('Node-RED to listen', () => /Server now running at/.test(log) || child.exitCode !== null, 60000);
+  if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${log}`);
+  return { child, base: `http://127.0.0.1:${port}`, log: () => log };
+}
+
+/** Stops Node-RED as Ctrl-C does, then for good after 20 s. */
+export async function stopNodeRed(red: NodeRed | undefined): Promise<void> {
+  const child = red?.child;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  await Promise.race([exited, wait(20000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}

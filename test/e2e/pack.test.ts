@@ -1,8 +1,7 @@
 import { strict as assert } from 'assert';
-import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { ROOT, freePort, npm, tempDir, until } from './harness';
+import { NodeRed, ROOT, npm, startNodeRed, stopNodeRed, tempDir, until } from './harness';
 
 // Packaging: `npm pack`, the tarball installed into a fresh Node-RED userDir the way the palette
 // manager installs it (npm install <tgz>, with no install scripts: naudiodon stays unbuilt, as where it
@@ -44,9 +43,8 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
   let userDir = '';
   let tarball = '';
   let files: string[] = [];
-  let red: ChildProcess | undefined;
+  let red: NodeRed | undefined;
   let base = '';
-  let log = '';
 
   before(async function () {
     this.timeout(300000);
@@ -64,26 +62,13 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     npm(['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: userDir });
     const installed = path.join(userDir, 'node_modules', MODULE);
     fs.copyFileSync(path.join(installed, 'examples', 'starter-looper.json'), path.join(userDir, 'flows.json'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', userDir, '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
-    });
-    red.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    red.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await until('Node-RED to listen', () => /Server now running at/.test(log) || red!.exitCode !== null, 60000);
-    assert.equal(red.exitCode, null, log);
+    red = await startNodeRed(userDir);
+    base = red.base;
   });
 
   after(async function () {
     this.timeout(30000);
-    if (red && red.exitCode === null) {
-      const exited = new Promise((resolve) => red!.once('exit', resolve));
-      red.kill('SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20000))]);
-      if (red.exitCode === null) red.kill('SIGKILL');
-    }
+    await stopNodeRed(red);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -117,7 +102,7 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
       assert.equal(s.enabled, true, s.id);
       assert.equal(s.err, undefined, `${s.id}: ${s.err}`);
     }
-    assert.doesNotMatch(log, /Waiting for missing types|\[error\].*loopstation/);
+    assert.doesNotMatch(red!.log(), /Waiting for missing types|\[error\].*loopstation/);
   });
 
   it('the editor gets each node\'s definition, help and catalog, and each icon is served', async () => {
@@ -170,7 +155,7 @@ describe('package: npm pack, installed into a fresh Node-RED', function () {
     assert.equal(state.status, 'no-device');
     assert.equal(state.backend, 'null');
     assert.match(state.notice ?? '', /^no sound: /);
-    assert.match(log, /\[warn\] \[loopstation-engine:[^\]]*\] no sound: /);
+    assert.match(red!.log(), /\[warn\] \[loopstation-engine:[^\]]*\] no sound: /);
     const page = await fetch(`${base}/loopstation/looper/`);
     assert.equal(page.status, 200);
     const html = await page.text();

@@ -1,10 +1,10 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import WebSocket from 'ws';
 import { assert, wait } from './harness';
+import { freePort } from '../e2e/harness';
 
 // End to end: a real Node-RED (the node-red package) in a temp userDir with this package installed,
 // example (a) deployed over the admin HTTP API, its inject buttons pressed over HTTP, and the loop's
@@ -16,17 +16,6 @@ const EXAMPLE = path.join(ROOT, 'examples', '01 Inject buttons.json');
 
 type FlowNode = { id: string; type: string; name?: string; x?: number; [k: string]: unknown };
 type CommsMsg = { topic: string; data: Record<string, unknown> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function childrenOf(pid: number): number[] {
   try {

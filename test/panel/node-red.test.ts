@@ -2,9 +2,9 @@ import { strict as assert } from 'assert';
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import http from 'http';
-import net from 'net';
 import os from 'os';
 import path from 'path';
+import { freePort } from '../e2e/harness';
 
 // The panel's command route in a real Node-RED, where the admin app (mounted at the same root as the
 // HTTP nodes) parses JSON bodies of every path before any node route sees them: the panel must still
@@ -16,17 +16,6 @@ const ENGINE = {
   inputLatencyFrames: 0, tracks: 4, bpm: 120, beatsPerBar: 4, quantize: 'off', crossfadeFrames: 128, countInBars: 0, clickSound: '', sessionDir: '', memoryMiB: 16,
 };
 const FLOW = [{ id: 'tab', type: 'tab', label: 'panel' }, ENGINE, { id: 'panel', type: 'loopstation-panel', z: 'tab', name: '', engine: 'engine', path: 'looper', wires: [[]] }];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface Answer {
   status: number;
