@@ -72,7 +72,7 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     super();
     const { sampleRate, blockFrames } = options;
     this.blockFrames = blockFrames;
-    const devices = listDevices();
+    const devices = options.devices ?? listDevices();
     const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', STEREO, devices);
     const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', STEREO, devices);
     this.inputDevice = inDev.spec;
@@ -168,10 +168,10 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
   private reportXruns(): void {
     const now = this.rings.xruns(this.now);
     const seen = this.seen;
-    if (now.inputOverflow !== seen.inputOverflow) this.xrun({ source: 'device', side: 'input', what: 'the device input overflowed' });
-    if (now.outputUnderflow !== seen.outputUnderflow) this.xrun({ source: 'device', side: 'output', what: 'the device output underflowed' });
-    if (now.engineLate !== seen.engineLate) this.xrun({ source: 'host', side: 'output', what: 'the engine was late: silence was played' });
-    if (now.ringFull !== seen.ringFull) this.xrun({ source: 'host', side: 'input', what: 'the engine stalled: input was dropped' });
+    if (now.inputOverflow !== seen.inputOverflow) this.xrun('device', 'input', 'the device input overflowed');
+    if (now.outputUnderflow !== seen.outputUnderflow) this.xrun('device', 'output', 'the device output underflowed');
+    if (now.engineLate !== seen.engineLate) this.xrun('host', 'output', 'the engine was late: silence was played');
+    if (now.ringFull !== seen.ringFull) this.xrun('host', 'input', 'the engine stalled: input was dropped');
     seen.inputOverflow = now.inputOverflow;
     seen.outputUnderflow = now.outputUnderflow;
     seen.engineLate = now.engineLate;
@@ -182,8 +182,8 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     }
   }
 
-  private xrun(report: XrunReport): void {
-    this.emit('xrun', report);
+  private xrun(source: XrunReport['source'], side: XrunReport['side'], what: string): void {
+    this.emit('xrun', { source, side, what } satisfies XrunReport);
   }
 
   /** The device's health, looked at when a wait ended without a callback (and until the first one). */

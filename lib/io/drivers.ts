@@ -47,6 +47,8 @@ export interface AudioDriver extends EventEmitter {
 export interface DriverOptions {
   sampleRate: number;
   blockFrames: number;
+  /** the devices as just listed, when the caller has that list (else the driver lists them) */
+  devices?: AudioDevice[];
 }
 
 /** No device: silence in, output dropped, paced in real time (NullBackend: no drift, late blocks reported). */
@@ -138,7 +140,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     super();
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
-    const devices = naudiodonDevices();
+    const devices = options.devices ?? naudiodonDevices();
     const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', 2, devices);
     const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', 2, devices);
     this.inputDevice = inDev.name;

@@ -15,7 +15,7 @@ import type { RestoreReport } from '../session';
 import { MAX_EXPORT_LOOPS } from '../session/export';
 import { BridgeDriver } from './bridge-driver';
 import { AudioDriver, BlockRenderer, NullDriver, PortAudioDriver, XrunReport } from './drivers';
-import { activeBinding, bridgeChoice, BRIDGE_INSTALL_HINT, listDevices, PortAudioBinding } from './portaudio';
+import { activeBinding, AudioDevice, bridgeChoice, BRIDGE_INSTALL_HINT, listDevices, PortAudioBinding } from './portaudio';
 import {
   BackendName, CalibrationResult, engineOptionsOf, HOST_EXIT, HostConfig, HostDiagnosticRequest, HostEvent, HostRequest, LoopData,
   SESSION_COMMANDS, SessionRequest, SLACK_PERIODS,
@@ -64,6 +64,8 @@ export class Host {
   private backend: BackendName = 'null';
   /** which PortAudio binding the portaudio backend goes through */
   private binding: PortAudioBinding | undefined;
+  /** the devices chooseBackend listed, for the first driver (a probe takes PortAudio a while; a reopen probes anew) */
+  private probedDevices: AudioDevice[] | undefined;
   private notices: string[] = [];
   private readonly sounding: SoundingQueue;
   private readonly meter = new LevelMeter();
@@ -222,7 +224,7 @@ export class Host {
       this.notices.push(`PortAudio runs through naudiodon's stream path${binding === 'own build' ? ' (the binding built by `loopstation build-audio`)' : ''} because ${'reason' in why ? why.reason : 'the bridge was not chosen'}; ${BRIDGE_INSTALL_HINT}`);
     }
     if (backend === 'auto' && inputDevice === '' && outputDevice === '') {
-      const devices = listDevices();
+      const devices = (this.probedDevices = listDevices());
       const ins = devices.filter((d) => d.isDefaultInput && d.maxInputChannels >= 2);
       const outs = devices.filter((d) => d.isDefaultOutput && d.maxOutputChannels >= 2);
       if (ins.length === 0 || outs.length === 0) {
@@ -248,14 +250,16 @@ export class Host {
 
   private makeDriver(backend: BackendName): AudioDriver {
     const { sampleRate, blockFrames, inputDevice, outputDevice } = this.config;
+    const devices = this.probedDevices;
+    this.probedDevices = undefined;
     if (backend === 'null') return new NullDriver({ sampleRate, blockFrames }, this.renderer);
     const choice = this.binding === 'bridge' ? bridgeChoice() : undefined;
     if (choice && 'bridge' in choice) {
       const slackPeriods = numberIn(this.config.slackPeriods ?? SLACK_PERIODS.default, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], true);
-      return new BridgeDriver(choice.bridge, { sampleRate, blockFrames, inputDevice, outputDevice, slackPeriods }, this.renderer);
+      return new BridgeDriver(choice.bridge, { sampleRate, blockFrames, inputDevice, outputDevice, slackPeriods, devices }, this.renderer);
     }
     const prefillBuffers = this.config.prefillBuffers ?? DEFAULT_PREFILL;
-    return new PortAudioDriver({ sampleRate, blockFrames, inputDevice, outputDevice, prefillBuffers }, this.renderer);
+    return new PortAudioDriver({ sampleRate, blockFrames, inputDevice, outputDevice, prefillBuffers, devices }, this.renderer);
   }
 
   /**

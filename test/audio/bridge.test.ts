@@ -13,29 +13,16 @@ import type { DeviceList, HostStatus } from '../../lib/io/client';
 import { ForkedClient } from '../../lib/io/forked-client';
 import type { CalibrationResult, HostEvent } from '../../lib/io/protocol';
 import { nextEvent, testConfig } from '../io/harness';
-import { AlsaNullSetup, requireAudio } from './harness';
+import { AlsaNullSetup, JACK_SERVER, jackEnv, jackUnavailableReason, requireAudio } from './harness';
 import { checkBarOfClicks, recordMetronomeBar } from './metronome-bar';
 
 const RATE = 48000;
 const BLOCK = 256;
-export const JACK_SERVER = process.env.LOOPSTATION_JACK_SERVER ?? 'loopstation-test';
 
 function bridgeMissing(): string | undefined {
   const r = loadBridge();
   return 'reason' in r ? `${r.reason} (npx loopstation build-audio)` : undefined;
 }
-
-/** Why the test JACK server cannot be used, or undefined when it answers. */
-export function jackUnavailableReason(): string | undefined {
-  try {
-    execFileSync('jack_lsp', ['-s', JACK_SERVER], { stdio: 'ignore', env: { ...process.env, JACK_NO_START_SERVER: '1' } });
-    return undefined;
-  } catch {
-    return `no JACK server "${JACK_SERVER}" answers (apt-get install -y jackd2; test/audio/start-jack-dummy.sh)`;
-  }
-}
-
-const jackEnv = (): NodeJS.ProcessEnv => ({ ...process.env, JACK_DEFAULT_SERVER: JACK_SERVER, JACK_NO_START_SERVER: '1' });
 
 function jack(args: string[]): string {
   return execFileSync(args[0], ['-s', JACK_SERVER, ...args.slice(1)], { encoding: 'utf8', env: jackEnv(), stdio: ['ignore', 'pipe', 'ignore'] });

@@ -128,6 +128,22 @@ export function pulseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The private JACK server of the audio tests (test/audio/start-jack-dummy.sh). */
+export const JACK_SERVER = process.env.LOOPSTATION_JACK_SERVER ?? 'loopstation-test';
+
+/** Why the test JACK server cannot be used, or undefined when it answers. */
+export function jackUnavailableReason(): string | undefined {
+  try {
+    execFileSync('jack_lsp', ['-s', JACK_SERVER], { stdio: 'ignore', env: { ...process.env, JACK_NO_START_SERVER: '1' } });
+    return undefined;
+  } catch {
+    return `no JACK server "${JACK_SERVER}" answers (apt-get install -y jackd2; test/audio/start-jack-dummy.sh)`;
+  }
+}
+
+/** The env for a child that joins the test JACK server (and never starts one). */
+export const jackEnv = (): NodeJS.ProcessEnv => ({ ...process.env, JACK_DEFAULT_SERVER: JACK_SERVER, JACK_NO_START_SERVER: '1' });
+
 /** Why the PulseAudio null sink cannot be used, or undefined when it can (see start-pulse-null.sh). */
 export function pulseUnavailableReason(): string | undefined {
   try {
