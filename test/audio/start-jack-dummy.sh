@@ -15,8 +15,9 @@ if jack_lsp -s "$name" >/dev/null 2>&1; then
 fi
 # a JACK server that was killed leaves its entry in the shared-memory registry, and after a few of them
 # jackd refuses to start ("Too many servers already active"): with no jackd running, none is in use
+# (jack_db-* are directories: the metadata store)
 if ! pgrep -x jackd >/dev/null 2>&1; then
-  rm -f /dev/shm/jack-shm-registry /dev/shm/jack_* /dev/shm/jack-[0-9]*
+  rm -rf /dev/shm/jack-shm-registry /dev/shm/jack_* /dev/shm/jack-[0-9]*
 fi
 nohup jackd -n "$name" --no-realtime -d dummy -r 48000 -p 256 >"${TMPDIR:-/tmp}/jackd-$name.log" 2>&1 &
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
