@@ -13,7 +13,7 @@ import { phaseOf } from './link/timeline';
 // Each beat k steers beat k + 2. Beat k + 1 is already set (its tempo took effect at k); the Link beat
 // nearest to it is L, and beat k + 2 should sound when the session reaches L + 1. The tempo from
 // k + 1 is chosen so that it does, to the frame: one 'bpm' command per beat while the beats are off
-// by more than TOLERANCE_MS, none once they are on. With the beats locked, bar lines too: when the
+// by more than TOLERANCE_MS (LENGTH_TOLERANCE_MS while a loop is recorded), none once they are on. With the beats locked, bar lines too: when the
 // Link beat L is a bar line (L mod beatsPerBar = 0) and the engine's beat k + 1 is not, a 'downbeat'
 // command moves the engine's bar there.
 
@@ -29,6 +29,12 @@ export interface SessionTimeline {
 
 /** Beats closer than this to the session's are left alone. */
 export const TOLERANCE_MS = 0.25;
+/**
+ * While a loop's length is being set (recording, multiplying, inserting), beats this close are left
+ * alone: a correction then would go into the loop's length, and a loop longer or shorter than whole
+ * session bars moves off the session's bar lines at every repeat.
+ */
+export const LENGTH_TOLERANCE_MS = 1;
 /** Once beats are this close, the bar lines are moved onto the session's. */
 export const DOWNBEAT_LOCK_MS = 20;
 /** Beats whose arrivals FrameClock keeps. */
@@ -99,6 +105,8 @@ export class LinkFollower {
   readonly clock: FrameClock;
   private bpm: number;
   private beatsPerBar: number;
+  /** a loop's length is being set, or is about to be: only corrections beyond LENGTH_TOLERANCE_MS */
+  settingLength = false;
   /** the last tempo sent, exactly: tempo events carry it rounded to 0.001 */
   private sentBpm: number | undefined;
 
@@ -151,7 +159,7 @@ export class LinkFollower {
     const target = Math.round(nextSessionBeat);
     const targetFrame = this.clock.frameAt(session.timeAtBeat(target + 1));
     const error = next + period - targetFrame;
-    const tolerance = (TOLERANCE_MS * sr) / 1000;
+    const tolerance = ((this.settingLength ? LENGTH_TOLERANCE_MS : TOLERANCE_MS) * sr) / 1000;
     const commands: CommandRequest[] = [];
     let wanted: number | undefined;
     if (Math.abs(error) > tolerance) {

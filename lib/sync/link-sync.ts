@@ -11,7 +11,9 @@ import { UdpNetwork, hostMicros } from './link/udp';
 // 'downbeat' commands), the way MIDI clock follow does. It runs beside the engine connection, so it
 // does not care where or how the engine host runs.
 //
-// - The engine's tempo and bar lines follow the session's (quantum = beats per bar).
+// - The engine's tempo and bar lines follow the session's (quantum = beats per bar). While a loop is
+//   recorded (from its pending record on), only corrections beyond a millisecond are made, so that its
+//   length is whole session bars to the frame and it stays on the session's bar lines as it repeats.
 // - A 'bpm' command from any node (metronome, panel, tap tempo, OSC) is taken out of the command path
 //   and proposed to the session instead; the engine gets it back as the session's tempo.
 // - With start/stop sync, the session stopping stops the playing loops, and starting plays them again
@@ -57,6 +59,9 @@ export interface LinkSyncOptions {
 }
 
 
+/** Track states in which a loop's length is being set. */
+const LENGTH_STATES: readonly string[] = ['recording', 'multiplying', 'inserting'];
+
 export class LinkSync {
   readonly peer: LinkPeer;
   private readonly network: LinkTransport;
@@ -65,6 +70,8 @@ export class LinkSync {
   private readonly listeners: [string, Listener][] = [];
   private readonly trackStates = new Map<number, string>();
   private readonly stoppedByLink = new Set<number>();
+  /** tracks whose loop length is being set, or will be at a pending frame */
+  private readonly settingLength = new Set<number>();
   private sendingOwn = false;
 
   constructor(private readonly connection: SyncedConnection, private readonly options: LinkSyncOptions) {
@@ -80,7 +87,11 @@ export class LinkSync {
     // the connection's listeners first, before the users' (a beat's 'link' event must come before the beat reaches them)
     this.listen('beat', (e: Extract<HostEvent, { type: 'beat' }>) => this.onBeat(e));
     this.listen('tempo', (e: Extract<HostEvent, { type: 'tempo' }>) => this.follower.tempo(e));
-    this.listen('state', (e: Extract<HostEvent, { type: 'state' }>) => this.trackStates.set(e.track, e.state));
+    this.listen('state', (e: Extract<HostEvent, { type: 'state' }>) => {
+      this.trackStates.set(e.track, e.state);
+      this.lengthState(e.track, LENGTH_STATES.includes(e.state));
+    });
+    this.listen('pending', (e: Extract<HostEvent, { type: 'pending' }>) => LENGTH_STATES.includes(e.state) && this.lengthState(e.track, true));
     this.listen('status', (s: EngineStatus) => this.onEngineStatus(s));
     this.connection.setRequestFilter((req) => this.filter(req));
     await this.network.open();
@@ -150,9 +161,19 @@ export class LinkSync {
     this.send(commandRequest('bpm', 0, bpm, this.connection.config.tracks));
   }
 
+  private lengthState(track: number, setting: boolean): void {
+    if (setting) this.settingLength.add(track);
+    else this.settingLength.delete(track);
+    this.follower.settingLength = this.settingLength.size > 0;
+  }
+
   private onEngineStatus(s: EngineStatus): void {
     const c = this.connection.config;
-    if (s === 'starting') this.follower.restart(c.bpm, c.beatsPerBar);
+    if (s === 'starting') {
+      this.follower.restart(c.bpm, c.beatsPerBar);
+      this.settingLength.clear();
+      this.follower.settingLength = false;
+    }
     // a new host starts at the configured tempo: the session's right away
     if (s === 'running' || s === 'no-device') this.sendTempo();
   }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { Transport } from '../../lib/engine/transport';
-import { FrameClock, LinkFollower, SessionTimeline, TOLERANCE_MS } from '../../lib/sync/link-follower';
+import { FrameClock, LENGTH_TOLERANCE_MS, LinkFollower, SessionTimeline, TOLERANCE_MS } from '../../lib/sync/link-follower';
 
 // The engine following a Link session, simulated: the engine's beat grid is the engine's own
 // Transport, commands act as the engine applies them (from the next beat after the frame the host
@@ -17,6 +17,10 @@ class Session implements SessionTimeline {
   }
   timeAtBeat(b: number): number {
     return this.originTime + ((b - this.originBeat) * 60e6) / this.tempo;
+  }
+  /** The session's beats move `micros` later. */
+  shift(micros: number): void {
+    this.originTime += micros;
   }
   setTempo(bpm: number, at: number): void {
     this.originBeat = this.beatAt(at);
@@ -122,6 +126,26 @@ describe('link follower', () => {
     for (let i = 0; i < 12; i++) errors.push(Math.abs(against(session, engine.step().heard).errorMs));
     assert.ok(Math.max(...errors) <= TOLERANCE_MS + 0.05, `errors (ms): ${errors.map((e) => e.toFixed(3)).join(' ')}`);
     assert.ok(Math.abs(engine.transport.bpm - 90) < 1e-9);
+  });
+
+  it('while a loop is recorded, beats within LENGTH_TOLERANCE_MS are left alone, so the loop is whole session bars', () => {
+    const session = new Session(120, 0, HEARD_AT_FRAME_0);
+    const follower = new LinkFollower(SR, 120, 4, 8);
+    const engine = new Engine(120, follower, session);
+    for (let i = 0; i < 16; i++) engine.step();
+    // the session moves 0.6 ms: beyond the usual tolerance, within the recording one
+    session.shift(600);
+    follower.settingLength = true;
+    const before = engine.commands;
+    const start = engine.transport.beatFrame(engine.beat);
+    for (let i = 0; i < 8; i++) engine.step();
+    assert.equal(engine.commands, before, 'no correction while the length is set');
+    assert.equal(engine.transport.beatFrame(engine.beat) - start, 8 * 24000, 'two bars of exactly the session tempo');
+    follower.settingLength = false;
+    for (let i = 0; i < 4; i++) engine.step();
+    assert.ok(engine.commands > before, 'corrected once the loop is set');
+    assert.ok(Math.abs(against(session, engine.step().heard).errorMs) <= TOLERANCE_MS + 0.05);
+    assert.ok(LENGTH_TOLERANCE_MS > 0.6);
   });
 
   it('reports the session beat and phase at each engine beat', () => {

@@ -74,6 +74,19 @@ describe('link interop (private network namespace)', function () {
     assert.ok(Math.abs(r.tempoA - 100) < 0.01);
   });
 
+  it('two loopers in the library\'s session record loops, each on the other\'s click, that start on the session\'s bar lines in both', async () => {
+    const r = await run('two-loopers', binary);
+    process.stdout.write(`      loops ${JSON.stringify(r)}\n`);
+    // where a start may be: the engine's frame clock is known to a block (events come a block at a
+    // time), the follower leaves beats up to its tolerance, and the peers' clocks agree to the measured offset
+    const tolerance = r.blockMs + r.followerToleranceMs + Math.max(...r.clockMs);
+    // 2 bars of 4 beats at the session's 120 bpm, 48 kHz
+    for (const frames of r.loopFrames) assert.ok(Math.abs(frames - 192000) <= (tolerance * 48000) / 1000, `loop lengths: ${JSON.stringify(r)}`);
+    for (const bars of r.bars) assert.deepEqual(bars, [r.bars[0][0], r.bars[0][0] + 2, r.bars[0][0] + 4], `each loop is 2 bars on the same bars: ${JSON.stringify(r)}`);
+    for (const off of r.offBarMs.flat()) assert.ok(Math.abs(off) <= tolerance, `a loop start ${off} ms off the session's bar line (tolerance ${tolerance} ms): ${JSON.stringify(r)}`);
+    for (const apart of r.apartMs) assert.ok(Math.abs(apart) <= tolerance, `the loopers' starts ${apart} ms apart: ${JSON.stringify(r)}`);
+  });
+
   it('LinkHut and ours show the same tempo and beat, tempo changes both ways', async function () {
     skipUnless(this, linkHutUnavailable());
     const r = await run('linkhut');

@@ -104,6 +104,19 @@ describe('link sync', () => {
     assert.equal(sync.status().playing, true);
   });
 
+  it('from a pending record until the loop plays, the follower holds back small corrections', async () => {
+    await start();
+    const follower = (sync as unknown as { follower: { settingLength: boolean } }).follower;
+    assert.equal(follower.settingLength, false);
+    connection.emit('pending', { type: 'pending', track: 2, state: 'recording', frame: 96000 });
+    assert.equal(follower.settingLength, true);
+    connection.emit('state', { type: 'state', track: 2, state: 'recording', frame: 96000, frames: 0, seconds: 0, bars: 0 });
+    connection.emit('pending', { type: 'pending', track: 2, state: 'playing', frame: 192000 });
+    assert.equal(follower.settingLength, true);
+    connection.emit('state', { type: 'state', track: 2, state: 'playing', frame: 192000, frames: 96000, seconds: 2, bars: 1 });
+    assert.equal(follower.settingLength, false);
+  });
+
   it('close leaves the session with a bye-bye and lets every command through again', async () => {
     await start();
     await sync.close();

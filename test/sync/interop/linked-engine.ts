@@ -20,20 +20,32 @@ export interface HeardBeat {
   link: LinkEvent['beat'];
 }
 
+export interface HeardState {
+  track: number;
+  state: string;
+  frame: number;
+  /** the loop's length in frames */
+  frames: number;
+}
+
 export class LinkedEngine {
   readonly connection: EngineConnection;
   /** undefined for an engine on its own clock (a baseline for the bench) */
   readonly sync: LinkSync | undefined;
   readonly beats: HeardBeat[] = [];
   readonly tempos: { bpm: number; arrived: number; frame: number }[] = [];
+  readonly states: HeardState[] = [];
+  /** the session's start/stop state as LinkSync published it, in order */
+  readonly playing: boolean[] = [];
   private readonly user = { id: 'linked-engine', engineStatus: (): void => undefined };
 
   constructor(bpm: number, config: Partial<HostConfig> = {}) {
     const host: HostConfig = { ...DEFAULT_HOST_CONFIG, backend: 'null', sessionDir: '', memoryMiB: 16, tracks: 2, bpm, sync: 'link', ...config };
     this.connection = new EngineConnection(host, (c) => new ForkedClient(c));
-    const sync = host.sync === 'link' ? new LinkSync(this.connection, { startStopSync: false, network: new UdpNetwork({ interfaces: ['127.0.0.1'] }) }) : undefined;
+    const sync = host.sync === 'link' ? new LinkSync(this.connection, { startStopSync: host.linkStartStop ?? false, network: new UdpNetwork({ interfaces: ['127.0.0.1'] }) }) : undefined;
     this.sync = sync;
     this.connection.on('link', (e: LinkEvent) => {
+      if (this.playing[this.playing.length - 1] !== e.playing) this.playing.push(e.playing);
       if (!e.beat || !sync) return;
       const b = e.beat;
       const pending = this.pendingBeat;
@@ -43,6 +55,7 @@ export class LinkedEngine {
     this.connection.prependListener('beat', (e: Extract<HostEvent, { type: 'beat' }>) => {
       this.pendingBeat = { beat: e.beat, beatInBar: e.beatInBar, frame: e.frame, arrived: hostMicros() };
     });
+    this.connection.on('state', (e: Extract<HostEvent, { type: 'state' }>) => this.states.push({ track: e.track, state: e.state, frame: e.frame, frames: e.frames }));
     this.connection.on('tempo', (e: Extract<HostEvent, { type: 'tempo' }>) => this.tempos.push({ bpm: e.bpm, arrived: hostMicros(), frame: e.frame }));
   }
 

@@ -1,3 +1,6 @@
+import type { HostEvent } from '../../../lib/io/protocol';
+import { TOLERANCE_MS } from '../../../lib/sync/link-follower';
+import type { LinkSync } from '../../../lib/sync/link-sync';
 import { LinkPeer } from '../../../lib/sync/link/peer';
 import { phaseOf } from '../../../lib/sync/link/timeline';
 import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
@@ -60,6 +63,24 @@ async function moreBeats(engine: LinkedEngine, count: number, ms = 30000): Promi
 
 /** The engine is locked when its last `n` beats were within 1 ms of the session's (its own view). */
 const locked = (engine: LinkedEngine, n = 4): boolean => engine.beats.length >= n && engine.beats.slice(-n).every((b) => Math.abs(b.link?.phaseErrorMs ?? Infinity) < 1);
+
+/**
+ * Sends `command` (track 1) to each engine when the other's click reaches `beatInBar`: a's command on
+ * b's beat, b's on a's. Resolves when both are sent.
+ */
+function onEachOthersBeat(a: LinkedEngine, b: LinkedEngine, beatInBar: number, command: 'record'): Promise<void[]> {
+  const on = (clock: LinkedEngine, target: LinkedEngine): Promise<void> =>
+    new Promise((resolve) => {
+      const listener = (e: Extract<HostEvent, { type: 'beat' }>): void => {
+        if (e.beatInBar !== beatInBar) return;
+        clock.connection.off('beat', listener);
+        target.connection.send({ type: 'command', command, track: 1 });
+        resolve();
+      };
+      clock.connection.on('beat', listener);
+    });
+  return Promise.all([on(b, a), on(a, b)]);
+}
 
 /** Each engine beat against the test peer's beat grid at the moment it sounded: ms off the nearest beat, and whether the bar lines agree. */
 async function againstPeer(ref: TestPeer, beats: HeardBeat[], tempo: number, quantum: number): Promise<{ errors: number[]; arrivalErrors: number[]; barsAgree: boolean }> {
@@ -244,6 +265,68 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     } finally {
       await b.stop();
       await a.stop();
+    }
+  },
+
+  /**
+   * Two loopers in the Link library's session, quantize on bar: each records a loop when the other's
+   * click reaches beat 2 of a bar (so both wait for the same bar line), and stops it the same way a bar
+   * later. Every start of each loop (record start, first and second repeat) against the library's bar
+   * lines at the instant it sounds, and the two loopers against each other.
+   */
+  async 'two-loopers'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.status();
+    await younger();
+    const config = { quantize: 'bar' as const };
+    const a = new LinkedEngine(100, config);
+    const b = new LinkedEngine(90, config);
+    await a.start();
+    await b.start();
+    try {
+      const bothIn = (): boolean => [a, b].every((e) => e.sync?.peer.peerCount === 2 && near(e.sync.peer.tempo, 120));
+      await until(() => bothIn() && locked(a) && locked(b), 30000, 'both loopers lock onto the library\'s session');
+      // what the clocks agree to: each peer's session beat against the library's at the same instants
+      const clockA = stats(await phaseErrors(ref, (a.sync as LinkSync).peer, 10));
+      const clockB = stats(await phaseErrors(ref, (b.sync as LinkSync).peer, 10));
+      await onEachOthersBeat(a, b, 1, 'record');
+      // wait into the bar after the one recorded, then stop both the same way: a loop of 2 bars
+      await moreBeats(a, 5);
+      await onEachOthersBeat(a, b, 1, 'record');
+      const loopOf = (e: LinkedEngine): { start: number; frames: number } => {
+        const rec = e.states.find((s) => s.track === 1 && s.state === 'recording');
+        const play = e.states.find((s) => s.track === 1 && s.state === 'playing');
+        if (!rec || !play) throw new Error('no loop recorded');
+        return { start: rec.frame, frames: play.frames };
+      };
+      await until(() => [a, b].every((e) => e.states.some((s) => s.track === 1 && s.state === 'playing')), 10000, 'both loops play');
+      const loops = [loopOf(a), loopOf(b)];
+      // until both have played their loops' second repeat
+      await until(() => [a, b].every((e, i) => (e.beats[e.beats.length - 1]?.frame ?? 0) > loops[i].start + 2 * loops[i].frames), 20000, 'two repeats of each loop');
+      const starts = await Promise.all([a, b].map(async (e, i) => {
+        const out: { bar: number; offMs: number; heard: number }[] = [];
+        for (let k = 0; k < 3; k++) {
+          const heard = (e.sync as LinkSync).heardAt(loops[i].start + k * loops[i].frames) as number;
+          const beat = await ref.beatAt(heard);
+          const bar = Math.round(beat / QUANTUM);
+          out.push({ bar, offMs: ((beat - bar * QUANTUM) * 60000) / 120, heard });
+        }
+        return out;
+      }));
+      const blockMs = (1000 * a.connection.config.blockFrames) / a.connection.config.sampleRate;
+      return {
+        loopFrames: loops.map((l) => l.frames),
+        bars: starts.map((s) => s.map((x) => x.bar)),
+        offBarMs: starts.map((s) => s.map((x) => Math.round(x.offMs * 1000) / 1000)),
+        apartMs: starts[0].map((x, k) => Math.round(((starts[1][k].heard - x.heard) / 1000) * 1000) / 1000),
+        clockMs: [clockA.max, clockB.max],
+        blockMs,
+        followerToleranceMs: TOLERANCE_MS,
+      };
+    } finally {
+      await b.stop();
+      await a.stop();
+      await ref.quit();
     }
   },
 
