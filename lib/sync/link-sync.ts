@@ -1,5 +1,6 @@
 import { commandRequest, CommandRequest } from '../control/commands';
 import type { EngineStatus } from '../control/status';
+import { booleanOf } from '../engine/commands';
 import { LIMITS } from '../engine/types';
 import type { HostConfig, HostEvent, HostRequest } from '../io/protocol';
 import { LinkBeat, LinkFollower } from './link-follower';
@@ -16,8 +17,11 @@ import { UdpNetwork, hostMicros } from './link/udp';
 //   length is whole session bars to the frame and it stays on the session's bar lines as it repeats.
 // - A 'bpm' command from any node (metronome, panel, tap tempo, OSC) is taken out of the command path
 //   and proposed to the session instead; the engine gets it back as the session's tempo.
-// - With start/stop sync, the session stopping stops the playing loops, and starting plays them again
-//   (a quantized 'play' waits for the bar line, which is the session's).
+// - With start/stop sync, the session stopping stops the playing loops and the click, and starting
+//   plays them again (a quantized 'play' waits for the bar line, which is the session's). The other
+//   way, the looper's own start and stop are proposed to the session: the click turned on or off (the
+//   metronome node's start/stop, the panel's click button), a loop played while the session is
+//   stopped, the last playing loop stopped or paused (the panel, OSC, any node).
 // - Every change and every beat goes out on the connection's 'link' channel (LinkEvent) for the nodes
 //   and the panel.
 
@@ -59,6 +63,8 @@ export interface LinkSyncOptions {
 }
 
 
+/** Track states in which a loop is heard going round (its transport runs). */
+const PLAYING_STATES: readonly string[] = ['recording', 'playing', 'overdubbing', 'multiplying', 'replacing', 'oneshot', 'substituting', 'inserting'];
 /** Track states in which a loop's length is being set. */
 const LENGTH_STATES: readonly string[] = ['recording', 'multiplying', 'inserting'];
 
@@ -70,6 +76,9 @@ export class LinkSync {
   private readonly listeners: [string, Listener][] = [];
   private readonly trackStates = new Map<number, string>();
   private readonly stoppedByLink = new Set<number>();
+  /** whether the click is on, as configured and then commanded */
+  private clickOn: boolean;
+  private clickStoppedByLink = false;
   /** tracks whose loop length is being set, or will be at a pending frame */
   private readonly settingLength = new Set<number>();
   private sendingOwn = false;
@@ -80,6 +89,7 @@ export class LinkSync {
     this.network = options.network ?? new UdpNetwork();
     this.peer = new LinkPeer({ network: this.network, clock: this.clock, bpm: config.bpm, timers: options.timers, startStopSync: options.startStopSync });
     this.follower = new LinkFollower(config.sampleRate, config.bpm, config.beatsPerBar, config.tracks);
+    this.clickOn = config.metronome.enabled;
   }
 
   /** Opens the sockets and joins the network; rejects when no socket can be opened. */
@@ -146,13 +156,51 @@ export class LinkSync {
     }
   }
 
-  /** A tempo from a node is a proposal to the session; everything else passes. */
+  /**
+   * A tempo from a node is a proposal to the session, and does not reach the engine. With start/stop
+   * sync, the looper's own start and stop also go to the session (and on to the engine): the click
+   * turned on or off, a loop played while the session is stopped, the last playing loop stopped.
+   * Everything else passes.
+   */
   private filter(req: HostRequest): boolean {
-    if (this.sendingOwn || req.type !== 'command' || req.command !== 'bpm') return false;
-    const bpm = req.value;
-    if (typeof bpm !== 'number' || !(bpm >= LIMITS.bpm[0] && bpm <= LIMITS.bpm[1])) return false;
-    this.peer.setTempo(bpm);
-    return true;
+    if (this.sendingOwn || req.type !== 'command') return false;
+    if (req.command === 'bpm') {
+      const bpm = req.value;
+      if (typeof bpm !== 'number' || !(bpm >= LIMITS.bpm[0] && bpm <= LIMITS.bpm[1])) return false;
+      this.peer.setTempo(bpm);
+      return true;
+    }
+    if (!this.options.startStopSync) return false;
+    const proposal = this.transportChange(req);
+    if (proposal !== undefined && proposal !== this.peer.isPlaying) this.peer.setPlaying(proposal);
+    // after the session's change: a click turned off by hand stops the session, whose start brings it back
+    if (req.command === 'metronome' && proposal !== undefined) this.clickOn = proposal;
+    return false;
+  }
+
+  /** Whether `req` starts (true) or stops (false) the looper as a whole, or neither. */
+  private transportChange(req: CommandRequest): boolean | undefined {
+    const state = this.trackStates.get(req.track);
+    const playing = (track: number): boolean => PLAYING_STATES.includes(this.trackStates.get(track) ?? 'empty');
+    const lastPlaying = (): boolean => playing(req.track) && [...this.trackStates.keys()].every((t) => t === req.track || !playing(t));
+    switch (req.command) {
+      case 'metronome':
+        try {
+          return booleanOf(req.value, 'value');
+        } catch {
+          return undefined; // the engine refuses it, and says why
+        }
+      case 'play':
+        return true;
+      case 'toggle':
+        if (state === 'stopped') return true;
+        return lastPlaying() ? false : undefined;
+      case 'stop':
+      case 'pause':
+        return lastPlaying() ? false : undefined;
+      default:
+        return undefined;
+    }
   }
 
   private sendTempo(): void {
@@ -184,6 +232,7 @@ export class LinkSync {
     this.publish(step.link);
   }
 
+  /** The session started or stopped (by a peer or by us): the loops and the click follow. */
   private onStartStop(playing: boolean): void {
     this.publish();
     if (!this.options.startStopSync) return;
@@ -194,9 +243,19 @@ export class LinkSync {
         this.stoppedByLink.add(track);
         this.send(commandRequest('stop', track, undefined, tracks));
       }
+      if (this.clickOn) {
+        this.clickStoppedByLink = true;
+        this.clickOn = false;
+        this.send(commandRequest('metronome', 0, false, tracks));
+      }
       return;
     }
     for (const track of this.stoppedByLink) this.send(commandRequest('play', track, undefined, tracks));
     this.stoppedByLink.clear();
+    if (this.clickStoppedByLink) {
+      this.clickOn = true;
+      this.send(commandRequest('metronome', 0, true, tracks));
+    }
+    this.clickStoppedByLink = false;
   }
 }

@@ -53,6 +53,14 @@ describe('link interop (private network namespace)', function () {
     assert.ok(r.theirsToOursMs < 1000 && r.oursToTheirsMs < 1000, JSON.stringify(r));
   });
 
+  it('start/stop sync between an engine host and the library, both ways: the looper\'s click starts and stops the session, the library\'s play and stop the looper', async () => {
+    const r = await run('engine-start-stop', binary);
+    assert.equal(r.sessionPlayedBefore, false, JSON.stringify(r));
+    assert.ok(r.startToLibraryMs < 1000 && r.stopToLibraryMs < 1000, JSON.stringify(r));
+    assert.equal(r.clickAfterStop, false);
+    assert.ok(r.startFromLibraryMs < 1000 && r.stopFromLibraryMs < 1000, JSON.stringify(r));
+  });
+
   it('two of our peers share one session', async () => {
     const r = await run('two-ours');
     assert.ok(Math.abs(r.beatDiffMs) < 1, JSON.stringify(r));

@@ -83,7 +83,7 @@ describe('link sync', () => {
     assert.equal(e.quantum, 4);
   });
 
-  it('start/stop sync: the session stopping stops the playing loops, starting plays them again', async () => {
+  it('start/stop sync: the session stopping stops the playing loops and the click, starting plays them again', async () => {
     const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
     other.enable();
     time.advance(1000);
@@ -96,11 +96,12 @@ describe('link sync', () => {
     connection.sent.length = 0;
     other.setPlaying(false);
     time.advance(100);
-    assert.deepEqual(commands(connection), [['stop', 1, 0]]);
+    // the click, on as configured, stops with the session
+    assert.deepEqual(commands(connection), [['stop', 1, 0], ['metronome', 0, 0]]);
     connection.sent.length = 0;
     other.setPlaying(true);
     time.advance(100);
-    assert.deepEqual(commands(connection), [['play', 1, 0]]);
+    assert.deepEqual(commands(connection), [['play', 1, 0], ['metronome', 0, 1]]);
     assert.equal(sync.status().playing, true);
   });
 
@@ -115,6 +116,53 @@ describe('link sync', () => {
     assert.equal(follower.settingLength, true);
     connection.emit('state', { type: 'state', track: 2, state: 'playing', frame: 192000, frames: 96000, seconds: 2, bars: 1 });
     assert.equal(follower.settingLength, false);
+  });
+
+  it('start/stop sync: the click and the loops start and stop the session, which stops and starts the rest', async () => {
+    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
+    other.enable();
+    time.advance(1000);
+    await start(true);
+    time.advance(500);
+    const state = (track: number, s: string): boolean => connection.emit('state', { type: 'state', track, state: s, frame: 0, frames: 1, seconds: 1, bars: 1 });
+    state(1, 'playing');
+    state(2, 'playing');
+    // the click turned on (the metronome node's "start"): the session starts, and the click goes on
+    connection.sent.length = 0;
+    connection.send({ type: 'command', command: 'metronome', track: 0, value: true });
+    time.advance(100);
+    assert.equal(other.isPlaying, true);
+    assert.deepEqual(commands(connection), [['metronome', 0, true]]);
+    // stopping one of two playing loops leaves the session alone; stopping the last stops it, and the click
+    connection.send({ type: 'command', command: 'stop', track: 1 });
+    state(1, 'stopped');
+    time.advance(100);
+    assert.equal(other.isPlaying, true);
+    connection.sent.length = 0;
+    connection.send({ type: 'command', command: 'pause', track: 2 });
+    time.advance(100);
+    assert.equal(other.isPlaying, false);
+    assert.deepEqual(commands(connection), [['stop', 2, 0], ['metronome', 0, 0], ['pause', 2, undefined]]);
+    state(2, 'stopped');
+    // a loop played while the session is stopped starts it: the loop and the click the stop took come back
+    connection.sent.length = 0;
+    connection.send({ type: 'command', command: 'toggle', track: 1 });
+    time.advance(100);
+    assert.equal(other.isPlaying, true);
+    assert.deepEqual(commands(connection), [['play', 2, 0], ['metronome', 0, 1], ['toggle', 1, undefined]]);
+  });
+
+  it('without start/stop sync, the click and the loops leave the session\'s start/stop alone', async () => {
+    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
+    other.enable();
+    time.advance(1000);
+    await start(false);
+    time.advance(500);
+    connection.send({ type: 'command', command: 'metronome', track: 0, value: true });
+    connection.send({ type: 'command', command: 'play', track: 1 });
+    time.advance(100);
+    assert.equal(other.isPlaying, false);
+    assert.deepEqual(commands(connection).slice(-2), [['metronome', 0, true], ['play', 1, undefined]]);
   });
 
   it('close leaves the session with a bye-bye and lets every command through again', async () => {

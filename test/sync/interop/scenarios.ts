@@ -198,6 +198,40 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     return { beatDiffMs, leaveMs };
   },
 
+  /**
+   * Start/stop sync between an engine host and the library, both ways: the looper's click turned on
+   * and off starts and stops the session; the library's play and stop start and stop the looper's click
+   * (and loops).
+   */
+  async 'engine-start-stop'(binary) {
+    const ref = new TestPeer(binary, 120);
+    await ref.command('startstop 1');
+    await younger();
+    const engine = new LinkedEngine(120, { linkStartStop: true });
+    await engine.start();
+    const click = async (): Promise<boolean> => ((await engine.connection.request({ type: 'status' })) as { metronome: boolean }).metronome;
+    const sessionPlays = async (): Promise<boolean> => (await ref.status()).playing;
+    const oursPlays = (): boolean => engine.playing[engine.playing.length - 1] === true;
+    try {
+      await until(() => engine.sync?.peer.peerCount === 1 && locked(engine), 20000, 'the engine joins and locks');
+      const clickOnAtJoin = await click();
+      const before = await sessionPlays();
+      engine.connection.send({ type: 'command', command: 'metronome', track: 0, value: true });
+      const startToLibraryMs = await until(sessionPlays, 3000, 'the library plays after the looper\'s click starts');
+      engine.connection.send({ type: 'command', command: 'metronome', track: 0, value: false });
+      const stopToLibraryMs = await until(async () => !(await sessionPlays()), 3000, 'the library stops with the looper\'s click');
+      const clickAfterStop = await click();
+      await ref.command('play');
+      const startFromLibraryMs = await until(async () => oursPlays() && (await click()), 3000, 'the looper plays, click on, when the library starts');
+      await ref.command('stop');
+      const stopFromLibraryMs = await until(async () => !oursPlays() && !(await click()), 3000, 'the looper stops, click off, when the library stops');
+      return { clickOnAtJoin, sessionPlayedBefore: before, startToLibraryMs, stopToLibraryMs, clickAfterStop, startFromLibraryMs, stopFromLibraryMs };
+    } finally {
+      await engine.stop();
+      await ref.quit();
+    }
+  },
+
   /** An engine host following the test peer's session: beats and bars on the session's, and a tempo change from the peer. */
   async 'engine-follow'(binary) {
     const seconds = Number(process.env.LINK_SCENARIO_SECONDS ?? 8);
