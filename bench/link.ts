@@ -2,37 +2,37 @@ import { hostMicros } from '../lib/sync/link/udp';
 import { phaseOf } from '../lib/sync/link/timeline';
 import { HeardBeat, LinkedEngine } from '../test/sync/interop/linked-engine';
 import { TestPeer, buildTestPeer, inNamespace, insideTestNamespace, interopUnavailable } from '../test/sync/interop/peers';
+import { locked, twoLoopers, until } from '../test/sync/interop/session-checks';
 
-// `node dist/bench/link.js [--json] [--seconds=60]`: an engine host (forked, null backend, paced in
-// real time) in a Link session with the test peer compiled against Ableton's Link library, in a
+// `npm run bench -- --case=link [--json] [--seconds=60] [--runs=6] [--cases=phase,loopers,tempo,cpu]`
+// (or `node dist/bench/link.js ...` after `npm run build`): an engine host (forked, null backend, paced
+// in real time) in a Link session with the test peer compiled against Ableton's Link library, in a
 // private network namespace (the script re-runs itself under `unshare -n`; it needs root, like the
-// interop tests). Reported, never asserted; results in bench/RESULTS-link.md.
-//   phase  each engine beat, when it sounded (LinkSync's frame clock), against the peer's beat grid at
-//          that instant: median, p95 and max |error| in ms over --seconds; and the same at the beat
-//          event's arrival (what a flow sees: the frame clock's work is the difference)
-//   tempo  tempo changes made on the peer: beats (of the new tempo) from the change until the engine
-//          plays a beat at it; and changes proposed by ours: ms until the peer has them
-//   cpu    this process's CPU (the Node-RED side: peer, follower, the engine connection) over --seconds
-//          with Link, against the same engine on its own clock: the difference is the sync's cost
+// interop tests). Reported, never asserted; results in bench/RESULTS-link.md. Run it on a quiet machine.
+//   phase    each engine beat, when it sounded (LinkSync's frame clock), against the peer's beat grid
+//            at that instant: median, p95 and max |error| in ms over --seconds; and the same at the beat
+//            event's arrival (what a flow sees: the frame clock's work is the difference)
+//   loopers  two engine hosts in the peer's session record a 2-bar loop each, on each other's click
+//            (quantize bar): each loop start (record start, two repeats) against the session's bar
+//            lines, and the two loopers' starts against each other (the phase error between them), ms
+//   tempo    tempo changes made on the peer: beats (of the new tempo) from the change until the engine
+//            plays a beat at it; and changes proposed by ours: ms until the peer has them
+//   cpu      this process's CPU (the Node-RED side: the peer, the follower, the engine connection) over
+//            --seconds, in --runs runs alternating Link off and on (the engine host is another
+//            process, and the library peer runs in both): median and spread of each, the difference of
+//            the medians is the sync's cost; with the datagrams per second the peer received
 
 const json = process.argv.includes('--json');
-const seconds = Number(process.argv.find((a) => a.startsWith('--seconds='))?.slice(10) ?? 60);
+const option = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const seconds = Number(option('seconds') ?? 60);
+const runs = Number(option('runs') ?? 6);
+const cases = (option('cases') ?? 'phase,loopers,tempo,cpu').split(',');
 
 function emit(row: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(row)}\n` : `${text}\n`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(5);
-  }
-}
-
-const locked = (e: LinkedEngine): boolean => e.beats.length >= 4 && e.beats.slice(-4).every((b) => Math.abs(b.link?.phaseErrorMs ?? Infinity) < 1);
 
 function summary(values: number[]): { median: number; p95: number; max: number; n: number } {
   const s = values.map(Math.abs).sort((a, b) => a - b);
@@ -116,7 +116,8 @@ async function tempoCase(binary: string): Promise<void> {
   }
 }
 
-async function cpuOf(link: boolean, binary: string): Promise<number> {
+/** One run: this process's CPU, % of a core, over --seconds; with Link, the datagrams a second its peer received. */
+async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; datagrams?: Record<string, number> }> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
   const engine = new LinkedEngine(120, { sync: link ? 'link' : 'internal' });
@@ -124,23 +125,63 @@ async function cpuOf(link: boolean, binary: string): Promise<number> {
   try {
     if (link) await until(() => locked(engine), 30000, 'the engine locks');
     else await sleep(3000);
+    const counts: Record<string, number> = {};
+    const net = engine.network;
+    const deliver = net?.onDatagram;
+    if (net && deliver) {
+      net.onDatagram = (socket, data, from) => {
+        // the message type: byte 8 of both kinds (discovery: 1 alive, 2 response, 3 bye-bye; measurement: 1 ping, 2 pong)
+        const kind = `${socket}:${data[8] ?? '?'}`;
+        counts[kind] = (counts[kind] ?? 0) + 1;
+        deliver(socket, data, from);
+      };
+    }
     const cpu = process.cpuUsage();
     const t = process.hrtime.bigint();
     await sleep(seconds * 1000);
     const used = process.cpuUsage(cpu);
     const wall = Number(process.hrtime.bigint() - t) / 1000;
-    return (100 * (used.user + used.system)) / wall;
+    if (net && deliver) net.onDatagram = deliver;
+    const perSecond = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, Math.round((n / (wall / 1e6)) * 100) / 100]));
+    return { percent: (100 * (used.user + used.system)) / wall, datagrams: link ? perSecond : undefined };
   } finally {
     await engine.stop();
     await ref.quit();
   }
 }
 
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 async function cpuCase(binary: string): Promise<void> {
-  const without = await cpuOf(false, binary);
-  const withLink = await cpuOf(true, binary);
-  const r = (x: number): number => Math.round(x * 1000) / 1000;
-  emit({ case: 'cpu', seconds, percentWithout: r(without), percentWithLink: r(withLink), percentSync: r(withLink - without) }, `cpu     ${seconds} s each: this process ${r(without)} % of a core on its own clock, ${r(withLink)} % under Link: the sync costs ${r(withLink - without)} %`);
+  const off: number[] = [];
+  const on: number[] = [];
+  let datagrams: Record<string, number> | undefined;
+  for (let i = 0; i < runs; i++) {
+    const r = await cpuOf(i % 2 === 1, binary);
+    (i % 2 === 1 ? on : off).push(r.percent);
+    datagrams = r.datagrams ?? datagrams;
+  }
+  const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+  const row = {
+    case: 'cpu',
+    seconds,
+    runs,
+    offPercent: { median: r3(median(off)), min: r3(Math.min(...off)), max: r3(Math.max(...off)) },
+    onPercent: { median: r3(median(on)), min: r3(Math.min(...on)), max: r3(Math.max(...on)) },
+    syncPercent: r3(median(on) - median(off)),
+    datagramsPerSecond: datagrams,
+  };
+  emit(row, `cpu     ${runs} runs of ${seconds} s, alternating: this process ${row.offPercent.median} % of a core without Link (${row.offPercent.min} to ${row.offPercent.max}), ${row.onPercent.median} % with (${row.onPercent.min} to ${row.onPercent.max}): the sync costs ${row.syncPercent} %; datagrams received a second ${JSON.stringify(datagrams)}`);
+}
+
+async function loopersCase(binary: string): Promise<void> {
+  const r = await twoLoopers(binary);
+  const apart = summary(r.apartMs);
+  const off = summary(r.offBarMs.flat());
+  emit({ case: 'loopers', ...r }, `loopers two loopers, 2-bar loops recorded on each other's click: starts ${JSON.stringify(r.apartMs)} ms apart (max ${apart.max}); off the session's bar lines ${JSON.stringify(r.offBarMs)} ms (max ${off.max}); lengths ${r.loopFrames.join(', ')} frames (2 bars: 192000); session bars ${JSON.stringify(r.bars)}`);
 }
 
 async function main(): Promise<void> {
@@ -151,13 +192,14 @@ async function main(): Promise<void> {
       return;
     }
     const binary = buildTestPeer();
-    process.stdout.write(await inNamespace(__filename, [...process.argv.slice(2), `--peer=${binary}`], (seconds * 4 + 120) * 1000));
+    process.stdout.write(await inNamespace(__filename, [...process.argv.slice(2), `--peer=${binary}`], (seconds * (runs + 2) + 240) * 1000));
     return;
   }
   const binary = process.argv.find((a) => a.startsWith('--peer='))?.slice(7) ?? buildTestPeer();
-  await phaseCase(binary);
-  await tempoCase(binary);
-  await cpuCase(binary);
+  if (cases.includes('phase')) await phaseCase(binary);
+  if (cases.includes('loopers')) await loopersCase(binary);
+  if (cases.includes('tempo')) await tempoCase(binary);
+  if (cases.includes('cpu')) await cpuCase(binary);
 }
 
 main().then(

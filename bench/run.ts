@@ -19,6 +19,8 @@ import { rng as seeded } from '../test/engine/harness';
 //           it, and the GC runs perf_hooks saw meanwhile (0 when process() allocates nothing)
 //   live    (only with --case=live) the live host and SooperLooper side by side on one dummy JACK
 //           server: CPU of each, ratio, pace, xruns (bench/live.ts, whose options pass through)
+//   link    (only with --case=link) Ableton Link against the Link library: phase error, two loopers,
+//           tempo changes, CPU of the sync (bench/link.ts, whose options pass through)
 //   fuzz-render, fuzz-osc  only when named with --case (bench/fuzz.ts; --seconds=N, --seed=N)
 //
 // Each mix and render case runs in a child process of its own, as the engine runs in the live host
@@ -26,7 +28,7 @@ import { rng as seeded } from '../test/engine/harness';
 // megamorphic (each engine has its own instance), which costs about 8 ns a call. `--shared` runs
 // every case in this process instead, to see that cost. The heap case makes that second engine on
 // purpose: it is the worst case for allocation. Options: --json,
-// --case=mix|kernels|render|faders|heap|live|fuzz-render|fuzz-osc,
+// --case=mix|kernels|render|faders|heap|live|link|fuzz-render|fuzz-osc,
 // --shared. LOOPSTATION_DSP=js|wasm picks the kernels (lib/dsp/index.ts), as everywhere.
 
 const GC_KINDS: Record<number, string> = {
@@ -297,14 +299,17 @@ else if (only === 'fuzz-render' || only === 'fuzz-osc') {
   if (wanted('render')) run('render');
   if (wanted('faders')) run('faders');
   if (wanted('heap')) void heapCase();
-  if (only === 'live') liveCase();
+  if (only === 'live') scriptCase('./live');
+  if (only === 'link') scriptCase('./link');
 }
 
 /**
- * The live host against SooperLooper on one dummy JACK server (bench/live.ts, its own process: it runs
- * for minutes and needs jackd2 and sooperlooper), only when asked: --case=live, with live.ts's options.
+ * Benches in a script of their own, which run for minutes, only when asked, with the script's options:
+ * --case=live, the live host against SooperLooper on one dummy JACK server (bench/live.ts, needs jackd2
+ * and sooperlooper); --case=link, Ableton Link against the Link library (bench/link.ts, needs root and
+ * ableton-link-dev).
  */
-function liveCase(): void {
+function scriptCase(script: './live' | './link'): void {
   const rest = process.argv.slice(2).filter((a) => !a.startsWith('--case=') && a !== '--json');
-  execFileSync(process.execPath, [require.resolve('./live'), ...rest, ...(json ? ['--json'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(process.execPath, [require.resolve(script), ...rest, ...(json ? ['--json'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
 }

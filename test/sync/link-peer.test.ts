@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { DiscoveryType, decodeDiscovery, encodeDiscovery, isDiscovery } from '../../lib/sync/link/codec';
-import { LinkPeer, TTL_SECONDS } from '../../lib/sync/link/peer';
+import { AFTER_BYE_MS, ALIVE_PERIOD_MS, ALIVE_SLACK_MS, LinkPeer, TTL_SECONDS } from '../../lib/sync/link/peer';
 import { phaseOf } from '../../lib/sync/link/timeline';
 import { FakeHub, VirtualTime, fakePeer } from './fake-link-network';
 
@@ -20,12 +20,12 @@ describe('link peer', () => {
     hub = new FakeHub(time);
   });
 
-  it('announces itself: an alive at once and every second, with its timeline and measurement endpoint', () => {
+  it('announces itself: an alive at once and, alone, every 1.25 s, with its timeline and measurement endpoint', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     a.enable();
     time.advance(3000);
     const alives = hub.nets[0].sent.filter(([kind]) => kind === 'multicast').map(([, b]) => decodeDiscovery(b));
-    assert.equal(alives.length, 4);
+    assert.equal(alives.length, 3, 'at 0, 1.25 and 2.5 s');
     assert.equal(alives[0]?.type, DiscoveryType.Alive);
     assert.equal(alives[0]?.ttl, TTL_SECONDS);
     assert.deepEqual(alives[0]?.state?.measurement, { address: '10.0.0.1', port: 30001 });
@@ -147,6 +147,52 @@ describe('link peer', () => {
     assert.equal(responses(), 3, 'a changed state is answered at once');
   });
 
+  it('sends its periodic alive with a datagram that woke it anyway, a second after the last', () => {
+    hub.latency = 0;
+    const a = fakePeer(hub, '10.0.0.1', 120, 0);
+    a.enable();
+    const b = hub.add('10.0.0.2');
+    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
+    const alive = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
+    const sentAt: number[] = [];
+    let seen = hub.nets[0].sent.filter(([kind]) => kind === 'multicast').length;
+    for (let i = 1; i <= 12; i++) {
+      time.advance(250);
+      b.multicast('10.0.0.2', alive);
+      time.advance(0);
+      const multicasts = hub.nets[0].sent.filter(([kind]) => kind === 'multicast').length;
+      if (multicasts > seen) sentAt.push(i * 250);
+      seen = multicasts;
+    }
+    // b's alives come every 250 ms: a's go out with those at 1, 2 and 3 s, none from its timer
+    assert.deepEqual(sentAt, [1000, 2000, 3000]);
+  });
+
+  it('a datagram a peer sent before its bye-bye but read after it does not bring the peer back', () => {
+    hub.latency = 0;
+    const a = fakePeer(hub, '10.0.0.1', 120, 0);
+    a.enable();
+    const b = hub.add('10.0.0.2');
+    const id = Buffer.from('bbbbbbbb');
+    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: id, startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
+    const aliveOfB = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: id, state });
+    const responseOfB = encodeDiscovery({ type: DiscoveryType.Response, ttl: 5, group: 0, nodeId: id, state });
+    b.multicast('10.0.0.2', aliveOfB);
+    time.advance(1);
+    // b's session is another one: a counts only members of its own, so look at what a knows
+    const known = (): number => (a as unknown as { peers: Map<string, unknown> }).peers.size;
+    assert.equal(known(), 1);
+    b.multicast('10.0.0.2', encodeDiscovery({ type: DiscoveryType.ByeBye, ttl: 0, group: 0, nodeId: id }));
+    time.advance(1);
+    b.send('10.0.0.2', 'discovery', responseOfB, { address: '10.0.0.1', port: hub.nets[0].discoveryPort });
+    time.advance(1);
+    assert.equal(known(), 0, 'the late response is ignored');
+    time.advance(AFTER_BYE_MS);
+    b.multicast('10.0.0.2', aliveOfB);
+    time.advance(1);
+    assert.equal(known(), 1, 'a new alive later is a peer again');
+  });
+
   it('measures its session again every 30 s, so a drifting host clock stays on the session\'s ghost time', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     time.advance(1000);
@@ -175,7 +221,8 @@ describe('link peer', () => {
     hub.cut.add('10.0.0.2');
     time.advance(TTL_SECONDS * 1000 - 500);
     assert.equal(a.peerCount, 1);
-    time.advance(1000);
+    // checked at a's next alive: alone, its timer's
+    time.advance(ALIVE_PERIOD_MS + ALIVE_SLACK_MS);
     assert.equal(a.peerCount, 0);
   });
 

@@ -28,13 +28,19 @@ import { beatAtGhost, bpmOf, compareIds, ghostAtBeat, microsPerBeatOf, sameStart
 // Protocol facts (docs/link.md): alive messages to the multicast group periodically and at once (but
 // at most every MIN_BROADCAST_GAP_MS) when the state changes; a unicast response to an alive; a peer is
 // gone after its TTL without a message, or at once on bye-bye. The Link library announces itself every
-// 250 ms; this peer every ALIVE_PERIOD_MS (a fifth of its TTL), and answers an alive only from a peer
+// 250 ms; this peer every ALIVE_PERIOD_MS (a fifth of its TTL), sent when a datagram wakes it anyway, and answers an alive only from a peer
 // it does not know yet or whose state changed, or once per period: each datagram wakes the process,
 // and on a small board the wake-ups are what the sync costs. Sessions: a peer
 // in another session is measured; its session is joined when its ghost time runs ahead of ours (it is
 // older). Within a session the timeline, and the start/stop state, with the later origin wins.
 
 export const ALIVE_PERIOD_MS = 1000;
+/**
+ * The periodic alive goes out with the first datagram that wakes the process ALIVE_PERIOD_MS after
+ * the last one (other peers send several a second), so that it costs no wake-up of its own; with
+ * nothing heard, a timer sends it this much later.
+ */
+export const ALIVE_SLACK_MS = 250;
 export const MIN_BROADCAST_GAP_MS = 50;
 export const TTL_SECONDS = 5;
 export const SESSION_GROUP = 0;
@@ -42,6 +48,12 @@ export const SESSION_GROUP = 0;
 export const SAME_AGE_MICROS = 500_000;
 /** How often the ghost offset is measured again against a session founded by another peer. */
 export const REMEASURE_MS = 30000;
+/**
+ * A peer's datagrams that come in after its bye-bye, this soon, were sent before it: its response
+ * and its bye-bye leave from one socket but reach two of ours (the response the discovery socket, the
+ * bye-bye the multicast listener), which the process may read in either order.
+ */
+export const AFTER_BYE_MS = 500;
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -124,6 +136,8 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private timeline_: Timeline;
   private startStop_: StartStopState = { isPlaying: false, beats: 0, timestamp: 0 };
   private readonly peers = new Map<string, KnownPeer>();
+  /** host time (µs) of each recent bye-bye, by node id */
+  private readonly byes = new Map<string, number>();
   private readonly measurements = new Map<string, Measurement>();
   /** sessions measured and found younger than ours: host time (µs) until which they are not measured again */
   private readonly declined = new Map<string, number>();
@@ -211,6 +225,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     this.measurements.clear();
     this.declined.clear();
     this.peers.clear();
+    this.byes.clear();
     this.countChanged();
     // back alone: a session of our own, under a new id (the old one may live on without us)
     this.foundSession();
@@ -237,6 +252,11 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   // ---------------------------------------------------------------- receiving
 
   private datagram(socket: 'discovery' | 'measurement', data: Buffer, from: Endpoint): void {
+    this.handle(socket, data, from);
+    if (this.enabled && this.broadcastTimer === undefined && this.clock() - this.lastBroadcast >= ALIVE_PERIOD_MS * 1000) this.broadcast();
+  }
+
+  private handle(socket: 'discovery' | 'measurement', data: Buffer, from: Endpoint): void {
     try {
       if (socket === 'discovery' && isDiscovery(data)) {
         const m = decodeDiscovery(data);
@@ -254,12 +274,18 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private discovery(m: DiscoveryMessage, from: Endpoint): void {
     if (m.nodeId.equals(this.nodeId_) || m.group !== SESSION_GROUP) return;
     const key = hex(m.nodeId);
+    const now = this.clock();
     if (m.type === DiscoveryType.ByeBye) {
+      this.byes.set(key, now);
       if (this.peers.delete(key)) this.peersChanged();
       return;
     }
+    const bye = this.byes.get(key);
+    if (bye !== undefined) {
+      if (now - bye < AFTER_BYE_MS * 1000) return;
+      this.byes.delete(key);
+    }
     const state = m.state as PeerState;
-    const now = this.clock();
     const known = this.peers.get(key);
     const peer: KnownPeer = { nodeId: m.nodeId, state, expires: now + m.ttl * 1e6, answered: known?.answered ?? -Infinity };
     this.peers.set(key, peer);
@@ -443,7 +469,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     this.network.send(via, 'discovery', this.message(DiscoveryType.Response, via), to);
   }
 
-  /** An alive now, and every ALIVE_PERIOD_MS; also drops the peers whose TTL ran out. */
+  /** An alive now, and again after ALIVE_PERIOD_MS (see ALIVE_SLACK_MS); also drops the peers whose TTL ran out. */
   private broadcast(): void {
     if (!this.enabled) return;
     this.timers.clearTimeout(this.aliveTimer);
@@ -452,7 +478,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     this.expire();
     for (const via of this.network.interfaces()) this.network.multicast(via, this.message(DiscoveryType.Alive, via));
     this.lastBroadcast = this.clock();
-    this.aliveTimer = this.timers.setTimeout(() => this.broadcast(), ALIVE_PERIOD_MS);
+    this.aliveTimer = this.timers.setTimeout(() => this.broadcast(), ALIVE_PERIOD_MS + ALIVE_SLACK_MS);
   }
 
   /** A changed state goes out at once, but no sooner than MIN_BROADCAST_GAP_MS after the last alive. */
@@ -465,6 +491,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
 
   private expire(): void {
     const now = this.clock();
+    for (const [key, at] of this.byes) if (now - at >= AFTER_BYE_MS * 1000) this.byes.delete(key);
     let gone = false;
     for (const [key, p] of this.peers) {
       if (p.expires < now) {

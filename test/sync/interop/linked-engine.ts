@@ -32,6 +32,8 @@ export class LinkedEngine {
   readonly connection: EngineConnection;
   /** undefined for an engine on its own clock (a baseline for the bench) */
   readonly sync: LinkSync | undefined;
+  /** the sync's sockets (undefined without Link) */
+  readonly network: UdpNetwork | undefined;
   readonly beats: HeardBeat[] = [];
   readonly tempos: { bpm: number; arrived: number; frame: number }[] = [];
   readonly states: HeardState[] = [];
@@ -42,7 +44,8 @@ export class LinkedEngine {
   constructor(bpm: number, config: Partial<HostConfig> = {}) {
     const host: HostConfig = { ...DEFAULT_HOST_CONFIG, backend: 'null', sessionDir: '', memoryMiB: 16, tracks: 2, bpm, sync: 'link', ...config };
     this.connection = new EngineConnection(host, (c) => new ForkedClient(c));
-    const sync = host.sync === 'link' ? new LinkSync(this.connection, { startStopSync: host.linkStartStop ?? false, network: new UdpNetwork({ interfaces: ['127.0.0.1'] }) }) : undefined;
+    this.network = host.sync === 'link' ? new UdpNetwork({ interfaces: ['127.0.0.1'] }) : undefined;
+    const sync = this.network ? new LinkSync(this.connection, { startStopSync: host.linkStartStop ?? false, network: this.network }) : undefined;
     this.sync = sync;
     this.connection.on('link', (e: LinkEvent) => {
       if (this.playing[this.playing.length - 1] !== e.playing) this.playing.push(e.playing);
