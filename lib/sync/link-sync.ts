@@ -209,6 +209,10 @@ export class LinkSync {
     this.send(commandRequest('bpm', 0, bpm, this.connection.config.tracks));
   }
 
+  /**
+   * Held from the pending event on, not from the record's frame: the engine fixed that frame when the
+   * command came, so a correction in between would move the bar lines away from the record's start.
+   */
   private lengthState(track: number, setting: boolean): void {
     if (setting) this.settingLength.add(track);
     else this.settingLength.delete(track);
