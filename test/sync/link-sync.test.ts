@@ -4,6 +4,7 @@ import { DEFAULT_HOST_CONFIG, hostConfigOf } from '../../lib/control/host-config
 import { HostConfig, HostRequest } from '../../lib/io/protocol';
 import { LinkEvent, LinkSync, SyncedConnection } from '../../lib/sync/link-sync';
 import { DiscoveryType, decodeDiscovery } from '../../lib/sync/link/codec';
+import type { LinkPeer } from '../../lib/sync/link/peer';
 import { FakeHub, VirtualTime, fakePeer } from './fake-link-network';
 
 // LinkSync between a fake engine connection and a fake Link network, in virtual time.
@@ -38,6 +39,16 @@ describe('link sync', () => {
     connection.on('link', (e: LinkEvent) => events.push(e));
     sync = new LinkSync(connection, { startStopSync, network: hub.add('10.0.0.1') as never, clock: () => time.now, timers: time });
     await sync.start();
+  }
+
+  /** Ours joined to a peer that syncs start/stop; `startStopSync` is ours. */
+  async function inSessionWithStartStop(startStopSync: boolean): Promise<LinkPeer> {
+    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
+    other.enable();
+    time.advance(1000);
+    await start(startStopSync);
+    time.advance(500);
+    return other;
   }
 
   beforeEach(() => {
@@ -84,11 +95,7 @@ describe('link sync', () => {
   });
 
   it('start/stop sync: the session stopping stops the playing loops and the click, starting plays them again', async () => {
-    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
-    other.enable();
-    time.advance(1000);
-    await start(true);
-    time.advance(500);
+    const other = await inSessionWithStartStop(true);
     connection.emit('state', { type: 'state', track: 1, state: 'playing', frame: 0, frames: 1, seconds: 1, bars: 1 });
     connection.emit('state', { type: 'state', track: 2, state: 'stopped', frame: 0, frames: 1, seconds: 1, bars: 1 });
     other.setPlaying(true);
@@ -119,11 +126,7 @@ describe('link sync', () => {
   });
 
   it('start/stop sync: the click and the loops start and stop the session, which stops and starts the rest', async () => {
-    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
-    other.enable();
-    time.advance(1000);
-    await start(true);
-    time.advance(500);
+    const other = await inSessionWithStartStop(true);
     const state = (track: number, s: string): boolean => connection.emit('state', { type: 'state', track, state: s, frame: 0, frames: 1, seconds: 1, bars: 1 });
     state(1, 'playing');
     state(2, 'playing');
@@ -153,11 +156,7 @@ describe('link sync', () => {
   });
 
   it('without start/stop sync, the click and the loops leave the session\'s start/stop alone', async () => {
-    const other = fakePeer(hub, '10.0.0.2', 120, 0, true);
-    other.enable();
-    time.advance(1000);
-    await start(false);
-    time.advance(500);
+    const other = await inSessionWithStartStop(false);
     connection.send({ type: 'command', command: 'metronome', track: 0, value: true });
     connection.send({ type: 'command', command: 'play', track: 1 });
     time.advance(100);
