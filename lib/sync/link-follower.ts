@@ -13,9 +13,9 @@ import { phaseOf } from './link/timeline';
 // Each beat k steers beat k + 2. Beat k + 1 is already set (its tempo took effect at k); the Link beat
 // nearest to it is L, and beat k + 2 should sound when the session reaches L + 1. The tempo from
 // k + 1 is chosen so that it does, to the frame: one 'bpm' command per beat while the beats are off
-// by more than TOLERANCE_MS (LENGTH_TOLERANCE_MS while a loop is recorded), none once they are on. With the beats locked, bar lines too: when the
-// Link beat L is a bar line (L mod beatsPerBar = 0) and the engine's beat k + 1 is not, a 'downbeat'
-// command moves the engine's bar there.
+// by more than TOLERANCE_MS (LENGTH_TOLERANCE_MS while a loop is recorded), none once they are on.
+// With the beats locked, bar lines too: when the Link beat L is a bar line (L mod beatsPerBar = 0)
+// and the engine's beat k + 1 is not, a 'downbeat' command moves the engine's bar there.
 
 type BeatEvent = Extract<HostEvent, { type: 'beat' }>;
 type TempoEvent = Extract<HostEvent, { type: 'tempo' }>;

@@ -28,11 +28,12 @@ import { beatAtGhost, bpmOf, compareIds, ghostAtBeat, microsPerBeatOf, sameStart
 // Protocol facts (docs/link.md): alive messages to the multicast group periodically and at once (but
 // at most every MIN_BROADCAST_GAP_MS) when the state changes; a unicast response to an alive; a peer is
 // gone after its TTL without a message, or at once on bye-bye. The Link library announces itself every
-// 250 ms; this peer every ALIVE_PERIOD_MS (a fifth of its TTL), sent when a datagram wakes it anyway, and answers an alive only from a peer
-// it does not know yet or whose state changed, or once per period: each datagram wakes the process,
-// and on a small board the wake-ups are what the sync costs. Sessions: a peer
-// in another session is measured; its session is joined when its ghost time runs ahead of ours (it is
-// older). Within a session the timeline, and the start/stop state, with the later origin wins.
+// 250 ms; this peer every ALIVE_PERIOD_MS (a fifth of its TTL), sent when a datagram wakes it anyway,
+// and answers an alive only from a peer it does not know yet or whose state changed, or once per
+// period: each datagram wakes the process, and on a small board the wake-ups are what the sync costs.
+// Sessions: a peer in another session is measured; its session is joined when its ghost time runs
+// ahead of ours (it is older). Within a session the timeline, and the start/stop state, with the
+// later origin wins.
 
 export const ALIVE_PERIOD_MS = 1000;
 /**
