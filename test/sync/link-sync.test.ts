@@ -155,6 +155,25 @@ describe('link sync', () => {
     assert.deepEqual(commands(connection), [['play', 2, 0], ['metronome', 0, 1], ['toggle', 1, undefined]]);
   });
 
+  it('start/stop sync: the click turned off by hand stops the session; a peer starting it turns the click back on', async () => {
+    const other = await inSessionWithStartStop(true);
+    other.setPlaying(true);
+    time.advance(100);
+    connection.sent.length = 0;
+    connection.send({ type: 'command', command: 'metronome', track: 0, value: 'off' });
+    time.advance(100);
+    assert.equal(other.isPlaying, false);
+    assert.deepEqual(commands(connection), [['metronome', 0, 0], ['metronome', 0, 'off']]);
+    connection.sent.length = 0;
+    other.setPlaying(true);
+    time.advance(100);
+    assert.deepEqual(commands(connection), [['metronome', 0, 1]]);
+    // a bad value is the engine's to refuse: it proposes nothing
+    connection.send({ type: 'command', command: 'metronome', track: 0, value: 'loud' });
+    time.advance(100);
+    assert.equal(other.isPlaying, true);
+  });
+
   it('without start/stop sync, the click and the loops leave the session\'s start/stop alone', async () => {
     const other = await inSessionWithStartStop(false);
     connection.send({ type: 'command', command: 'metronome', track: 0, value: true });
