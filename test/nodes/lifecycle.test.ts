@@ -1,5 +1,5 @@
 import { NodeType } from '../../lib/control/constants';
-import { CountingFactory, assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, statusCalls, userNode, wait } from './harness';
+import { CountingFactory, assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, statusCalls, until, userNode, wait } from './harness';
 
 // Deploy, redeploy (full, modified nodes, modified flows), disable a flow, stop: the engine host lives
 // as long as a node uses it, and nothing leaks: clients, listeners, timers.
@@ -48,9 +48,10 @@ describe('nodes: lifecycle', function () {
   it('keeps the host and its loops when modified nodes or flows are deployed', async () => {
     const factory = await loadWithFactory(allNodes(0, {}));
     await engineUp();
+    const recording = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'recording');
     const playing = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'playing');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(100);
+    await recording;
     helper.getNode('rec').receive({ payload: 'record' });
     await playing;
     await helper.setFlows(allNodes(1, {}), 'nodes');
@@ -73,8 +74,7 @@ describe('nodes: lifecycle', function () {
     const factory = await loadWithFactory(allNodes());
     await engineUp();
     await helper.setFlows([engineDef()], 'nodes');
-    await wait(20);
-    assert.equal(factory.running, 0);
+    await until(() => factory.running === 0, 'the host stops');
     assert.equal(connectionOf().hasClient, false);
     assert.equal(connectionOf().status, 'stopped');
     assert.equal(listenerCount(), 0);
@@ -84,8 +84,7 @@ describe('nodes: lifecycle', function () {
     const factory = await loadWithFactory(allNodes(0, {}));
     await engineUp();
     await helper.setFlows(allNodes(0, { disabled: true }), 'flows');
-    await wait(20);
-    assert.equal(factory.running, 0);
+    await until(() => factory.running === 0, 'the host stops');
     await helper.setFlows(allNodes(0, { disabled: false }), 'flows');
     await engineUp();
     assert.equal(factory.running, 1);
@@ -129,12 +128,13 @@ describe('nodes: lifecycle', function () {
       client.start = () => new Promise(() => undefined);
     });
     await loadWithFactory(allNodes(), factory);
-    await wait(50);
     const starting = { fill: 'yellow', shape: 'ring', text: `${SHARED}.starting` };
-    for (const id of ['rec', 'met', 'mix', 'in', 'out']) assert.deepEqual(statusCalls(id).pop(), starting, id);
+    const users = ['rec', 'met', 'mix', 'in', 'out'];
+    await until(() => users.every((id) => statusCalls(id).at(-1)?.text === starting.text), 'every user shows "starting"');
+    for (const id of users) assert.deepEqual(statusCalls(id).pop(), starting, id);
     assert.equal(connectionOf().status, 'starting');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(20);
+    await until(() => factory.commands().length >= 1, 'the command is sent');
     assert.deepEqual(factory.commands(), [{ command: 'record', track: 1, value: 0 }]);
     assert.deepEqual(statusCalls('rec').pop(), starting);
   });

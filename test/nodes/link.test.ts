@@ -1,16 +1,9 @@
 import { NodeType } from '../../lib/control/constants';
 import { FakeHub, RealTime, fakePeer } from '../sync/fake-link-network';
-import { assert, ALL_NODES, CountingFactory, engineDef, engineUp, helper, nextStatus, userNode, wait } from './harness';
+import { assert, ALL_NODES, CountingFactory, engineDef, engineUp, helper, nextStatus, until, userNode } from './harness';
 
 // An engine whose sync source is Link, deployed in Node-RED, on a fake Link network
 // (RED.settings.loopstationLinkNetwork): no socket is opened, nothing leaves the process.
-
-async function until(ok: () => boolean, what: string, ms = 3000): Promise<void> {
-  for (let waited = 0; !ok(); waited += 10) {
-    if (waited > ms) throw new Error(`timed out waiting until ${what}`);
-    await wait(10);
-  }
-}
 
 describe('nodes: engine under Ableton Link', function () {
   before(() => helper.startServer());
