@@ -28,22 +28,6 @@ async function until(ok: () => boolean | Promise<boolean>, ms: number, what: str
   return Date.now() - start;
 }
 
-/**
- * Watches the datagrams that reach `peer` (after its enable()): true once a bye-bye left it with no
- * peers, the moment it was handled. That a peer is gone at once on its bye-bye, not when its TTL runs
- * out, is then a fact of what happened rather than of how long it took.
- */
-function goneOnByeBye(peer: LinkPeer, net: UdpNetwork): () => boolean {
-  let gone = false;
-  const inner = net.onDatagram;
-  net.onDatagram = (socket, data, from) => {
-    const before = peer.peerCount;
-    inner?.(socket, data, from);
-    if (socket === 'discovery' && before > 0 && peer.peerCount === 0 && decodeDiscovery(data)?.type === DiscoveryType.ByeBye) gone = true;
-  };
-  return () => gone;
-}
-
 const near = (a: number, b: number, eps = 0.01): boolean => Math.abs(a - b) < eps;
 
 /** Sessions closer in age than 500 ms are ranked by id: a peer started this much later is surely the younger. */
@@ -92,6 +76,22 @@ async function againstPeer(ref: TestPeer, beats: HeardBeat[], tempo: number, qua
     if ((phaseOf(nearest, quantum) === 0) !== (b.beatInBar === 0)) barsAgree = false;
   }
   return { errors, arrivalErrors, barsAgree };
+}
+
+/**
+ * Watches the datagrams that reach `peer` (after its enable()): true once a bye-bye left it with no
+ * peers, the moment it was handled. That a peer is gone at once on its bye-bye, not when its TTL runs
+ * out, is then a fact of what happened rather than of how long it took.
+ */
+function goneOnByeBye(peer: LinkPeer, net: UdpNetwork): () => boolean {
+  let gone = false;
+  const inner = net.onDatagram;
+  net.onDatagram = (socket, data, from) => {
+    const before = peer.peerCount;
+    inner?.(socket, data, from);
+    if (socket === 'discovery' && before > 0 && peer.peerCount === 0 && decodeDiscovery(data)?.type === DiscoveryType.ByeBye) gone = true;
+  };
+  return () => gone;
 }
 
 const scenarios: Record<string, (binary: string) => Promise<Record<string, unknown>>> = {
