@@ -1,5 +1,6 @@
 import { listDevicesInChild } from '../io/device-listing';
 import { DeviceList, EngineClientFactory } from '../io/client';
+import { Clock } from '../io/clock';
 import { ForkedClient } from '../io/forked-client';
 import { LinkSync, LinkTransport } from '../sync/link-sync';
 import { AdminRoute, NodeType, Permission } from './constants';
@@ -22,6 +23,12 @@ export function clientFactoryOf(RED: Pick<NodeAPI, 'settings'>, log?: (line: str
   if (typeof custom === 'function') return custom as EngineClientFactory;
   const onOutput = RED.settings.verbose && log ? (stream: string, line: string) => log(`host ${stream}: ${line}`) : undefined;
   return (config) => new ForkedClient(config, { onOutput });
+}
+
+/** What times the hosts' restarts and stop deadline: RED.settings.loopstationClock if set (tests), else the system's. */
+function clockOf(RED: Pick<NodeAPI, 'settings'>): { clock?: Clock } {
+  const custom = RED.settings.loopstationClock as Partial<Clock> | undefined;
+  return custom && typeof custom.now === 'function' && typeof custom.setTimeout === 'function' && typeof custom.clearTimeout === 'function' ? { clock: custom as Clock } : {};
 }
 
 /** Lists devices when no host runs: in a short-lived child, or through a custom factory's client. */
@@ -48,6 +55,7 @@ export function setUpEngineNode(RED: NodeAPI, node: EngineConfigNode, def: NodeD
     node.hostConfig = withSessionDir(hostConfigOf(def), RED.settings.userDir);
     node.connection = new EngineConnection(node.hostConfig, clientFactoryOf(RED, (line) => node.log(line)), {
       log: (level, message) => (level === 'error' ? node.error(message) : node.warn(message)),
+      ...clockOf(RED),
     });
     if (node.hostConfig.sessionDir) announceRestores(node.connection, node.hostConfig.sessionDir, text, (line) => node.log(line));
   } catch (err) {

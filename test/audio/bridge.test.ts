@@ -84,7 +84,8 @@ describe('audio: the callback bridge on real devices', function () {
       const t0 = performance.now();
       const { c, ready } = await start({}, setup.env);
       assert.equal(ready.binding, 'bridge');
-      await new Promise((r) => setTimeout(r, 1500));
+      // past the quarter second a device may run ahead before the bridge paces it
+      await nextEvent(c, 'levels', (e) => (e.frame ?? 0) > 0.25 * RATE);
       const { frame } = (await c.request({ type: 'status' })) as HostStatus;
       const wallFrames = ((performance.now() - t0) / 1000) * RATE;
       // free-running, the null device took 50x real time through the stream path; through the bridge the

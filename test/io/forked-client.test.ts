@@ -159,9 +159,8 @@ describe('io: forked engine host (null backend)', function () {
     const c = client(testConfig(), { hostPath: path.join(FIXTURES, 'stubborn-host.js'), stopTimeoutMs: 300 });
     await c.start();
     const pid = c.pid!;
-    const started = Date.now();
     await c.stop();
-    assert.ok(Date.now() - started < 3000);
+    // killed (SIGKILL: 128 + 9) once the timeout ran out, not exited on its own
     assert.equal(c.hostExitCode, 137);
     assert.ok(await gone(pid));
   });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { NodeType } from '../../lib/control/constants';
-import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextError, nextMsg, wait } from '../nodes/harness';
+import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextError, nextMsg, until } from '../nodes/harness';
 
 // The loopstation-midi node in Node-RED, fed MIDI bytes by msgs (this machine has no MIDI ports).
 
@@ -31,7 +31,7 @@ describe('nodes: midi', function () {
     helper.getNode('midi').receive({ payload: [0x90, 60, 100] });
     assert.deepEqual((await passed).payload, { kind: 'note', channel: 1, note: 60, velocity: 100 });
     helper.getNode('midi').receive({ payload: Buffer.from([0xb0, 7, 127]) });
-    await wait(20);
+    await until(() => factory.commands().length >= 2, 'both commands are sent');
     assert.deepEqual(factory.commands(), [{ command: 'record', track: 2, value: 0 }, { command: 'volume', track: 1, value: 1 }]);
   });
 
@@ -46,7 +46,7 @@ describe('nodes: midi', function () {
     assert.deepEqual(msg.payload, { type: 'note', channel: 3, number: 48, command: 'toggle', track: 3 });
     assert.equal(msg.bindings.length, 1);
     midi.receive({ payload: [0x92, 48, 100] });
-    await wait(20);
+    await until(() => factory.commands().length >= 1, 'the bound command is sent');
     assert.deepEqual(factory.commands(), [{ command: 'toggle', track: 3, value: 0 }]);
   });
 

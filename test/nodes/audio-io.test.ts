@@ -1,5 +1,6 @@
 import { NodeType } from '../../lib/control/constants';
-import { assert, engineDef, engineUp, helper, loadWithFactory, nextError, nextMsg, nextStatus, userNode, wait } from './harness';
+import { ManualClock } from '../fixtures/manual-clock';
+import { CountingFactory, assert, engineDef, engineUp, helper, loadWithFactory, nextError, nextMsg, nextStatus, play, until, userNode, wait } from './harness';
 
 // The audio in and audio out nodes: monitoring and master volume in, levels and xruns out, and the
 // grey "not available" while the engine has no device.
@@ -36,7 +37,7 @@ describe('nodes: audio in and audio out', function () {
     assert.deepEqual([a, b], [notAvailable, notAvailable]);
     audioIn.receive({ payload: false });
     audioOut.receive({ payload: 0.5 });
-    await wait(20);
+    await until(() => factory.commands().length >= 2, 'both commands are sent');
     assert.deepEqual(factory.commands(), [
       { command: 'monitor', track: 0, value: 0 },
       { command: 'masterVolume', track: 0, value: 0.5 },
@@ -48,7 +49,7 @@ describe('nodes: audio in and audio out', function () {
     const { audioIn, factory } = await setUp({}, { monitor: '' });
     await engineUp();
     for (const payload of [true, 'off', 'ON', 0.7, { monitor: false, volume: 2 }, { volume: '1' }, { gain: 0.25 }]) audioIn.receive({ payload });
-    await wait(20);
+    await until(() => factory.commands().length >= 8, 'eight commands are sent');
     assert.deepEqual(factory.commands(), [
       { command: 'monitor', track: 0, value: 1 },
       { command: 'monitor', track: 0, value: 0 },
@@ -64,7 +65,7 @@ describe('nodes: audio in and audio out', function () {
   it('audio in: applies monitor settings at deploy', async () => {
     const { factory } = await setUp({}, { monitor: 'false', monitorVolume: '0.3' });
     await engineUp();
-    await wait(20);
+    await until(() => factory.commands().length >= 2, 'the settings are sent');
     assert.deepEqual(factory.commands(), [
       { command: 'monitor', track: 0, value: 0 },
       { command: 'monitorVolume', track: 0, value: 0.3 },
@@ -83,7 +84,7 @@ describe('nodes: audio in and audio out', function () {
     await engineUp();
     audioOut.receive({ payload: 1.2 });
     audioOut.receive({ payload: { volume: 0 } });
-    await wait(20);
+    await until(() => factory.commands().filter((c) => c.command === 'masterVolume').length >= 3, 'three volumes are sent');
     assert.deepEqual(factory.commands().filter((c) => c.command === 'masterVolume'), [
       { command: 'masterVolume', track: 0, value: 0.9 },
       { command: 'masterVolume', track: 0, value: 1.2 },
@@ -105,13 +106,17 @@ describe('nodes: audio in and audio out', function () {
   });
 
   it('audio out: reports each xrun (a late block) as a msg and in the status', async () => {
-    const { audioOut } = await setUp({ backend: 'null' });
+    // on a manual clock, so the one late block is the one this test makes, whatever the machine's load
+    const clock = new ManualClock();
+    const factory = new CountingFactory(undefined, clock);
+    await loadWithFactory([engineDef({ backend: 'null' }), ...userNode('in', NodeType.AudioIn, { levelRate: 0 }), ...userNode('out', NodeType.AudioOut)], factory);
+    const audioOut = helper.getNode('out');
     await engineUp();
-    await wait(30);
+    await play(clock, 100);
     const xrun = nextMsg<{ topic: string; payload: number; frame: number }>(helper.getNode('out-out'), (m) => m.topic === 'xrun');
     const status = nextStatus(audioOut, (s) => s.fill === 'yellow');
-    const end = performance.now() + 60; // block the event loop, as a long GC pause would
-    while (performance.now() < end);
+    clock.stall(60); // the event loop blocked, as a long GC pause would
+    await play(clock, 50);
     const msg = await xrun;
     assert.equal(msg.payload, 1);
     assert.ok(msg.frame > 0);

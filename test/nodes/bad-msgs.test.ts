@@ -105,9 +105,10 @@ describe('nodes: bad msgs', function () {
     ]);
     await engineUp();
     // a loop on track 1, so "untouched" covers a recording
+    const recording = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'recording');
     const playing = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'playing');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(20);
+    await recording;
     helper.getNode('rec').receive({ payload: 'record' });
     await playing;
   });

@@ -43,7 +43,8 @@ describe('nodes: on the forked engine host', function () {
     const recording = nextMsg(recOut, (m) => m.payload === 'recording');
     helper.getNode('rec').receive({ payload: 'record' });
     await recording;
-    await wait(200);
+    // two beats heard after the recording began: at 400 bpm, more than 150 ms (7200 frames) recorded
+    for (let beats = 0; beats < 2; beats++) await nextMsg(helper.getNode('met-out'), () => true, 15000);
     const playing = nextMsg<{ payload: string; frames: number }>(recOut, (m) => m.payload === 'playing');
     helper.getNode('rec').receive({ payload: 'record' });
     assert.ok((await playing).frames > 0.15 * 48000);

@@ -203,4 +203,16 @@ export function play(clock: ManualClock, ms: number): Promise<void> {
 
 export const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Resolves once ok() holds, looking again after each turn of the event loop (no fixed sleep: it returns
+ * on the turn the condition comes true); fails naming what it waited for after ms.
+ */
+export async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 export { assert };

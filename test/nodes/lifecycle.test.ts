@@ -1,5 +1,6 @@
 import { NodeType } from '../../lib/control/constants';
-import { CountingFactory, assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, statusCalls, userNode, wait } from './harness';
+import { ManualClock, flush } from '../fixtures/manual-clock';
+import { ALL_NODES, CountingFactory, assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, statusCalls, until, userNode, wait } from './harness';
 
 // Deploy, redeploy (full, modified nodes, modified flows), disable a flow, stop: the engine host lives
 // as long as a node uses it, and nothing leaks: clients, listeners, timers.
@@ -48,9 +49,10 @@ describe('nodes: lifecycle', function () {
   it('keeps the host and its loops when modified nodes or flows are deployed', async () => {
     const factory = await loadWithFactory(allNodes(0, {}));
     await engineUp();
+    const recording = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'recording');
     const playing = nextMsg(helper.getNode('rec-out'), (m) => m.payload === 'playing');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(100);
+    await recording;
     helper.getNode('rec').receive({ payload: 'record' });
     await playing;
     await helper.setFlows(allNodes(1, {}), 'nodes');
@@ -73,8 +75,7 @@ describe('nodes: lifecycle', function () {
     const factory = await loadWithFactory(allNodes());
     await engineUp();
     await helper.setFlows([engineDef()], 'nodes');
-    await wait(20);
-    assert.equal(factory.running, 0);
+    await until(() => factory.running === 0, 'the host stops');
     assert.equal(connectionOf().hasClient, false);
     assert.equal(connectionOf().status, 'stopped');
     assert.equal(listenerCount(), 0);
@@ -84,8 +85,7 @@ describe('nodes: lifecycle', function () {
     const factory = await loadWithFactory(allNodes(0, {}));
     await engineUp();
     await helper.setFlows(allNodes(0, { disabled: true }), 'flows');
-    await wait(20);
-    assert.equal(factory.running, 0);
+    await until(() => factory.running === 0, 'the host stops');
     await helper.setFlows(allNodes(0, { disabled: false }), 'flows');
     await engineUp();
     assert.equal(factory.running, 1);
@@ -129,12 +129,13 @@ describe('nodes: lifecycle', function () {
       client.start = () => new Promise(() => undefined);
     });
     await loadWithFactory(allNodes(), factory);
-    await wait(50);
     const starting = { fill: 'yellow', shape: 'ring', text: `${SHARED}.starting` };
-    for (const id of ['rec', 'met', 'mix', 'in', 'out']) assert.deepEqual(statusCalls(id).pop(), starting, id);
+    const users = ['rec', 'met', 'mix', 'in', 'out'];
+    await until(() => users.every((id) => statusCalls(id).at(-1)?.text === starting.text), 'every user shows "starting"');
+    for (const id of users) assert.deepEqual(statusCalls(id).pop(), starting, id);
     assert.equal(connectionOf().status, 'starting');
     helper.getNode('rec').receive({ payload: 'record' });
-    await wait(20);
+    await until(() => factory.commands().length >= 1, 'the command is sent');
     assert.deepEqual(factory.commands(), [{ command: 'record', track: 1, value: 0 }]);
     assert.deepEqual(statusCalls('rec').pop(), starting);
   });
@@ -157,24 +158,31 @@ describe('nodes: lifecycle', function () {
     assert.deepEqual(errors, ['the engine host exited with code 0']);
   });
 
-  it('close calls done within its deadline even when the host does not confirm its stop', async () => {
+  it('close calls done at its deadline (5 s) even when the host does not confirm its stop', async () => {
+    // the deadline on a manual clock: exact, and no 5 s of waiting
+    const clock = new ManualClock();
     const factory = new CountingFactory((client) => {
       const stop = client.stop.bind(client);
       client.stop = () => {
         void stop();
         return new Promise(() => undefined);
       };
-    });
-    await loadWithFactory(allNodes(), factory);
+    }, clock);
+    helper.settings({ loopstationClientFactory: factory.create, loopstationClock: clock });
+    await helper.load(ALL_NODES, allNodes());
     await engineUp();
     // the helper stops spying on logs before it stops the flows: catch the engine's warning directly
     const warnings: string[] = [];
     const engine = helper.getNode('engine') as unknown as { warn(text: string): void };
     engine.warn = (text) => warnings.push(text);
-    const t0 = Date.now();
-    await helper.unload();
-    const took = Date.now() - t0;
-    assert.ok(took >= 4900 && took < 6500, `close took ${took} ms (deadline 5 s, Node-RED's own 15 s)`);
+    let closed = false;
+    const unloading = helper.unload().then(() => (closed = true));
+    await flush();
+    clock.advance(4999);
+    await flush();
+    assert.equal(closed, false, 'close waits for the host until its deadline');
+    clock.advance(1);
+    await unloading;
     assert.deepEqual(warnings, ['the engine host did not stop within 5000 ms']);
   });
 });

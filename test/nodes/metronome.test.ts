@@ -1,5 +1,5 @@
 import { NodeType } from '../../lib/control/constants';
-import { assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, userNode, wait } from './harness';
+import { assert, connectionOf, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, until, userNode, wait } from './harness';
 
 // The metronome node: beat msgs when the beat sounds, tempo/bar/volume/on-off/tap in.
 
@@ -67,8 +67,7 @@ describe('nodes: metronome', function () {
     met.receive({ payload: 'stop' });
     assert.deepEqual(await off, { fill: 'grey', shape: 'dot', text: '400 bpm · 4/4 · click off' });
     await nextMsg(out);
-    await wait(20);
-    assert.equal((await hostStatus()).metronome, false);
+    await until(async () => (await hostStatus()).metronome === false, 'the engine has the click off');
     met.receive({ payload: 'start' });
     await nextStatus(met, (s) => s.text === '400 bpm · 4/4');
     met.receive({ payload: false });

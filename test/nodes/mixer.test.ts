@@ -1,5 +1,6 @@
 import { NodeType } from '../../lib/control/constants';
-import { assert, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, userNode, wait } from './harness';
+import { HostStatus } from '../../lib/io/client';
+import { assert, engineDef, engineUp, helper, hostStatus, loadWithFactory, nextMsg, nextStatus, until, userNode } from './harness';
 
 // The mixer node: msg.topic controls, output levels.
 
@@ -28,7 +29,7 @@ describe('nodes: mixer', function () {
       ['metronome/volume', 0],
     ];
     for (const [topic, payload] of msgs) mix.receive({ topic, payload });
-    await wait(30);
+    await until(() => factory.commands().length >= msgs.length, 'a command per msg is sent');
     assert.deepEqual(factory.commands(), [
       { command: 'volume', track: 2, value: 0.5 },
       { command: 'pan', track: 2, value: -0.25 },
@@ -40,6 +41,9 @@ describe('nodes: mixer', function () {
       { command: 'monitorVolume', track: 0, value: 0.75 },
       { command: 'metronomeVolume', track: 0, value: 0 },
     ]);
+    // the engine takes them at its next blocks: the status shows them once it has
+    const applied = (t: HostStatus['tracks']): boolean => t[1].volume === 0.5 && t[1].pan === -0.25 && !t[2].muted && !t[0].soloed;
+    await until(async () => applied((await hostStatus()).tracks), 'the engine applied the controls');
     const tracks = (await hostStatus()).tracks;
     assert.equal(tracks[1].volume, 0.5);
     assert.equal(tracks[1].pan, -0.25);

@@ -56,15 +56,19 @@ describe('nodes: end to end in a real Node-RED', function () {
     });
     nodeRed.stdout!.on('data', (d) => (output += d));
     nodeRed.stderr!.on('data', (d) => (output += d));
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/settings`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 300) assert.fail(`Node-RED did not start:\n${output}`);
-      await wait(50);
-    }
+    // Node-RED logs this line once its HTTP server listens
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
+      const check = (): void => {
+        if (!/Server now running at/.test(output)) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      nodeRed.stdout!.on('data', check);
+      nodeRed.stderr!.on('data', check);
+      nodeRed.once('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${output}`)));
+    });
+    assert.ok((await fetch(`${base}/settings`)).ok);
     socket = new WebSocket(`ws://127.0.0.1:${port}/comms`);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     socket.on('message', (data) => comms.push(...(JSON.parse(String(data)) as CommsMsg[])));

@@ -229,7 +229,6 @@ describe('nodes: panel', function () {
     const msg = await action;
     assert.deepEqual({ topic: msg.topic, payload: msg.payload, track: msg.track, value: msg.value }, { topic: 'looper', payload: 'toggle', track: 1, value: undefined });
 
-    await wait(50);
     await post('/loopstation/looper/command', { command: 'toggle', track: 1 });
     const playing = await events.next('state', (e) => e.track === 1 && e.state === 'playing');
     assert.ok((playing.frames as number) > 0);

@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tempDir } from '../fixtures/wav';
-import { TestOscClient, settle } from './client';
+import { TestOscClient } from './client';
 
 // `loopstation osc` end to end: the forked engine host on the null backend, driven over UDP.
 
@@ -36,13 +36,13 @@ describe('loopstation osc', function () {
     try {
       const pong = await client.ask(port, '/ping', 'ss', [client.url, '/pong']);
       assert.equal(pong.args[2], 2);
+      // the state as the server pushes it when it changes: Off (0) now, then Recording (2)
+      await client.send(port, '/sl/0/register_auto_update', 'siss', ['state', 10, client.url, '/state']);
+      await client.waitFor(2);
+      assert.deepEqual(client.received[1].args, [0, 'state', 0]);
       await client.send(port, '/sl/0/hit', 's', ['record']);
-      let state = 0;
-      for (let i = 0; i < 100 && state !== 2; i++) {
-        state = (await client.ask(port, '/sl/0/get', 'sss', ['state', client.url, '/s'])).args[2] as number;
-        if (state !== 2) await new Promise((r) => setTimeout(r, 20));
-      }
-      assert.equal(state, 2);
+      const recording = await client.waitFor(3, 15000);
+      assert.deepEqual(recording[2].args, [0, 'state', 2]);
     } finally {
       await client.close();
       child.kill('SIGINT');
@@ -63,7 +63,7 @@ describe('loopstation osc', function () {
         assert.equal((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 2);
         await client.send(port, '/save_session', 'sss', ['/anywhere/Take 1.slsess', client.url, '/err']);
         const saved = path.join(dir, 'sessions', 'Take 1');
-        for (let i = 0; i < 100 && !fs.existsSync(saved); i++) await settle(50);
+        for (let i = 0; i < 100 && !fs.existsSync(saved); i++) await new Promise((r) => setTimeout(r, 50));
         assert.ok(fs.existsSync(saved), `no ${saved}`);
         await client.send(port, '/quit', '', []);
         assert.equal(await exited, 0);

@@ -3,6 +3,15 @@ import { OscMessage, OscValue, decodePacket, encodeMessage } from '../../lib/osc
 
 // A real OSC client over UDP on 127.0.0.1, for the server tests: sends messages and raw packets, and
 // collects what comes back to its own port (with the port it came from).
+//
+// sync() is the barrier that proves an absence without waiting: a /ping sent after the messages under
+// test is answered only once the server has handled them (it handles datagrams in the order they
+// arrive), and its answer reaches this client after anything the server sent it before (one socket to
+// one socket on loopback keeps order). So once the answer is here, whatever those messages caused is
+// here too, or never comes.
+
+/** The return path of sync()'s pings; their answers are not collected in received. */
+const SYNC_PATH = '/test-client-sync';
 
 export interface Received extends OscMessage {
   fromPort: number;
@@ -12,13 +21,17 @@ export class TestOscClient {
   readonly received: Received[] = [];
   private readonly socket = dgram.createSocket('udp4');
   private waiters: (() => void)[] = [];
+  private syncsAnswered = 0;
   port = 0;
 
   async open(): Promise<this> {
     await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
     this.port = this.socket.address().port;
     this.socket.on('message', (data, rinfo) => {
-      for (const m of decodeLenient(data)) this.received.push({ ...m, fromPort: rinfo.port });
+      for (const m of decodeLenient(data)) {
+        if (m.address === SYNC_PATH) this.syncsAnswered++;
+        else this.received.push({ ...m, fromPort: rinfo.port });
+      }
       const w = this.waiters;
       this.waiters = [];
       for (const f of w) f();
@@ -40,11 +53,26 @@ export class TestOscClient {
   }
 
   /** Waits until `count` messages have arrived in all (or fails after `ms`). */
-  async waitFor(count: number, ms = 2000): Promise<Received[]> {
+  async waitFor(count: number, ms = 5000): Promise<Received[]> {
+    await this.until(() => this.received.length >= count, ms, () => `expected ${count} replies, got ${this.received.length}: ${JSON.stringify(this.received)}`);
+    return this.received;
+  }
+
+  /**
+   * Returns once the server at serverPort has handled everything this client sent it before, and
+   * everything it sent back meanwhile has arrived (see above). ms only bounds a server that is gone.
+   */
+  async sync(serverPort: number, ms = 5000): Promise<void> {
+    const want = this.syncsAnswered + 1;
+    await this.send(serverPort, '/ping', 'ss', [this.url, SYNC_PATH]);
+    await this.until(() => this.syncsAnswered >= want, ms, () => `the server on port ${serverPort} did not answer a /ping within ${ms} ms`);
+  }
+
+  private async until(done: () => boolean, ms: number, failure: () => string): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.received.length < count) {
+    while (!done()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`expected ${count} replies, got ${this.received.length}: ${JSON.stringify(this.received)}`);
+      if (left <= 0) throw new Error(failure());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -53,7 +81,6 @@ export class TestOscClient {
         });
       });
     }
-    return this.received;
   }
 
   /** Sends a request and returns its one reply. */
@@ -75,6 +102,3 @@ export function decodeLenient(data: Buffer): OscMessage[] {
   copy[0] = 0x2f;
   return decodePacket(copy).map((m) => ({ ...m, address: '' }));
 }
-
-/** Lets datagrams in flight on loopback arrive (for asserting that none came). */
-export const settle = (ms = 60): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

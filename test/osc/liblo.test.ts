@@ -1,9 +1,11 @@
 import { strict as assert } from 'assert';
 import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
 import { createSocket } from 'dgram';
+import { readFileSync } from 'fs';
 import { HostStatus } from '../../lib/io/client';
 import { HostRequest } from '../../lib/io/protocol';
 import { OscServer } from '../../lib/osc/server';
+import { TestOscClient } from './client';
 
 // Interoperability with liblo, the OSC library SooperLooper and its clients are built on: liblo's own
 // oscsend sends to our server and liblo's oscdump decodes our replies. Runs where liblo-tools is
@@ -22,6 +24,16 @@ function freePort(): Promise<number> {
     const { port } = s.address();
     s.close(() => resolve(port));
   }));
+}
+
+/** Resolves once a UDP socket is bound to port on any IPv4 address (oscdump prints nothing when it starts). */
+async function untilBound(port: number): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (let i = 0; i < 500; i++) {
+    if (readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`nothing bound udp port ${port} within 5 s`);
 }
 
 describe('osc server with liblo (oscsend, oscdump)', function () {
@@ -52,7 +64,13 @@ describe('osc server with liblo (oscsend, oscdump)', function () {
     await oscsend(port, '/sl/0/hit', 's', 'record');
     await oscsend(port, '/sl/1/set', 'si', 'wet', '0');
     await oscsend(port, '/set', 'sf', 'tempo', '100.5');
-    await new Promise((r) => setTimeout(r, 100));
+    // each oscsend has exited, its datagram queued at the server's socket before this barrier's
+    const barrier = await new TestOscClient().open();
+    try {
+      await barrier.sync(port);
+    } finally {
+      await barrier.close();
+    }
     assert.deepEqual(sent.map((r) => (r.type === 'command' ? [r.command, r.track, r.value] : r.type)), [['record', 1, 0], ['volume', 2, 0], ['bpm', 0, 100.5]]);
   });
 
@@ -61,14 +79,24 @@ describe('osc server with liblo (oscsend, oscdump)', function () {
     let out = '';
     dump = spawn('oscdump', ['-L', String(dumpPort)], { stdio: ['ignore', 'pipe', 'ignore'] });
     dump.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise((r) => setTimeout(r, 300));
+    await untilBound(dumpPort);
     const url = `osc.udp://127.0.0.1:${dumpPort}/`;
     await oscsend(port, '/ping', 'ss', url, '/pong');
     // the internal tempo is read with the internal clock as the sync source (SooperLooper's default is loop 1)
     await oscsend(port, '/set', 'sf', 'sync_source', '-3');
     await oscsend(port, '/get', 'sss', 'tempo', url, '/tempo');
     await oscsend(port, '/sl/-3/get', 'sss', 'state', url, '/state');
-    for (let i = 0; i < 50 && out.split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`oscdump printed only: ${out}`)), 10000);
+      const check = (): void => {
+        if (out.split('\n').length < 4) return;
+        clearTimeout(timer);
+        dump?.stdout?.off('data', check);
+        resolve();
+      };
+      dump?.stdout?.on('data', check);
+      check();
+    });
     assert.ok(out.includes(`/pong ssi "osc.udp://127.0.0.1:${port}/" "1.7.8" 4`), out);
     assert.ok(out.includes('/tempo isf -2 "tempo" 133.000000'), out);
     assert.ok(out.includes('/state isf -3 "state" 0.000000'), out);

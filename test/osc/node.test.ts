@@ -1,7 +1,8 @@
+import { createSocket } from 'dgram';
 import { NodeType } from '../../lib/control/constants';
 import { oscSettings } from '../../lib/osc/osc-controller';
 import { ALL_NODES, CountingFactory, assert, engineDef, engineUp, helper, nextStatus, statusCalls, userNode, wait } from '../nodes/harness';
-import { TestOscClient, settle } from './client';
+import { TestOscClient } from './client';
 
 // The loopstation-osc node in Node-RED: it opens its port with the engine, drives the engine's tracks,
 // and closes its socket on redeploy and removal.
@@ -14,10 +15,10 @@ async function load(flow: object[], factory = new CountingFactory()): Promise<Co
   return factory;
 }
 
-/** The port in the node's "OSC 127.0.0.1:<port>" status, once it shows. */
-async function listeningPort(): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const shown = statusCalls('osc').map((s) => /^OSC 127\.0\.0\.1:(\d+)$/.exec(s.text ?? '')).find((m) => m);
+/** The port in the node's "OSC 127.0.0.1:<port>" status, once it shows (among its statuses from `since` on). */
+async function listeningPort(since = 0): Promise<number> {
+  for (let i = 0; i < 300; i++) {
+    const shown = statusCalls('osc').slice(since).map((s) => /^OSC 127\.0\.0\.1:(\d+)$/.exec(s.text ?? '')).find((m) => m);
     if (shown) return Number(shown[1]);
     await wait(10);
   }
@@ -39,7 +40,7 @@ describe('nodes: osc', function () {
     try {
       await client.send(port, '/sl/1/hit', 's', ['record']);
       await client.send(port, '/set', 'sf', ['tempo', 90]);
-      await settle(100);
+      await client.sync(port);
       assert.deepEqual(factory.commands(), [{ command: 'record', track: 2, value: 0 }, { command: 'bpm', track: 0, value: 90 }]);
       const pong = await client.ask(port, '/ping', 'ss', [client.url, '/pong']);
       assert.deepEqual(pong.args.slice(1), ['1.7.8', 4]);
@@ -78,15 +79,19 @@ describe('nodes: osc', function () {
     try {
       assert.equal((await client.ask(port, '/ping', 'ss', [client.url, '/a'])).address, '/a');
       for (let i = 0; i < 3; i++) {
+        const since = statusCalls('osc').length;
         await helper.setFlows([engineDef(), oscNode({ port, name: `osc ${i}` })], 'nodes');
-        await wait(50);
+        assert.equal(await listeningPort(since), port);
         assert.equal((await client.ask(port, '/ping', 'ss', [client.url, `/b${i}`])).address, `/b${i}`);
       }
       await helper.setFlows([engineDef()], 'nodes');
-      await settle(100);
-      await client.send(port, '/ping', 'ss', [client.url, '/gone']);
-      await settle(100);
-      assert.equal(client.received.filter((m) => m.address === '/gone').length, 0);
+      // the port is free again: this socket gets it (a bind to a port in use fails with EADDRINUSE)
+      const taker = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        taker.once('error', reject);
+        taker.bind(port, '127.0.0.1', resolve);
+      });
+      await new Promise<void>((resolve) => taker.close(resolve));
     } finally {
       await client.close();
     }

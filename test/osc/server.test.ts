@@ -8,7 +8,8 @@ import { encodeBundle, encodeMessage } from '../../lib/osc/codec';
 import { SlState } from '../../lib/osc/mirror';
 import { OscLink, OscServer } from '../../lib/osc/server';
 import { LONG_PRESS_MS, MAX_REGISTRATIONS, SL_VERSION } from '../../lib/osc/sooperlooper';
-import { TestOscClient, settle } from './client';
+import { ManualClock } from '../fixtures/manual-clock';
+import { TestOscClient } from './client';
 
 // The OSC server over real UDP on 127.0.0.1, against a fake engine link (what was sent, a status to
 // answer) with a clock the test moves, and once against the in-process engine.
@@ -99,7 +100,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       await other.send(port, '/ping', 'ss', [client.url, '/pong']);
       const [r] = await client.waitFor(1);
       assert.equal(r.address, '/pong');
-      await settle();
+      await other.sync(port);
       assert.equal(other.received.length, 0);
     } finally {
       await other.close();
@@ -167,7 +168,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/set', 'sf', ['selected_loop_num', 3]);
     await client.send(port, '/sl/-3/hit', 's', ['record']);
     await client.send(port, '/sl/0/hit', 's', ['mute_off']);
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.commands(), [
       'record:1', 'overdub:1', 'undo:1', 'redo:1', 'pause:1', 'solo:1', 'mute:1',
       'mute:1', 'mute:2', 'mute:3', 'mute:4', 'record:4', 'unmute:1',
@@ -180,7 +181,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/sl/0/set', 'sf', ['rate', 0.5]);
     await client.send(port, '/sl/0/set', 'sf', ['rate', 2]);
     await client.send(port, '/sl/0/set', 'sf', ['rate', 3]);
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.commands(), ['multiply:1', 'insert:1', 'replace:1', 'substitute:1', 'reverse:1', 'oneshot:1', 'retrigger:1', 'half:1', 'double:1', 'double:1']);
     // SooperLooper keeps the rate as set (3 is no halving or doubling here, so the loop plays at 2)
     assert.equal((await get(0, 'rate'))[2], 3);
@@ -202,7 +203,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/sl/0/get', 'ss', ['state', client.url]);
     await client.send(port, '/loop_add', 's', ['two']);
     await client.send(port, '/quit', 'i', [1]);
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.commands(), []);
     assert.equal(client.received.length, 0);
     // the two unknown hits reached the hit method (which ignores them); the other six matched nothing
@@ -214,7 +215,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/save_session', 'sss', ['/home/me/My Song.slsess', client.url, '/err']);
     await client.send(port, '/load_session', 'sss', ['C:\\sessions\\take-2.slsess', client.url, '/err']);
     await client.send(port, '/save_session', 'sssi', ['../../etc/passwd', client.url, '/err', 1]);
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.sessions, ['save My Song', 'load take-2', 'save passwd']);
     assert.equal(client.received.length, 0);
     // a name that is not a session name, and a refusal by the host: ,ss (our URL, what failed) to the
@@ -230,7 +231,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
   it('converts numeric argument types as liblo does (/set with an int, /get with symbols)', async () => {
     await client.send(port, '/sl/1/set', 'si', ['wet', 0]);
     await client.send(port, '/sl/1/set', 'sd', ['pan_1', 0.25]);
-    await settle();
+    await client.sync(port);
     // pan_1 0.25 with pan_2 at its default 1: a balance of 0.25
     assert.deepEqual(link.commands(), ['volume:2', 'pan:2=0.25']);
     assert.deepEqual((await get(1, 'pan_1'))[2], 0.25);
@@ -241,7 +242,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     // the clock moves only once the server has taken each message
     const press = async (kind: string, cmd: string): Promise<void> => {
       await client.send(port, `/sl/0/${kind}`, 's', [cmd]);
-      await settle(20);
+      await client.sync(port);
     };
     await press('down', 'overdub');
     event({ type: 'state', track: 1, state: 'overdubbing', frame: 1000, frames: 48000, seconds: 1, bars: 0.5 });
@@ -262,7 +263,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/set', 'sf', ['sync_source', -3]);
     await client.send(port, '/sl/0/register_auto_update', 'siss', ['state', 15, client.url, '/auto']);
     await client.send(port, '/register_auto_update', 'siss', ['tempo', 1000, client.url, '/gauto']);
-    await settle();
+    await client.sync(port);
     // the first tick sends the current values
     server.protocol.tick(clock);
     let got = await client.waitFor(2);
@@ -270,7 +271,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     // nothing changed: nothing sent
     clock += 100;
     server.protocol.tick(clock);
-    await settle();
+    await client.sync(port);
     assert.equal(client.received.length, 2);
     event({ type: 'state', track: 1, state: 'recording', frame: 0, frames: 0, seconds: 0, bars: 0 });
     event({ type: 'tempo', frame: 0, bpm: 90, beatsPerBar: 4 });
@@ -285,7 +286,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     assert.deepEqual(got[3].args, [-2, 'tempo', 90]);
     await client.send(port, '/sl/0/unregister_auto_update', 'sss', ['state', client.url, '/auto']);
     await client.send(port, '/unregister_auto_update', 'sss', ['tempo', client.url, '/gauto']);
-    await settle();
+    await client.sync(port);
     assert.equal(server.protocol.hasAutoUpdates, false);
   });
 
@@ -310,7 +311,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       await other.send(port, '/sl/0/register_update', 'sss', ['wet', other.url, '/upd']);
       await client.send(port, '/register_update', 'sss', ['tempo', client.url, '/tempo']);
       await other.send(port, '/register_update', 'sss', ['tempo', other.url, '/tempo']);
-      await settle();
+      await other.sync(port);
       // a loop's /set reaches everyone registered, its setter too (SooperLooper 1.7.8)
       await client.send(port, '/sl/0/set', 'sf', ['wet', 0.5]);
       assert.deepEqual((await other.waitFor(1))[0].args, [0, 'wet', 0.5]);
@@ -320,7 +321,8 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       assert.deepEqual((await other.waitFor(2))[1].args, [-2, 'tempo', -5]);
       // a change that is not a /set (a state, the engine's tempo) is no update: auto-updates poll those
       event({ type: 'tempo', frame: 0, bpm: 90, beatsPerBar: 4 });
-      await settle();
+      await client.sync(port);
+      await other.sync(port);
       assert.equal(client.received.length, 1);
       assert.equal(other.received.length, 2);
     } finally {
@@ -353,7 +355,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       assert.deepEqual(few.protocol.loopTracks, [2]);
       // an added loop takes the first free track again, with SooperLooper's defaults
       await client.send(p, '/loop_add', 'if', [2, 0]);
-      await settle();
+      await client.sync(p);
       assert.deepEqual(few.protocol.loopTracks, [2, 1]);
     } finally {
       await few.stop();
@@ -366,11 +368,11 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     // -1, -3, then the four loops, in SooperLooper's order
     assert.deepEqual(got.map((m) => m.args[0]), [-1, -3, 0, 1, 2, 3]);
     await client.send(port, '/sl/[12]/set', 'sf', ['wet', 0.5]);
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.commands(), ['volume:2=0.5', 'volume:3=0.5']);
     const before = client.received.length;
     await client.raw(port, encodeMessage('/sl/0/get', 'sss', ['state', client.url, '']));
-    for (let i = 0; i < 100 && client.received.length === before; i++) await settle(10);
+    await client.sync(port);
     assert.equal(client.received.length, before + 1);
   });
 
@@ -386,7 +388,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       assert.deepEqual((await client.ask(p, '/get_all_midi_bindings', 'ss', [client.url, '/m'])).args, ['done', '']);
       assert.deepEqual((await client.ask(p, '/cancel_midi_learn', 'ss', [client.url, '/m'])).args, ['learn_cancel', '']);
       await client.send(p, '/quit', '', []);
-      await settle();
+      await client.sync(p);
       assert.equal(quits, 1);
     } finally {
       await q.stop();
@@ -397,19 +399,18 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     for (let i = 0; i < MAX_REGISTRATIONS + 20; i++) {
       await client.send(port, '/sl/0/register_update', 'sss', [`c${i}`, client.url, '/x']);
       // a socket's receive queue holds ~256 small datagrams: let the server drain it
-      if (i % 100 === 99) await settle(30);
+      if (i % 100 === 99) await client.sync(port);
     }
-    await settle(100);
+    await client.sync(port);
     assert.equal(server.protocol.registrationCount, MAX_REGISTRATIONS);
   });
 
   it('/set tap_tempo taps the tempo (median of the intervals)', async () => {
     for (let i = 0; i < 4; i++) {
       await client.send(port, '/set', 'sf', ['tap_tempo', 1]);
-      await settle(5);
+      await client.sync(port);
       clock += 500;
     }
-    await settle();
     assert.deepEqual(link.commands(), ['bpm:0=120', 'bpm:0=120', 'bpm:0=120']);
   });
 
@@ -421,7 +422,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
       Buffer.alloc(65000, 0x41),
     ];
     for (const j of junk) await client.raw(port, j);
-    await settle();
+    await client.sync(port);
     assert.equal(client.received.length, 0);
     assert.equal(server.stats.malformed, junk.length);
     assert.deepEqual(link.commands(), []);
@@ -431,7 +432,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
 
   it('runs every message of a bundle', async () => {
     await client.raw(port, encodeBundle([encodeMessage('/sl/0/hit', 's', ['record']), encodeMessage('/sl/1/hit', 's', ['record'])]));
-    await settle();
+    await client.sync(port);
     assert.deepEqual(link.commands(), ['record:1', 'record:2']);
   });
 
@@ -440,9 +441,13 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/sl/0/get', 'sss', ['state', 'osc.tcp://127.0.0.1:9000/', '/p']);
     await client.send(port, '/sl/0/get', 'sss', ['state', 'osc.udp://no-such-host.invalid:9000/', '/p']);
     await client.send(port, '/sl/0/get', 'sss', ['state', client.url, 'no-slash']);
-    await settle(300);
+    // the .invalid name is looked up (and not found) before its reply is refused: wait for the count
+    const deadline = Date.now() + 10000;
+    while (server.stats.refusedReplies < 4 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    await client.sync(port);
     assert.equal(server.stats.refusedReplies, 4);
-    assert.equal(server.stats.replies, 0);
+    assert.equal(server.stats.replies, 1, 'the only reply is the barrier\'s');
+    assert.equal(client.received.length, 0);
     // a name of this machine is fine
     const r = await client.ask(port, '/ping', 'ss', [`localhost:${client.port}`, '/p']);
     assert.equal(r.address, '/p');
@@ -451,7 +456,7 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
   it('commands while the engine is down are dropped and counted, nothing thrown', async () => {
     link.running = false;
     await client.send(port, '/sl/0/hit', 's', ['record']);
-    await settle();
+    await client.sync(port);
     assert.equal(server.stats.droppedCommands, 1);
   });
 
@@ -464,7 +469,9 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
 describe('osc server driving the in-process engine', () => {
   it('records, plays and reports the state codes of a real engine', async () => {
     const config = { ...DEFAULT_HOST_CONFIG, backend: 'null' as const, tracks: 2, quantize: 'off' as const, memoryMiB: 16, crossfadeFrames: 0 };
-    const engine = new InProcessClient(config);
+    // the engine's blocks run when the test moves the clock: a command is taken by the next block
+    const clock = new ManualClock();
+    const engine = new InProcessClient(config, clock);
     await engine.start();
     const server = new OscServer({
       link: {
@@ -472,29 +479,27 @@ describe('osc server driving the in-process engine', () => {
         status: () => engine.request({ type: 'status' }) as Promise<HostStatus>,
         session: (command, name) => engine.request({ type: 'session', command, name }),
       },
-      tracks: 2, sampleRate: config.sampleRate, bpm: config.bpm, beatsPerBar: config.beatsPerBar, port: 0,
+      tracks: 2, sampleRate: config.sampleRate, bpm: config.bpm, beatsPerBar: config.beatsPerBar, port: 0, now: () => clock.now(),
     });
     engine.on('event', (e: HostEvent) => server.hostEvent(e));
     const port = (await server.start()).port;
     const client = await new TestOscClient().open();
     const stateOf = async (): Promise<number> => (await client.ask(port, '/sl/0/get', 'sss', ['state', client.url, '/s'])).args[2] as number;
-    const until = async (code: number): Promise<void> => {
-      const deadline = Date.now() + 3000;
-      while ((await stateOf()) !== code) {
-        if (Date.now() > deadline) throw new Error(`state never became ${code}`);
-        await settle(20);
-      }
+    /** Sends a hit once the server took it, lets ms of audio run, and reads the state. */
+    const hit = async (cmd: string, ms: number): Promise<number> => {
+      await client.send(port, '/sl/0/hit', 's', [cmd]);
+      await client.sync(port);
+      clock.advance(ms);
+      return stateOf();
     };
+    const blockS = config.blockFrames / config.sampleRate;
     try {
-      await client.send(port, '/sl/0/hit', 's', ['record']);
-      await until(SlState.Recording);
-      await settle(200);
-      await client.send(port, '/sl/0/hit', 's', ['record']);
-      await until(SlState.Playing);
+      assert.equal(await hit('record', 200), SlState.Recording);
+      assert.equal(await hit('record', 50), SlState.Playing);
       const len = (await client.ask(port, '/sl/0/get', 'sss', ['loop_len', client.url, '/s'])).args[2] as number;
-      assert.ok(len > 0.1 && len < 1, `loop_len ${len}`);
-      await client.send(port, '/sl/0/hit', 's', ['pause']);
-      await until(SlState.Paused);
+      // from the block after the first hit to the block after the second
+      assert.ok(Math.abs(len - 0.2) <= blockS + 1e-9, `loop_len ${len}`);
+      assert.equal(await hit('pause', 50), SlState.Paused);
     } finally {
       await client.close();
       await server.stop();

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFile, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -145,7 +145,10 @@ export class LinkHut {
   }
 
   async start(): Promise<void> {
-    await new Promise((r) => setTimeout(r, 700));
+    // until the server answers (jack_wait -w), rather than a guess at how long it takes to start
+    await new Promise<void>((resolve, reject) =>
+      execFile('jack_wait', ['-s', JACK_SERVER, '-w', '-t', '10'], { env: { ...process.env, JACK_NO_START_SERVER: '1' } }, (err) => (err ? reject(new Error(`the JACK server for LinkHut did not start: ${err.message}`)) : resolve())),
+    );
     const env = { ...process.env, JACK_DEFAULT_SERVER: JACK_SERVER, JACK_NO_START_SERVER: '1', JACK_NO_AUDIO_RESERVATION: '1', TERM: 'dumb' };
     this.hut = spawn('script', ['-qfec', 'LinkHut', '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.hut.stdout?.on('data', (d: Buffer) => (this.screen = (this.screen + d.toString()).slice(-4000)));

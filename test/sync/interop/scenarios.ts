@@ -1,3 +1,4 @@
+import { DiscoveryType, decodeDiscovery } from '../../../lib/sync/link/codec';
 import { LinkPeer } from '../../../lib/sync/link/peer';
 import { phaseOf } from '../../../lib/sync/link/timeline';
 import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
@@ -33,6 +34,22 @@ async function againstPeer(ref: TestPeer, beats: HeardBeat[], tempo: number, qua
     if ((phaseOf(nearest, quantum) === 0) !== (b.beatInBar === 0)) barsAgree = false;
   }
   return { errors, arrivalErrors, barsAgree };
+}
+
+/**
+ * Watches the datagrams that reach `peer` (after its enable()): true once a bye-bye left it with no
+ * peers, the moment it was handled. That a peer is gone at once on its bye-bye, not when its TTL runs
+ * out, is then a fact of what happened rather than of how long it took.
+ */
+function goneOnByeBye(peer: LinkPeer, net: UdpNetwork): () => boolean {
+  let gone = false;
+  const inner = net.onDatagram;
+  net.onDatagram = (socket, data, from) => {
+    const before = peer.peerCount;
+    inner?.(socket, data, from);
+    if (socket === 'discovery' && before > 0 && peer.peerCount === 0 && decodeDiscovery(data)?.type === DiscoveryType.ByeBye) gone = true;
+  };
+  return () => gone;
 }
 
 const scenarios: Record<string, (binary: string) => Promise<Record<string, unknown>>> = {
@@ -82,8 +99,10 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const { peer, net } = await ourPeer(120);
     peer.enable();
     await until(() => peer.peerCount === 1, 5000, 'ours joins');
+    const byeBye = goneOnByeBye(peer, net);
     await ref.command('enable 0');
-    const leaveMs = await until(() => peer.peerCount === 0, 2000, 'ours sees the test peer leave');
+    const leaveMs = await until(() => peer.peerCount === 0, 6000, 'ours sees the test peer leave');
+    const leftOnByeBye = byeBye();
     peer.setTempo(105);
     // ours now leads a session of its own; the test peer comes back with a fresh one, surely younger
     await younger();
@@ -94,7 +113,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     await ref.quit();
     peer.disable();
     await net.close();
-    return { leaveMs, rejoinMs, tempo: peer.tempo, phase };
+    return { leaveMs, leftOnByeBye, rejoinMs, tempo: peer.tempo, phase };
   },
 
   /** Start/stop sync both ways with the Link library. */
@@ -128,13 +147,15 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     await until(() => near(b.peer.tempo, 111), 2000, 'b follows a to 111 bpm');
     const at = hostMicros();
     const beatDiffMs = ((a.peer.beatAt(at) - b.peer.beatAt(at)) * 60000) / a.peer.tempo;
+    const byeBye = goneOnByeBye(a.peer, a.net);
     b.peer.disable();
     // at once on b's bye-bye; at the latest when b's announced TTL (5 s) runs out, should the bye-bye be lost
     const leaveMs = await until(() => a.peer.peerCount === 0, 6000, 'a sees b leave');
+    const leftOnByeBye = byeBye();
     a.peer.disable();
     await a.net.close();
     await b.net.close();
-    return { beatDiffMs, leaveMs };
+    return { beatDiffMs, leaveMs, leftOnByeBye };
   },
 
   /**
