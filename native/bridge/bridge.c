@@ -45,6 +45,12 @@ enum {
 
 #define PACE_AHEAD_LIMIT_NS 250000000LL  // a device this far ahead of the wall clock is not a clock
 
+/** One stream's frames against the wall clock (touched by that stream's callback thread only). */
+typedef struct Pacer {
+  int64_t first_ns;
+  uint64_t frames_seen;
+} Pacer;
+
 typedef struct Bridge {
   PaStream *stream;           // NULL for a virtual bridge (tests drive tick() instead of a device)
   sem_t wake;
@@ -55,9 +61,9 @@ typedef struct Bridge {
   int in_ch, out_ch;
   double sample_rate;
   napi_ref refs[3];           // keep the header and ring arrays alive while the callback may use them
-  // pacing (callback thread only)
-  int64_t first_ns;
-  uint64_t frames_seen;
+  // pacing, per callback thread: split, the input's and the output's streams each run on their own
+  Pacer pace_in;
+  Pacer pace_out;
   int closed;
   int named;                  // the callback thread was given its name
   int named_out;
@@ -148,18 +154,18 @@ static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsi
  * 2-minute loop recorded in seconds, a core burned. Once the device is clearly ahead of the wall clock,
  * the callback sleeps until the wall clock catches up, as a paced card would make it wait.
  */
-static void pace(Bridge *b, uint32_t n) {
+static void pace(Bridge *b, Pacer *p, uint32_t n) {
   int64_t now = now_ns();
-  if (b->frames_seen == 0) b->first_ns = now;
-  b->frames_seen += n;
-  int64_t device_ns = (int64_t)((double)b->frames_seen * 1e9 / b->sample_rate);
-  int64_t ahead = device_ns - (now - b->first_ns);
+  if (p->frames_seen == 0) p->first_ns = now;
+  p->frames_seen += n;
+  int64_t device_ns = (int64_t)((double)p->frames_seen * 1e9 / b->sample_rate);
+  int64_t ahead = device_ns - (now - p->first_ns);
   if (!load(b, H_UNPACED)) {
     if (ahead < PACE_AHEAD_LIMIT_NS) return;
     store(b, H_UNPACED, 1);
   }
   if (ahead <= 0) return;
-  int64_t until = b->first_ns + device_ns;
+  int64_t until = p->first_ns + device_ns;
   struct timespec ts = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
@@ -178,7 +184,7 @@ static int on_device(const void *in, void *out, unsigned long n, const PaStreamC
   Bridge *b = (Bridge *)user;
   name_thread(&b->named, "ls-audio");
   move_frames(b, (const float *)in, (float *)out, (uint32_t)n, flags);
-  pace(b, (uint32_t)n);
+  pace(b, &b->pace_in, (uint32_t)n);
   return paContinue;
 }
 
@@ -191,7 +197,7 @@ static int on_input(const void *in, void *out, unsigned long n, const PaStreamCa
   name_thread(&b->named, "ls-audio-in");
   take_input(b, (const float *)in, (uint32_t)n, flags);
   wake_engine(b, flags);
-  pace(b, (uint32_t)n);
+  pace(b, &b->pace_in, (uint32_t)n);
   return paContinue;
 }
 
@@ -205,9 +211,12 @@ static int on_output(const void *in, void *out, unsigned long n, const PaStreamC
     // the input has not started: silence, and the headroom stays queued (spent now, it would be owed
     // for good, one block per block, since the engine renders only what the input brings)
     memset(out, 0, (size_t)n * b->out_ch * sizeof(float));
-    return paContinue;
+  } else {
+    give_output(b, (float *)out, (uint32_t)n, flags);
   }
-  give_output(b, (float *)out, (uint32_t)n, flags);
+  // a clock-less output device would otherwise take the ring as fast as it can, and owe the engine
+  // ever more frames (OUT_DEBT) that it then drops: every block an xrun, nothing heard
+  pace(b, &b->pace_out, (uint32_t)n);
   return paContinue;
 }
 
@@ -560,7 +569,7 @@ static napi_value tick(napi_env env, napi_callback_info info) {
   bool paced = false;
   napi_get_value_bool(env, args[4], &paced);
   move_frames(b, (const float *)in, (float *)out, (uint32_t)(n1 / (size_t)b->in_ch), flags);
-  if (paced) pace(b, (uint32_t)(n1 / (size_t)b->in_ch));
+  if (paced) pace(b, &b->pace_in, (uint32_t)(n1 / (size_t)b->in_ch));
   return NULL;
 }
 
