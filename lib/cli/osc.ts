@@ -58,7 +58,7 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
   const options = liveOptionsOf(values);
   // SooperLooper's loops start unquantized; its quantize control sets ours
   if (stringOption(values, 'quantize') === undefined) options.quantize = 'off';
-  const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir };
+  const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir, loops };
   if (loops !== undefined && loops > config.tracks) throw new InputError('--loops', `${loops} is more than the ${config.tracks} tracks; accepted: 0 to --tracks`);
   const client = new ForkedClient(config);
   const ready = await client.start();
@@ -78,6 +78,7 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
     blockFrames: config.blockFrames,
     memoryMiB: config.memoryMiB,
     quit: () => onQuit(),
+    warn: (text) => process.stderr.write(`loopstation osc: ${text}\n`),
     port,
     host,
   });
