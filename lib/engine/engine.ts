@@ -369,16 +369,7 @@ export class Engine {
     m[this.meters + 1] = 0;
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
-    // input gain in place, before monitoring and recording (this pass meters into the scratch slots 4, 5)
     const args = this.dspArgs;
-    let monitored = this.inputBus;
-    if (this.inputGain !== 1) {
-      args[0] = this.inputGain;
-      this.dsp.monitorIn(this.gainedInput, this.inputBus, frames, this.meters + 4);
-      monitored = this.gainedInput;
-    }
-    args[0] = this.monitor ? this.monitorVolume : 0;
-    this.dsp.monitorIn(this.mixBus, monitored, frames, this.meters);
     this.metronome.beginBlock();
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
     this.transforms.fillPerBlock(this.tracks);
@@ -387,6 +378,7 @@ export class Engine {
     while (t < end) {
       this.applyDue(t);
       const next = Math.min(end, this.nextSplit());
+      this.monitorSegment(t - start, next - t);
       this.renderSegment(t, next, start);
       t = next;
     }
@@ -464,6 +456,23 @@ export class Engine {
       if (tr.state === State.OneShot && tr.oneShotEnd < next) next = tr.oneShotEnd;
     }
     return next;
+  }
+
+  /**
+   * The mix bus of the segment at block offset o starts as the monitored input: the input times the
+   * engine's input gain (the gain pass meters into the scratch slots 4, 5), times the monitor volume.
+   * The input bus itself stays as the device gave it: each loop records it times its own gain.
+   */
+  private monitorSegment(o: number, n: number): void {
+    const args = this.dspArgs;
+    let monitored = this.inputBus + o * 2;
+    if (this.inputGain !== 1) {
+      args[0] = this.inputGain;
+      this.dsp.monitorIn(this.gainedInput + o * 2, monitored, n, this.meters + 4);
+      monitored = this.gainedInput + o * 2;
+    }
+    args[0] = this.monitor ? this.monitorVolume : 0;
+    this.dsp.monitorIn(this.mixBus + o * 2, monitored, n, this.meters);
   }
 
   private renderSegment(a: number, b: number, blockStart: number): void {
