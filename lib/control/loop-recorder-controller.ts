@@ -141,7 +141,13 @@ export class LoopRecorderController implements Controller {
     if (due === undefined) return;
     this.cancelHoldTimer = this.ctx.timeout(() => {
       this.cancelHoldTimer = undefined;
-      this.run(this.gestures.poll(this.ctx.now()));
+      try {
+        this.run(this.gestures.poll(this.ctx.now()));
+      } catch (err) {
+        // a hold ends on a timer, with no msg to answer: the refusal (no loop, no engine) goes to the log
+        this.ctx.warn((err as Error).message);
+        this.ctx.status.fail((err as Error).message);
+      }
       this.scheduleGestures();
     }, Math.max(1, Math.ceil(due - this.ctx.now())));
   }

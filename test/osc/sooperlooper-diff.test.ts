@@ -55,7 +55,7 @@ interface Unit {
 /** The real engine behind the OSC server, rendered block by block when the session lets time pass. */
 class SteppedLooper {
   readonly engine = new Engine(
-    engineOptions({ sampleRate: SAMPLE_RATE, blockSize: BLOCK, tracks: 8, bpm: 120, beatsPerBar: 4, quantize: 'off', crossfadeFrames: 0, memoryMiB: 16, metronome: { enabled: false } }),
+    engineOptions({ sampleRate: SAMPLE_RATE, blockSize: BLOCK, tracks: 8, loops: 1, bpm: 120, beatsPerBar: 4, quantize: 'off', crossfadeFrames: 0, memoryMiB: 16, metronome: { enabled: false } }),
   );
   readonly server: OscServer;
   quit = false;
