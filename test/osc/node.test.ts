@@ -58,7 +58,7 @@ describe('nodes: osc', function () {
       await client.send(port, '/loop_del', 'i', [1]);
       const deleted = await nextStatus(rec, (st) => /no loop/.test(st.text ?? ''));
       assert.deepEqual(deleted, { fill: 'grey', shape: 'ring', text: 'no loop (deleted)' });
-      assert.deepEqual(factory.commands(), [{ command: 'deleteLoop', track: 2, value: undefined }]);
+      assert.deepEqual(factory.commands(), [{ command: 'deleteLoop', track: 2, value: 0 }]);
       assert.deepEqual((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 3);
       const refused = new Promise<string>((resolve) => rec.on('call:error', (call: { args: unknown[] }) => resolve(String(call.args[0]))));
       rec.receive({ payload: 'record' });
