@@ -23,8 +23,8 @@ export const OSC_USAGE = `usage: loopstation osc [--port N] [--host ADDRESS] [--
   --port N          UDP port (default ${DEFAULT_OSC_PORT}; 0 = any free port, printed at start)
   --host ADDRESS    address to listen on (default ${DEFAULT_OSC_HOST}: this machine only; 0.0.0.0 lets the
                     network in, and with it anyone there: OSC has no password)
-  --loops N         loops at the start (default: one per track; SooperLooper starts with 1); /loop_add
-                    and /loop_del add and delete loops up to --tracks
+  --loops N         the engine's loops at the start (default: one per track; SooperLooper starts with
+                    1); /loop_add and /loop_del add and delete loops in the engine, up to --tracks
   --session-dir DIR where /save_session and /load_session keep sessions, and the autosave
                     (default ~/${DEFAULT_SESSION_FOLDER}; "none": no sessions)
 
