@@ -233,9 +233,10 @@ export class Engine {
     const t = this.tracks[track - 1];
     this.transforms.complete(t);
     const frames = data.length / 2;
-    if (!t.live) this.addLoop(t, this.frame);
     const at = this.layers.alloc(frames * 2);
     if (at < 0 || frames < 1) return false;
+    // a loop loaded into a free track makes it a loop
+    if (!t.live) this.addLoop(t, this.frame);
     this.arena.memory.set(data, at);
     t.cancelPending();
     this.writes.cancel(t);
