@@ -23,8 +23,8 @@ export const OSC_USAGE = `usage: loopstation osc [--port N] [--host ADDRESS] [--
   --port N          UDP port (default ${DEFAULT_OSC_PORT}; 0 = any free port, printed at start)
   --host ADDRESS    address to listen on (default ${DEFAULT_OSC_HOST}: this machine only; 0.0.0.0 lets the
                     network in, and with it anyone there: OSC has no password)
-  --loops N         loops at the start (default: one per track; SooperLooper starts with 1); /loop_add
-                    and /loop_del add and delete loops up to --tracks
+  --loops N         the engine's loops at the start (default: one per track; SooperLooper starts with
+                    1); /loop_add and /loop_del add and delete loops in the engine, up to --tracks
   --session-dir DIR where /save_session and /load_session keep sessions, and the autosave
                     (default ~/${DEFAULT_SESSION_FOLDER}; "none": no sessions)
 
@@ -58,7 +58,7 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
   const options = liveOptionsOf(values);
   // SooperLooper's loops start unquantized; its quantize control sets ours
   if (stringOption(values, 'quantize') === undefined) options.quantize = 'off';
-  const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir };
+  const config = { ...liveHostConfig(options, options.bpm ?? DEFAULT_OPTIONS.bpm), sessionDir, loops };
   if (loops !== undefined && loops > config.tracks) throw new InputError('--loops', `${loops} is more than the ${config.tracks} tracks; accepted: 0 to --tracks`);
   const client = new ForkedClient(config);
   const ready = await client.start();
@@ -78,6 +78,7 @@ export async function oscCommand(args: string[], out: (line: string) => void = (
     blockFrames: config.blockFrames,
     memoryMiB: config.memoryMiB,
     quit: () => onQuit(),
+    warn: (text) => process.stderr.write(`loopstation osc: ${text}\n`),
     port,
     host,
   });

@@ -15,7 +15,7 @@ import { MAX_WAV_FILE_BYTES, WavError, WavFileWriter, readWav } from '../session
 const SCRIPT_FIELDS = [
   'sampleRate', 'blockSize', 'bpm', 'beatsPerBar', 'quantize', 'crossfadeFrames', 'inputLatencyFrames',
   'monitor', 'monitorVolume', 'masterVolume', 'feedback', 'limiter', 'tracks', 'memoryMiB',
-  'metronome', 'metronomeInMix', 'input', 'durationSeconds', 'events', 'outputs',
+  'metronome', 'loops', 'metronomeInMix', 'input', 'durationSeconds', 'events', 'outputs',
 ];
 const MAX_SECONDS = 3600;
 /** The largest script file read. */

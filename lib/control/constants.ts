@@ -17,15 +17,6 @@ export const NodeType = {
 export type NodeTypeName = (typeof NodeType)[keyof typeof NodeType];
 
 /**
- * The connection channel on which the osc node says which engine tracks are OSC loops, each time an
- * OSC client adds or deletes one (/loop_add, /loop_del): the loop-recorder nodes show it.
- */
-export const OSC_LOOPS = 'oscLoops';
-export interface OscLoopsEvent {
-  tracks: number[];
-}
-
-/**
  * Catalog prefix of the strings every node shares (engine statuses, common errors). They live in the
  * engine's catalog; the namespace Node-RED gives a node set is "<package>/<set name>".
  */

@@ -2,19 +2,25 @@ import { CommandName, TrackState } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
 import { commandRequest, refuse, wordOf } from './commands';
-import { ConfigError } from './errors';
+import { ConfigError, NodeError } from './errors';
 import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
 import { optionalBoolean, requiredNumber } from './settings';
-import { NodeType, OSC_LOOPS, OscLoopsEvent } from './constants';
+import { NodeType } from './constants';
 import { Controller, ControllerContext } from './wiring';
 import { EngineStatus, StatusColor, StatusShape } from './status';
 
-// One track of the looper: commands and button levels in, its state out on every change.
+// One track of the looper: commands and button levels in, its state out on every change. The node
+// stays bound to its track number when loops are deleted and added (by OSC, the panel or a msg): while
+// its track is no live loop it shows "no loop (deleted)" and refuses commands, until the track is added
+// again ("addloop", or an add that takes this free track).
 
 export const RECORDER_COMMANDS = [
   'record', 'overdub', 'play', 'stop', 'clear', 'undo', 'redo', 'toggle', 'mute', 'unmute',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
+  'addloop', 'deleteloop',
 ] as const;
+/** The engine command of each recorder word that is not the command's own name (words are lower case). */
+const ENGINE_COMMAND: Partial<Record<RecorderCommand, CommandName>> = { addloop: 'addLoop', deleteloop: 'deleteLoop' };
 export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 
 /** What each button gesture does. */
@@ -69,6 +75,7 @@ const STATE_LOOK: Record<TrackState, { fill: StatusColor; shape: StatusShape }> 
 type StateEvent = Extract<HostEvent, { type: 'state' }>;
 type PendingEvent = Extract<HostEvent, { type: 'pending' }>;
 type HostErrorEvent = Extract<HostEvent, { type: 'error' }>;
+type LoopEvent = Extract<HostEvent, { type: 'loop' }>;
 
 const KEYS = `${NodeType.LoopRecorder}`;
 
@@ -82,8 +89,8 @@ export class LoopRecorderController implements Controller {
   private muted = false;
   /** the frame of the last state event, so an older status reply does not overwrite it */
   private stateFrame = -1;
-  /** an OSC client deleted this track's loop: it is cleared, and no OSC loop until one is added */
-  private oscDeleted = false;
+  /** the track is a live loop (false: deleted, until it is added again) */
+  private live = true;
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
     this.settings = recorderSettings(def, ctx.config.tracks);
@@ -91,11 +98,7 @@ export class LoopRecorderController implements Controller {
     ctx.listen<StateEvent>('state', (e) => e.track === this.settings.track && this.onState(e));
     ctx.listen<PendingEvent>('pending', (e) => e.track === this.settings.track && this.onPending(e));
     ctx.listen<HostErrorEvent>('hostError', (e) => e.track === this.settings.track && this.onHostError(e));
-    // an OSC client deleted the loop on this track (it was cleared) or added it back
-    ctx.listen<OscLoopsEvent>(OSC_LOOPS, (e) => {
-      this.oscDeleted = !e.tracks.includes(this.settings.track);
-      this.showState();
-    });
+    ctx.listen<LoopEvent>('loop', (e) => e.track === this.settings.track && this.onLoop(e.live));
   }
 
   input(msg: { payload?: unknown }): void {
@@ -113,7 +116,11 @@ export class LoopRecorderController implements Controller {
   }
 
   private command(name: RecorderCommand): void {
-    this.ctx.send(commandRequest(name as CommandName, this.settings.track, undefined, this.ctx.config.tracks));
+    const track = this.settings.track;
+    if (!this.live && name !== 'addloop') {
+      throw new NodeError(`${KEYS}.errors.deleted`, { track, command: name }, `track ${track} is no loop (it was deleted): "${name}" was not sent; send "addloop" to add it again`);
+    }
+    this.ctx.send(commandRequest(ENGINE_COMMAND[name] ?? (name as CommandName), track, undefined, this.ctx.config.tracks));
     // mute is not a track state, so the host reports no event for it: it applies at once
     if (name === 'mute' || name === 'unmute') {
       this.muted = name === 'mute';
@@ -134,7 +141,13 @@ export class LoopRecorderController implements Controller {
     if (due === undefined) return;
     this.cancelHoldTimer = this.ctx.timeout(() => {
       this.cancelHoldTimer = undefined;
-      this.run(this.gestures.poll(this.ctx.now()));
+      try {
+        this.run(this.gestures.poll(this.ctx.now()));
+      } catch (err) {
+        // a hold ends on a timer, with no msg to answer: the refusal (no loop, no engine) goes to the log
+        this.ctx.warn((err as Error).message);
+        this.ctx.status.fail((err as Error).message);
+      }
       this.scheduleGestures();
     }, Math.max(1, Math.ceil(due - this.ctx.now())));
   }
@@ -157,6 +170,12 @@ export class LoopRecorderController implements Controller {
       bars: e.bars,
       frame: e.frame,
     });
+  }
+
+  private onLoop(live: boolean): void {
+    this.live = live;
+    if (live) this.muted = false;
+    this.showState();
   }
 
   private onPending(e: PendingEvent): void {
@@ -182,6 +201,7 @@ export class LoopRecorderController implements Controller {
       this.frames = t.frames;
       this.bars = t.bars;
       this.muted = t.muted;
+      this.live = t.live ?? true;
       this.showState();
     } catch {
       // the host went away while answering: its next start refreshes again
@@ -189,13 +209,16 @@ export class LoopRecorderController implements Controller {
   }
 
   private showState(): void {
+    if (!this.live) {
+      this.ctx.status.setOwn({ fill: StatusColor.Grey, shape: StatusShape.Ring, text: this.ctx.text(`${KEYS}.status.deleted`, {}, 'no loop (deleted)') });
+      return;
+    }
     const parts = [this.ctx.text(`${KEYS}.state.${this.state}`, {}, this.state)];
     if (this.frames > 0) {
       const one = this.bars === 1;
       parts.push(this.ctx.text(`${KEYS}.status.${one ? 'bar' : 'bars'}`, { bars: this.bars }, one ? '1 bar' : `${this.bars} bars`));
     }
     if (this.muted) parts.push(this.ctx.text(`${KEYS}.status.muted`, {}, 'muted'));
-    if (this.oscDeleted) parts.push(this.ctx.text(`${KEYS}.status.oscDeleted`, {}, 'deleted by OSC'));
     this.ctx.status.setOwn({ ...STATE_LOOK[this.state], text: parts.join(' · ') });
   }
 }

@@ -8,10 +8,10 @@ import { levelMsg, levelRate } from './levels';
 import { StatusColor, StatusShape } from './status';
 import { Controller, ControllerContext } from './wiring';
 
-// Per-track volume, pan, mute and solo, master and monitor volume, addressed by msg.topic like a
-// mixing desk's channel strips ("track/2/volume"); the master output's levels out.
+// Per-track volume, pan, mute, solo, input gain and feedback, master and monitor volume, addressed by
+// msg.topic like a mixing desk's channel strips ("track/2/volume"); the master output's levels out.
 
-const TRACK_CONTROLS = ['volume', 'pan', 'mute', 'solo'] as const;
+const TRACK_CONTROLS = ['volume', 'pan', 'mute', 'solo', 'inputGain', 'feedback'] as const;
 const GLOBAL_CONTROLS: Record<string, CommandName> = {
   'master/volume': 'masterVolume',
   'monitor/volume': 'monitorVolume',
@@ -20,7 +20,8 @@ const GLOBAL_CONTROLS: Record<string, CommandName> = {
 
 const accepted = (tracks: number) =>
   `track/<1-${tracks}>/volume (0 to ${LIMITS.volume[1]}), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), ` +
-  `track/<n>/solo (true/false), ${Object.keys(GLOBAL_CONTROLS).join(', ')} (0 to ${LIMITS.volume[1]})`;
+  `track/<n>/solo (true/false), track/<n>/inputGain (0 to ${LIMITS.volume[1]}), track/<n>/feedback (0 to 1), ` +
+  `${Object.keys(GLOBAL_CONTROLS).join(', ')} (0 to ${LIMITS.volume[1]})`;
 
 const TRACK_TOPIC = /^track\/([^/]*)\/([^/]*)$/;
 
@@ -36,7 +37,9 @@ export function parseMixerMsg(topic: unknown, payload: unknown, tracks: number):
         case 'volume':
           return commandRequest('volume', track, payload, tracks, fields);
         case 'pan':
-          return commandRequest('pan', track, payload, tracks, fields);
+        case 'inputGain':
+        case 'feedback':
+          return commandRequest(m[2], track, payload, tracks, fields);
         case 'mute':
           return commandRequest(booleanOf(payload, 'msg.payload') ? 'mute' : 'unmute', track, undefined, tracks, fields);
         default:

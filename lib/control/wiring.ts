@@ -35,8 +35,6 @@ export interface ControllerContext {
   output(msg: NodeMessage): void;
   /** Listens to a connection channel ('state', 'beat', ...) until the node closes. */
   listen<E>(channel: string, listener: (event: E) => void): void;
-  /** Tells the other nodes of the engine something on a channel of its connection ('oscLoops'). */
-  announce<E>(channel: string, event: E): void;
   /** Runs fn after ms unless the node closes first; returns a cancel function. */
   timeout(fn: () => void, ms: number): () => void;
   /** ms on a monotonic clock */
@@ -118,7 +116,6 @@ export function wireUserNode(RED: NodeAPI, node: Node, def: NodeDef, spec: UserN
             node.error(report(err));
           }
         }),
-      announce: (channel, event) => connection.emit(channel, event),
       timeout: (fn, ms) => {
         const timer = setTimeout(() => {
           timers.delete(timer);

@@ -1,7 +1,7 @@
-import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, isTrackCommand } from './types';
+import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, isPerLoopSetting, isTrackCommand } from './types';
 import { EXIT, UserError } from '../errors';
 
-export { isTrackCommand };
+export { isPerLoopSetting, isTrackCommand };
 
 // One place that turns untrusted values (msgs, render scripts, IPC, the terminal) into engine commands
 // and says exactly what was wrong and what is accepted. The engine itself trusts its input.
@@ -17,7 +17,7 @@ export class InputError extends UserError {
 export interface ParsedCommand {
   name: CommandName;
   cmd: Cmd;
-  /** 1-based for track commands, 0 for global ones */
+  /** 1-based for track commands, 0 for global ones (and for addLoop: the first free track, and a per-loop setting: every loop) */
   track: number;
   value: number;
 }
@@ -91,7 +91,8 @@ export function commandValue(cmd: Cmd, v: unknown, field: string): number {
 
 /**
  * Validates {command, track, value}. `prefix` is prepended to field names ("events[3]." in a script).
- * Track commands need a track from 1 to `tracks`.
+ * Track commands need a track from 1 to `tracks`; addLoop takes one optionally (none or 0: the first
+ * free track), and so do the per-loop settings quantize, feedback and inputGain (none or 0: every loop).
  */
 export function parseCommand(
   input: { command?: unknown; track?: unknown; value?: unknown },
@@ -101,7 +102,10 @@ export function parseCommand(
   const cmd = commandCode(input.command, `${prefix}command`);
   const name = COMMANDS[cmd];
   let track = 0;
-  if (isTrackCommand(cmd)) {
+  const optional = cmd === Cmd.AddLoop || isPerLoopSetting(cmd);
+  if (optional && input.track !== undefined) {
+    track = numberIn(input.track, `${prefix}track`, [0, tracks], true);
+  } else if (isTrackCommand(cmd) && !optional) {
     if (input.track === undefined) throw new InputError(`${prefix}track`, `missing; "${name}" needs a track from 1 to ${tracks}`);
     track = numberIn(input.track, `${prefix}track`, [1, tracks], true);
   }

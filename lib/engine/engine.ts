@@ -8,7 +8,7 @@ import { Track, Voice, WriteMode, WriteOp, WriteProgress, STATE_MASK, mod } from
 import { Transforms } from './transforms';
 import { Transitions } from './transitions';
 import { Transport } from './transport';
-import { Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, isTrackCommand } from './types';
+import { Cmd, EngineOptions, ErrorCode, EventType, Quantize, QUANTIZE_MODES, State, isPerLoopSetting, isTrackCommand } from './types';
 import { WriteSide } from './write-side';
 import { bindKernels, DspBackend, Kernels } from '../dsp';
 
@@ -51,6 +51,11 @@ export interface TrackInfo {
   muted: boolean;
   soloed: boolean;
   master: boolean;
+  /** a live loop (deleted tracks are free: addLoop takes them) */
+  live: boolean;
+  quantize: Quantize;
+  feedback: number;
+  inputGain: number;
 }
 
 export class Engine {
@@ -67,6 +72,7 @@ export class Engine {
   /** first frame of the next block */
   frame = 0;
 
+  /** quantize, feedback and inputGain: what a loop takes when it is added (each loop has its own) */
   quantize: Quantize;
   crossfadeFrames: number;
   inputLatencyFrames: number;
@@ -74,6 +80,7 @@ export class Engine {
   monitor: boolean;
   monitorVolume: number;
   masterVolume: number;
+  /** scales the monitored input, and is the input gain a loop takes when it is added */
   inputGain: number;
   softLimit: boolean;
   /** 1-based number of the master track, 0 when no loop exists */
@@ -88,6 +95,8 @@ export class Engine {
   /** int16 interleaved stereo device blocks (maxBlockFrames frames each), see pcmInView/pcmOutView */
   private readonly pcmIn: number;
   private readonly pcmOut: number;
+  /** the block's input times inputGain, monitored (the input bus itself stays as the device gave it) */
+  private readonly gainedInput: number;
 
   private readonly inputView_: Float32Array;
   private readonly outputView_: Float32Array;
@@ -135,9 +144,14 @@ export class Engine {
     this.meters = reserve(6);
     this.pcmIn = reserve(this.maxBlockFrames);
     this.pcmOut = reserve(this.maxBlockFrames);
+    this.gainedInput = reserve(block);
+    const trackInput = reserve(block);
     this.metronome = new Metronome(options, this.transport, this.events, this.dsp, this.arena, reserve, this.clickBus, this.maxBlockFrames);
     for (let i = 1; i <= options.tracks; i++) {
-      this.tracks.push(new Track(i, reserve(xf), options.stems ? reserve(block) : -1));
+      const t = new Track(i, reserve(xf), options.stems ? reserve(block) : -1);
+      t.live = i <= (options.loops ?? options.tracks);
+      this.resetLoopSettings(t);
+      this.tracks.push(t);
     }
     this.inputView_ = this.arena.memory.subarray(this.inputBus, this.inputBus + block);
     this.outputView_ = this.arena.memory.subarray(this.mixBus, this.mixBus + block);
@@ -147,7 +161,7 @@ export class Engine {
 
     this.layers = new Layers(this.arena, this.tracks);
     this.gains = new Gains(this.tracks, this.layers, this);
-    this.writes = new WriteSide(this.arena, this.dsp, this.events, this.layers, this, this.inputBus, history, fadeTable);
+    this.writes = new WriteSide(this.arena, this.dsp, this.events, this.layers, this, this.inputBus, history, fadeTable, trackInput, this.meters + 4);
     this.transforms = new Transforms(this.arena, this.events, this.layers, this.gains, this, this.maxBlockFrames);
     this.transitions = new Transitions(this, this.arena, this.events, this.tracks, this.metronome, this.layers, this.writes, this.gains, this.transforms);
   }
@@ -221,6 +235,8 @@ export class Engine {
     const frames = data.length / 2;
     const at = this.layers.alloc(frames * 2);
     if (at < 0 || frames < 1) return false;
+    // a loop loaded into a free track makes it a loop
+    if (!t.live) this.addLoop(t, this.frame);
     this.arena.memory.set(data, at);
     t.cancelPending();
     this.writes.cancel(t);
@@ -289,6 +305,10 @@ export class Engine {
       muted: t.muted,
       soloed: t.soloed,
       master: this.masterTrack === t.number,
+      live: t.live,
+      quantize: t.quantize,
+      feedback: t.feedback,
+      inputGain: t.inputGain,
     };
   }
 
@@ -301,9 +321,9 @@ export class Engine {
     return mod((t.pausedAt >= 0 ? t.pausedAt : this.frame) - anchor, t.loopFrames);
   }
 
-  /** The first quantize boundary at or after frame. */
-  boundary(frame: number): number {
-    switch (this.quantize) {
+  /** The first boundary at or after frame, of a quantize mode (default: the engine's, what new loops take). */
+  boundary(frame: number, quantize = this.quantize): number {
+    switch (quantize) {
       case Quantize.Off:
         return frame;
       case Quantize.Beat:
@@ -350,14 +370,7 @@ export class Engine {
     m[this.meters + 1] = 0;
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
-    // input gain in place, before monitoring and recording (this pass meters into the scratch slots 4, 5)
     const args = this.dspArgs;
-    if (this.inputGain !== 1) {
-      args[0] = this.inputGain;
-      this.dsp.monitorIn(this.inputBus, this.inputBus, frames, this.meters + 4);
-    }
-    args[0] = this.monitor ? this.monitorVolume : 0;
-    this.dsp.monitorIn(this.mixBus, this.inputBus, frames, this.meters);
     this.metronome.beginBlock();
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
     this.transforms.fillPerBlock(this.tracks);
@@ -366,6 +379,7 @@ export class Engine {
     while (t < end) {
       this.applyDue(t);
       const next = Math.min(end, this.nextSplit());
+      this.monitorSegment(t - start, next - t);
       this.renderSegment(t, next, start);
       t = next;
     }
@@ -387,8 +401,13 @@ export class Engine {
     const q = this.queue;
     while (q.count > 0 && q.headFrame() <= t) {
       q.shift();
-      if (isTrackCommand(q.cmd)) {
-        if (q.track >= 1 && q.track <= this.tracks.length) this.trackCommand(this.tracks[q.track - 1], q.cmd, t, q.value);
+      if (q.cmd === Cmd.AddLoop) this.addLoopCommand(q.track, t);
+      else if (isTrackCommand(q.cmd) || (isPerLoopSetting(q.cmd) && q.track !== 0)) {
+        if (q.track < 1 || q.track > this.tracks.length) continue;
+        const tr = this.tracks[q.track - 1];
+        if (!tr.live) this.events.push(EventType.Error, tr.number, t, ErrorCode.NotALoop, q.cmd);
+        else if (isTrackCommand(q.cmd)) this.trackCommand(tr, q.cmd, t, q.value);
+        else this.loopSetting(tr, q.cmd, q.value);
       } else this.globalCommand(q.cmd, t, q.value);
     }
     this.metronome.applyDue(t);
@@ -438,6 +457,23 @@ export class Engine {
       if (tr.state === State.OneShot && tr.oneShotEnd < next) next = tr.oneShotEnd;
     }
     return next;
+  }
+
+  /**
+   * The mix bus of the segment at block offset o starts as the monitored input: the input times the
+   * engine's input gain (the gain pass meters into the scratch slots 4, 5), times the monitor volume.
+   * The input bus itself stays as the device gave it: each loop records it times its own gain.
+   */
+  private monitorSegment(o: number, n: number): void {
+    const args = this.dspArgs;
+    let monitored = this.inputBus + o * 2;
+    if (this.inputGain !== 1) {
+      args[0] = this.inputGain;
+      this.dsp.monitorIn(this.gainedInput + o * 2, monitored, n, this.meters + 4);
+      monitored = this.gainedInput + o * 2;
+    }
+    args[0] = this.monitor ? this.monitorVolume : 0;
+    this.dsp.monitorIn(this.mixBus + o * 2, monitored, n, this.meters);
   }
 
   private renderSegment(a: number, b: number, blockStart: number): void {
@@ -492,7 +528,13 @@ export class Engine {
         this.metronome.command(cmd, t, value);
         break;
       case Cmd.Quantize:
-        this.quantize = value as Quantize;
+      case Cmd.Feedback:
+      case Cmd.InputGain:
+        // every loop's, and what a loop added later takes
+        if (cmd === Cmd.Quantize) this.quantize = value as Quantize;
+        else if (cmd === Cmd.Feedback) this.feedback = f(value);
+        else this.inputGain = f(value);
+        for (let i = 0; i < this.tracks.length; i++) this.loopSetting(this.tracks[i], cmd, value);
         break;
       case Cmd.Monitor:
         this.monitor = value !== 0;
@@ -503,13 +545,54 @@ export class Engine {
       case Cmd.MasterVolume:
         this.masterVolume = f(value);
         break;
-      case Cmd.InputGain:
-        this.inputGain = f(value);
-        break;
-      case Cmd.Feedback:
-        this.feedback = f(value);
-        break;
     }
+  }
+
+  /** One loop's quantize, feedback or input gain: sample-exact from frame t on. */
+  private loopSetting(tr: Track, cmd: Cmd, value: number): void {
+    if (cmd === Cmd.Quantize) tr.quantize = value as Quantize;
+    else if (cmd === Cmd.Feedback) tr.feedback = f(value);
+    else tr.inputGain = f(value);
+  }
+
+  private resetLoopSettings(tr: Track): void {
+    tr.quantize = this.quantize;
+    tr.feedback = this.feedback;
+    tr.inputGain = this.inputGain;
+  }
+
+  /** addLoop: track 0 takes the first free track; a track that is a loop already stays as it is. */
+  private addLoopCommand(track: number, t: number): void {
+    if (track === 0) {
+      for (let i = 0; i < this.tracks.length; i++) {
+        if (!this.tracks[i].live) return this.addLoop(this.tracks[i], t);
+      }
+      this.events.push(EventType.Error, 0, t, ErrorCode.NoFreeTrack, Cmd.AddLoop);
+    } else if (track <= this.tracks.length && !this.tracks[track - 1].live) this.addLoop(this.tracks[track - 1], t);
+  }
+
+  /** A free (empty) track becomes a live loop with a fresh mixer and the engine's per-loop settings. */
+  private addLoop(tr: Track, t: number): void {
+    tr.live = true;
+    tr.volume = 1;
+    tr.pan = 0;
+    tr.muted = false;
+    tr.soloed = false;
+    this.resetLoopSettings(tr);
+    this.gains.update(tr, 0);
+    this.events.push(EventType.Loop, tr.number, t, 1, 0);
+  }
+
+  /** Clears the loop (its sound fades out as a clear's does) and frees the track. */
+  private deleteLoop(tr: Track, t: number): void {
+    this.transitions.clear(tr, t);
+    tr.live = false;
+    if (tr.soloed) {
+      // the other loops come back as a solo ends
+      tr.soloed = false;
+      this.gains.updateAll(this.crossfadeFrames);
+    }
+    this.events.push(EventType.Loop, tr.number, t, 0, 0);
   }
 
   private trackCommand(tr: Track, cmd: Cmd, t: number, value: number): void {
@@ -540,6 +623,9 @@ export class Engine {
     switch (cmd) {
       case Cmd.Clear:
         this.transitions.clear(tr, t);
+        return;
+      case Cmd.DeleteLoop:
+        this.deleteLoop(tr, t);
         return;
       case Cmd.Undo:
         this.transitions.undo(tr, t);

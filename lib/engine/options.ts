@@ -29,6 +29,7 @@ export function engineOptions(raw: Raw, prefix = '', base: EngineOptions = DEFAU
   o.masterVolume = num('masterVolume', LIMITS.volume) ?? o.masterVolume;
   o.inputGain = num('inputGain', LIMITS.volume) ?? o.inputGain;
   o.memoryMiB = num('memoryMiB', LIMITS.memoryMiB, true) ?? o.memoryMiB;
+  o.loops = num('loops', [0, o.tracks], true) ?? o.loops;
   if (raw.monitor !== undefined) o.monitor = booleanOf(raw.monitor, field('monitor'));
   if (raw.quantize !== undefined) {
     if (!(QUANTIZE_MODES as readonly unknown[]).includes(raw.quantize)) {

@@ -1,4 +1,4 @@
-import { State } from './types';
+import { Quantize, State } from './types';
 
 // A track's state, in fields the real-time side mutates in place. Behaviour lives in the engine and its
 // parts (transitions, write side, layers, transforms, gains).
@@ -226,6 +226,14 @@ export class Track {
   readonly opFrames = new Float64Array(MAX_WRITE_OPS);
   readonly opAnchor = new Float64Array(MAX_WRITE_OPS);
   opCount = 0;
+
+  /** a live loop: clients show it and it takes commands; a deleted track is free for addLoop */
+  live = true;
+  /** per loop; the engine's values of the same name are what a loop takes when it is added */
+  quantize: Quantize = Quantize.Bar;
+  feedback = 1;
+  /** linear gain on the input this loop records (the monitor follows the engine's inputGain) */
+  inputGain = 1;
 
   constructor(
     /** 1-based */

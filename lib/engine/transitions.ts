@@ -6,7 +6,7 @@ import { Metronome } from './metronome';
 import { Track, WriteMode, WriteOp, MAX_PENDING, PAUSE, RETRIGGER, STATE_MASK, mod } from './track';
 import { tileLoop } from './transform-kernels';
 import { Transforms } from './transforms';
-import { Cmd, ErrorCode, EventType, State } from './types';
+import { Cmd, ErrorCode, EventType, Quantize, State } from './types';
 import { WriteSide } from './write-side';
 
 // The track state machine: what a pedal press does (TRANSITIONS), when it lands (quantized to a
@@ -71,8 +71,8 @@ export interface TransitionParams {
   readonly inputLatencyFrames: number;
   /** 1-based number of the master track, 0 when no loop exists (the machine sets it) */
   masterTrack: number;
-  /** the first quantize boundary at or after frame */
-  boundary(frame: number): number;
+  /** the first boundary of a quantize mode at or after frame */
+  boundary(frame: number, quantize: Quantize): number;
 }
 
 export class Transitions {
@@ -320,7 +320,7 @@ export class Transitions {
     if (target === State.Recording && this.metronome.countInBars > 0 && !this.anyLoopOrRecording()) {
       return this.metronome.countIn(from);
     }
-    return this.params.boundary(from);
+    return this.params.boundary(from, tr.quantize);
   }
 
   private startRecording(tr: Track, t: number): void {

@@ -30,6 +30,7 @@ export const COMMANDS = [
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
   'inputGain', 'downbeat',
   'pause', 'substitute', 'insert',
+  'addLoop', 'deleteLoop',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -40,10 +41,21 @@ export const enum Cmd {
   Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
   InputGain, Downbeat,
   Pause, Substitute, Insert,
+  /** makes a track a live loop: the given one, or (track 0) the first free one */
+  AddLoop,
+  /** clears a live loop (with its usual fade) and frees its track */
+  DeleteLoop,
 }
 /** Commands that act on one track: the first block, and the loop commands appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {
   return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || cmd >= Cmd.Pause;
+}
+/**
+ * Settings kept per loop: with a track (1-based) they set that loop's; with none (track 0) every
+ * loop's, and the value a loop takes when it is added.
+ */
+export function isPerLoopSetting(cmd: Cmd): boolean {
+  return cmd === Cmd.Quantize || cmd === Cmd.Feedback || cmd === Cmd.InputGain;
 }
 
 export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;
@@ -64,6 +76,8 @@ export const enum EventType {
   Tempo = 4,
   /** a = passes undo can step back through (current layer index + 1), b = passes redo can bring back */
   Layers = 5,
+  /** track, a = 1 when it became a live loop (addLoop, a loaded loop), 0 when it was deleted */
+  Loop = 6,
 }
 
 export const enum ErrorCode {
@@ -79,6 +93,10 @@ export const enum ErrorCode {
   Busy = 5,
   /** double speed of a loop of one frame */
   TooShort = 6,
+  /** addLoop with every track a live loop already */
+  NoFreeTrack = 7,
+  /** a command to a track that is no live loop (deleted, or never added) */
+  NotALoop = 8,
 }
 export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.Empty]: 'the track is empty',
@@ -88,6 +106,8 @@ export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.NothingToRedo]: 'nothing to redo',
   [ErrorCode.Busy]: 'the track is recording or overdubbing: finish the pass first',
   [ErrorCode.TooShort]: 'the loop is too short',
+  [ErrorCode.NoFreeTrack]: 'no free track: every track is a loop already (the engine\'s track count is the most loops there can be)',
+  [ErrorCode.NotALoop]: 'the track is no loop (deleted): add it again first (addLoop)',
 };
 
 export interface MetronomeOptions {
@@ -130,6 +150,8 @@ export interface EngineOptions {
   stems: boolean;
   /** loop memory in MiB: every loop and undo layer lives in one arena of this size */
   memoryMiB: number;
+  /** live loops at the start, tracks 1..loops (default: every track); addLoop/deleteLoop change the set */
+  loops?: number;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {

@@ -21,7 +21,6 @@ export interface WriteSideParams {
   readonly frame: number;
   readonly crossfadeFrames: number;
   readonly inputLatencyFrames: number;
-  readonly feedback: number;
 }
 
 export class WriteSide {
@@ -39,6 +38,10 @@ export class WriteSide {
     private readonly history: number,
     /** arena offset of crossfadeFrames floats of scratch for a fade table */
     private readonly fadeTable: number,
+    /** arena offset of a block of scratch: the input times a track's input gain */
+    private readonly trackInput: number,
+    /** arena offset of two floats of scratch the gain kernel meters into */
+    private readonly meterScratch: number,
   ) {
     this.memory = arena.memory;
   }
@@ -144,14 +147,25 @@ export class WriteSide {
 
   /** Writes the segment [a, a + n) of the track's pass; `o` is a's offset in the block. */
   render(tr: Track, a: number, o: number, n: number): void {
+    if (tr.writeMode === WriteMode.None) return;
+    const input = this.input(tr, o, n);
     if (tr.writeMode === WriteMode.Record || tr.writeMode === WriteMode.Insert) {
       const pos = a - this.params.inputLatencyFrames - tr.wStart;
-      this.memory.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
+      this.memory.copyWithin(tr.wLoop + pos * 2, input, input + n * 2);
     } else if (tr.writeMode === WriteMode.Overdub) {
-      this.renderOverdub(tr, a, o, n);
+      this.renderOverdub(tr, a, input, n);
     } else if (tr.writeMode === WriteMode.Multiply) {
-      this.renderMultiply(tr, a, o, n);
+      this.renderMultiply(tr, a, input, n);
     }
+  }
+
+  /** Where the segment's input (block offset o, n frames) is, times the track's input gain. */
+  private input(tr: Track, o: number, n: number): number {
+    const at = this.inputBus + o * 2;
+    if (tr.inputGain === 1) return at;
+    this.dsp.args[0] = tr.inputGain;
+    this.dsp.monitorIn(this.trackInput, at, n, this.meterScratch);
+    return this.trackInput;
   }
 
   /** Keeps the last crossfadeFrames frames of input, for the pre-roll of a recording that starts next block. */
@@ -167,17 +181,18 @@ export class WriteSide {
     }
   }
 
-  private renderOverdub(tr: Track, a: number, o: number, n: number): void {
+  /** `input`: the arena offset of the segment's n frames of input */
+  private renderOverdub(tr: Track, a: number, input: number, n: number): void {
     let pos = mod(a - this.params.inputLatencyFrames - tr.wAnchor, tr.wLen);
     let done = 0;
     // replace: feedback 0, so the loop keeps (1 - w) of itself and takes w of the input
     const args = this.dsp.args;
-    args[0] = tr.wReplace ? 0 : this.params.feedback;
+    args[0] = tr.wReplace ? 0 : tr.feedback;
     if (tr.wRampLen > 0) {
       const r = Math.min(n, tr.wRampLen - tr.wRampPos);
       args[1] = tr.wFrom;
       args[2] = tr.wStep;
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, tr.wRampPos);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, input, r, tr.wRampPos);
       tr.wRampPos += r;
       done = r;
       pos = (pos + r) % tr.wLen;
@@ -194,7 +209,7 @@ export class WriteSide {
     if (done < n) {
       args[1] = tr.w;
       args[2] = 0;
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, 0);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, input + done * 2, n - done, 0);
     }
   }
 
@@ -203,13 +218,13 @@ export class WriteSide {
    * pass began on the play side, so no wrap) first gets the old loop's content at that point, then the
    * input overdubbed onto it exactly as an overdub pass does.
    */
-  private renderMultiply(tr: Track, a: number, o: number, n: number): void {
+  private renderMultiply(tr: Track, a: number, input: number, n: number): void {
     const lat = this.params.inputLatencyFrames;
     const k = a - lat - tr.wAnchor;
     tileLoop(this.memory, tr.wSrc, tr.wSrcLen, mod(a - lat - tr.wSrcAnchor, tr.wSrcLen), tr.wLoop + k * 2, n);
     // after a multiply's input has ended (EndMultiplyInput) only the loop's content is written
     if (tr.w === 0 && tr.wRampLen === 0) return;
-    this.renderOverdub(tr, a, o, n);
+    this.renderOverdub(tr, a, input, n);
     tr.writeMode = WriteMode.Multiply;
   }
 
@@ -237,6 +252,11 @@ export class WriteSide {
     if (fromHistory > 0) m.copyWithin(tr.preroll, this.history + (x - fromHistory) * 2, this.history + x * 2);
     const fromBlock = x - fromHistory;
     if (fromBlock > 0) m.copyWithin(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * 2, this.inputBus + o * 2);
+    // the input is kept as the device gave it: the pre-roll takes the track's input gain, as its take does
+    if (tr.inputGain !== 1) {
+      this.dsp.args[0] = tr.inputGain;
+      this.dsp.monitorIn(tr.preroll, tr.preroll, x, this.meterScratch);
+    }
   }
 
   private fillFade(n: number): void {

@@ -37,6 +37,8 @@ export interface HostConfig {
   sessionDir: string;
   metronome: { enabled: boolean; volume: number; countInBars: number; sound: string };
   memoryMiB: number;
+  /** live loops at the start, tracks 1..loops (default: every track); addLoop and deleteLoop change the set */
+  loops?: number;
   /**
    * portaudio: measure the round trip with a loopback click (output -> input) once the streams run,
    * and use it as inputLatencyFrames; a failed measurement keeps inputLatencyFrames and says so in the
@@ -67,6 +69,7 @@ export function engineOptionsOf(config: HostConfig): EngineOptions {
     crossfadeFrames: config.crossfadeFrames,
     inputLatencyFrames: config.inputLatencyFrames,
     memoryMiB: config.memoryMiB,
+    loops: config.loops,
     metronome: { enabled: config.metronome.enabled, volume: config.metronome.volume, countInBars: config.metronome.countInBars },
   });
 }
@@ -113,6 +116,12 @@ export interface TrackStatus {
   position?: number;
   /** paused: the loop stands still at `position` (a stopped loop that is not paused runs on silently) */
   paused?: boolean;
+  /** a live loop; a deleted track is free (every client shows the live loops only) */
+  live?: boolean;
+  /** the loop's own quantize, feedback and input gain */
+  quantize?: QuantizeMode;
+  feedback?: number;
+  inputGain?: number;
 }
 
 export type HostEvent =
@@ -140,6 +149,8 @@ export type HostEvent =
   | { type: 'beat'; frame: number; beat: number; beatInBar: number; bar: number; downbeat: boolean }
   | { type: 'tempo'; frame: number; bpm: number; beatsPerBar: number }
   | { type: 'layers'; track: number; frame: number; undo: number; redo: number }
+  /** the track became a live loop (live: true: addLoop, or a loop loaded into it) or was deleted (deleteLoop) */
+  | { type: 'loop'; track: number; frame: number; live: boolean }
   /** peaks since the last levels event; frame: the engine frame when they were taken */
   | { type: 'levels'; input: [number, number]; output: [number, number]; frame?: number }
   /**

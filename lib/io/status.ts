@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine';
-import { TRACK_STATES } from '../engine/types';
+import { QUANTIZE_MODES, TRACK_STATES } from '../engine/types';
 import type { HostStatus } from './client';
 import { barsOf } from './translate';
 
@@ -26,6 +26,10 @@ export function hostStatus(engine: Engine, xruns: number): HostStatus {
         soloed: t.soloed,
         position: t.position,
         paused: t.paused,
+        live: t.live,
+        quantize: QUANTIZE_MODES[t.quantize],
+        feedback: t.feedback,
+        inputGain: t.inputGain,
       };
     }),
   };

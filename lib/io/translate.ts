@@ -46,6 +46,8 @@ export function translateEvent(source: EventSource, e: EngineEvent): HostEvent {
       return { type: 'tempo', frame: e.frame, bpm: e.a / 1000, beatsPerBar: e.b };
     case EventType.Layers:
       return { type: 'layers', track: e.track, frame: e.frame, undo: e.a, redo: e.b };
+    case EventType.Loop:
+      return { type: 'loop', track: e.track, frame: e.frame, live: e.a === 1 };
     case EventType.Error:
       return { type: 'error', track: e.track, message: `${COMMANDS[e.b] ?? 'command'}: ${ERROR_TEXT[e.a] ?? `error ${e.a}`}` };
   }

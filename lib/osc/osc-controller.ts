@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import type { HostStatus } from '../io/client';
 import type { HostEvent } from '../io/protocol';
-import { NodeType, OSC_LOOPS, OscLoopsEvent } from '../control/constants';
+import { NodeType } from '../control/constants';
 import { ConfigError } from '../control/errors';
 import { requiredNumber } from '../control/settings';
 import { EngineStatus, StatusColor, StatusShape } from '../control/status';
@@ -17,7 +17,7 @@ export interface OscSettings {
 }
 
 /** The host events the server mirrors. */
-const CHANNELS = ['state', 'pending', 'beat', 'tempo', 'layers', 'levels'] as const;
+const CHANNELS = ['state', 'pending', 'beat', 'tempo', 'layers', 'levels', 'loop'] as const;
 /** A redeploy closes the old socket as the new node binds: the port may need a moment to come free. */
 const BIND_ATTEMPTS = 10;
 const BIND_RETRY_MS = 100;
@@ -51,8 +51,7 @@ export class OscController implements Controller {
       port: this.settings.port,
       host: this.settings.host,
       now: ctx.now,
-      // loop-recorder nodes show whether their track is an OSC loop (OSC_LOOPS)
-      loopsChanged: (tracks) => ctx.announce<OscLoopsEvent>(OSC_LOOPS, { tracks: [...tracks] }),
+      warn: (text) => ctx.warn(text),
     });
     for (const channel of CHANNELS) ctx.listen<HostEvent>(channel, (e) => this.server.hostEvent(e));
     void this.listen(BIND_ATTEMPTS);

@@ -38,7 +38,7 @@ export interface OscServerOptions {
   link: OscLink;
   /** engine tracks: the most loops there can be */
   tracks: number;
-  /** loops at the start (default: every track); /loop_add and /loop_del change it */
+  /** the engine's live loops at the start (HostConfig.loops; default: every track): its status corrects it */
   loops?: number;
   sampleRate: number;
   bpm: number;
@@ -48,8 +48,8 @@ export interface OscServerOptions {
   memoryMiB?: number;
   /** /quit: the looper is asked to end (default: ignored) */
   quit?: () => void;
-  /** loops were added or deleted: the engine tracks the OSC loops name now */
-  loopsChanged?: (tracks: readonly number[]) => void;
+  /** something asked of OSC could not be done (a /loop_add with no free track), in words */
+  warn?: (text: string) => void;
   /** UDP port (default 9951; 0 = any free port) */
   port?: number;
   /** address to listen on (default 127.0.0.1; "0.0.0.0" or "::" open it to the network) */
@@ -92,7 +92,7 @@ export class OscServer {
       blockFrames: o.blockFrames,
       memoryMiB: o.memoryMiB ?? DEFAULT_OPTIONS.memoryMiB,
       quit: o.quit,
-      loopsChanged: o.loopsChanged,
+      warn: o.warn,
       command: (name, track, value) => this.command(name, track, value),
       reply: (r) => void this.reply(r),
       serverUrl: () => this.url(),

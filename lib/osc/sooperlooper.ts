@@ -10,9 +10,10 @@ import { LooperMirror, SlState } from './mirror';
 // SooperLooper's protocol (its OSC document and src/control_osc.cpp, as 1.7.8 answers it; the
 // differential test holds a recording of its answers) over this looper, as a pure class: OSC
 // messages, host events and the time go in; engine commands and replies come out through callbacks.
-// The UDP socket, return-address checks and timers are server.ts's. OSC loop numbers are 0-based and
-// name engine tracks through `loops` (a deleted loop frees its track, an added one takes a free one);
-// -1 means all loops, -3 the selected loop; /get and /sl/-2/set are the globals.
+// The UDP socket, return-address checks and timers are server.ts's. The engine owns which tracks are
+// live loops (addLoop, deleteLoop; its status and 'loop' events say): OSC loop numbers are 0-based
+// indexes into the live tracks in track order, so a delete renumbers the loops after it, as
+// SooperLooper does. -1 means all loops, -3 the selected loop; /get and /sl/-2/set are the globals.
 //
 // Like SooperLooper (liblo), a message is dispatched only when its path names a method (OSC wildcards
 // match every method they name) and its arguments convert to the method's type signature; anything
@@ -38,7 +39,7 @@ export interface Reply {
 export interface SooperLooperOptions {
   /** engine tracks: the most loops there can be */
   tracks: number;
-  /** loops at the start (default: every track) */
+  /** the engine's live loops at the start, tracks 1..loops (default: every track); its status corrects it */
   loops?: number;
   sampleRate: number;
   bpm: number;
@@ -58,8 +59,8 @@ export interface SooperLooperOptions {
   session(command: 'save' | 'load', name: string): Promise<unknown>;
   /** /quit: the looper is asked to end */
   quit?(): void;
-  /** loops were added or deleted: the engine tracks the OSC loops name now, in order */
-  loopsChanged?(tracks: readonly number[]): void;
+  /** something asked of OSC could not be done, in words (SooperLooper's answer, if any, went out too) */
+  warn?(text: string): void;
 }
 
 /** The version a /ping answers: the SooperLooper protocol this speaks (clients compare it). */
@@ -164,8 +165,10 @@ export class SooperLooperOsc {
   private readonly loopListeners = new Map<string, { url: string; path: string; source: Source }>();
   private statusAt = -Infinity;
   private readonly id = Math.floor(Math.random() * 0x7fffffff);
-  /** the engine track (1-based) of each OSC loop */
+  /** the engine track (1-based) of each OSC loop: the engine's live tracks, in order */
   private loops: number[];
+  /** by engine track - 1: a live loop, as the engine last said */
+  private readonly live: boolean[] = [];
   /** SooperLooper keeps the methods of a deleted loop: /sl/N/get still answers (0) up to the most loops there were */
   private methodLoops: number;
   /** kept per-loop controls, by engine track - 1 */
@@ -179,9 +182,12 @@ export class SooperLooperOsc {
     this.mirror = new LooperMirror(o.tracks, o.sampleRate, o.bpm, o.beatsPerBar, o.memoryMiB);
     this.globals.tempo = o.bpm;
     const count = Math.max(0, Math.min(o.tracks, o.loops ?? o.tracks));
-    this.loops = Array.from({ length: count }, (_, i) => i + 1);
+    for (let t = 1; t <= o.tracks; t++) {
+      this.live[t - 1] = t <= count;
+      this.resetLoop(t);
+    }
+    this.loops = this.liveTracks();
     this.methodLoops = count;
-    for (let t = 1; t <= o.tracks; t++) this.resetLoop(t);
   }
 
   /** The engine tracks the OSC loops name, in order. */
@@ -211,6 +217,8 @@ export class SooperLooperOsc {
     }
     // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
     if (e.type === 'tempo') this.globals.tempo = e.bpm;
+    if (e.type === 'loop') this.setLive(e.track, e.live);
+    if (e.type === 'error' && e.track === 0 && e.message.startsWith('addLoop:')) this.o.warn?.(`/loop_add: ${e.message}`);
     this.mirror.event(e, now);
     if (this.statusAt === -Infinity) this.refreshIfStale(now);
   }
@@ -218,6 +226,7 @@ export class SooperLooperOsc {
   hostStatus(s: HostStatus, now: number): void {
     this.statusAt = now;
     this.mirror.status(s, now);
+    for (const t of s.tracks) this.setLive(t.track, t.live ?? true);
   }
 
   /** Handles one message; returns false when no method took it (nothing was done or answered). */
@@ -357,31 +366,43 @@ export class SooperLooperOsc {
 
   // ---------------------------------------------------------------- loops
 
-  /** Takes the first free engine track as a new last loop, with SooperLooper's defaults. */
+  /**
+   * The engine takes its first free track as a new loop; its 'loop' event makes it the last OSC loop
+   * (the loops are in track order: one on a lower track than others comes before them). With no free
+   * track nothing changes, as when SooperLooper cannot make a loop: no loop-count message.
+   */
   private addLoop(): void {
-    for (let t = 1; t <= this.o.tracks; t++) {
-      if (this.loops.includes(t)) continue;
-      this.resetLoop(t);
-      this.loops.push(t);
-      this.methodLoops = Math.max(this.methodLoops, this.loops.length);
-      this.loopsChanged();
+    if (this.loops.length >= this.o.tracks) {
+      this.o.warn?.(`/loop_add: no free track: every one of the ${this.o.tracks} tracks is a loop already (start with more tracks for more loops)`);
       return;
     }
+    this.o.command('addLoop', 0);
   }
 
-  /** Deletes loop n (-1: the last): its track is cleared and freed; the loops after it move down. */
+  /** Deletes loop n (-1: the last): the engine clears and frees its track; the loops after it move down. */
   private deleteLoop(n: number): void {
     const i = n === ALL ? this.loops.length - 1 : n;
     if (i < 0 || i >= this.loops.length) return;
-    const [t] = this.loops.splice(i, 1);
+    this.o.command('deleteLoop', this.loops[i]);
+  }
+
+  /** The engine says track t is (or is no longer) a live loop. */
+  private setLive(t: number, live: boolean): void {
+    if (t < 1 || t > this.o.tracks || this.live[t - 1] === live) return;
+    this.live[t - 1] = live;
     const m = this.mirror.track(t);
-    this.o.command('clear', t);
-    if (m?.muted) this.o.command('unmute', t);
-    if (m?.soloed) this.o.command('unsolo', t);
-    if (m && m.volume !== 1) this.o.command('volume', t, 1);
-    if (m && m.pan !== 0) this.o.command('pan', t, 0);
+    // the engine adds a loop with a fresh mixer, and SooperLooper's controls start at their defaults
+    if (live) this.resetLoop(t);
     if (m) Object.assign(m, { muted: false, soloed: false, volume: 1, pan: 0 });
+    this.loops = this.liveTracks();
+    this.methodLoops = Math.max(this.methodLoops, this.loops.length);
     this.loopsChanged();
+  }
+
+  private liveTracks(): number[] {
+    const out: number[] = [];
+    for (let t = 1; t <= this.o.tracks; t++) if (this.live[t - 1]) out.push(t);
+    return out;
   }
 
   private resetLoop(t: number): void {
@@ -391,7 +412,6 @@ export class SooperLooperOsc {
   }
 
   private loopsChanged(): void {
-    this.o.loopsChanged?.(this.loops);
     for (const l of this.loopListeners.values()) {
       this.o.reply({ url: l.url, path: l.path, types: 'ssi', args: [this.o.serverUrl(), SL_VERSION, this.loops.length], source: l.source });
     }
@@ -564,14 +584,12 @@ export class SooperLooperOsc {
         m.pan = clamp(kept.pan_1 + kept.pan_2 - 1, LIMITS.pan);
         return this.o.command('pan', t, m.pan);
       case 'feedback':
-        // one feedback for every track here
-        return this.o.command('feedback', 0, kept.feedback);
+        return this.o.command('feedback', t, kept.feedback);
       case 'input_gain':
-        // one input for every track here
-        return this.o.command('inputGain', 0, clamp(v, LIMITS.volume));
+        return this.loopInputGain(t);
       case 'quantize':
       case 'sync':
-        return this.o.command('quantize', 0, this.quantizeOf(t));
+        return this.o.command('quantize', t, this.quantizeOf(t));
       case 'rate': {
         // SooperLooper's rate is continuous (0.25..4); this looper halves and doubles: 0.25, 0.5, 1, 2, 4
         const steps = Math.log2(v / m.rate);
@@ -583,6 +601,11 @@ export class SooperLooperOsc {
       default:
         return;
     }
+  }
+
+  /** SooperLooper scales a loop's input by the global input gain, then by the loop's own. */
+  private loopInputGain(t: number): void {
+    this.o.command('inputGain', t, clamp(this.globals.input_gain * this.controls[t - 1].input_gain, LIMITS.volume));
   }
 
   /** The engine quantize for loop t's quantize and sync under the global sync source. */
@@ -627,12 +650,10 @@ export class SooperLooperOsc {
       case 'save_loop':
         // SooperLooper 1.7.8 changes nothing for these through /set
         return;
-      case 'sync_source': {
+      case 'sync_source':
         g.sync_source = Math.trunc(v);
-        const t = this.readTarget(SELECTED);
-        if (t !== undefined) this.o.command('quantize', 0, this.quantizeOf(t));
+        for (const t of this.loops) this.o.command('quantize', t, this.quantizeOf(t));
         return;
-      }
       case 'dry':
         g.dry = v;
         return this.o.command('monitorVolume', 0, clamp(v, LIMITS.volume));
@@ -640,8 +661,11 @@ export class SooperLooperOsc {
         g.wet = v;
         return this.o.command('masterVolume', 0, clamp(v, LIMITS.volume));
       case 'input_gain':
+        // the engine's sets the monitor and every loop's; a loop with its own gain keeps the product
         g.input_gain = v;
-        return this.o.command('inputGain', 0, clamp(v, LIMITS.volume));
+        this.o.command('inputGain', 0, clamp(v, LIMITS.volume));
+        for (const t of this.loops) if (this.controls[t - 1].input_gain !== 1) this.loopInputGain(t);
+        return;
       default:
         if (ctrl in g) g[ctrl] = v;
         return;

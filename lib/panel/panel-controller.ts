@@ -15,7 +15,7 @@ import { DEFAULT_PANEL_PATH, PANEL_ROUTE, PanelRegistry, panelPathProblem } from
 // and reports each one from the node's output. Tested without Node-RED.
 
 /** The host channels a page follows (the connection's names: host 'error' events come as 'hostError'). */
-export const PANEL_CHANNELS = ['state', 'pending', 'beat', 'tempo', 'layers', 'levels', 'xrun', 'hostError'] as const;
+export const PANEL_CHANNELS = ['state', 'pending', 'beat', 'tempo', 'layers', 'levels', 'xrun', 'hostError', 'loop'] as const;
 
 /** Mixer values have no events: while pages are open the panel asks the engine this often. */
 export const STATUS_POLL_MS = 2000;

@@ -29,6 +29,8 @@ export interface PanelTrack {
   soloed: boolean;
   undo: number;
   redo: number;
+  /** a live loop: the page shows live loops only (the tracks are the most there can be) */
+  live: boolean;
 }
 
 export interface PanelEngine {
@@ -132,6 +134,7 @@ const emptyTrack = (track: number): PanelTrack => ({
   soloed: false,
   undo: 0,
   redo: 0,
+  live: true,
 });
 
 /** TrackStatus may carry the loop position (hosts that report it); the anchor follows from it. */
@@ -235,6 +238,12 @@ export class PanelState {
         t.redo = e.redo;
         return e;
       }
+      case 'loop': {
+        const t = this.track(e.track);
+        if (!t || t.live === e.live) return undefined;
+        this.setLive(t, e.live);
+        return { type: 'track', track: { ...t } };
+      }
       case 'beat':
         this.beat = { frame: e.frame, beat: e.beat, beatInBar: e.beatInBar, bar: e.bar, downbeat: e.downbeat };
         return e;
@@ -301,6 +310,12 @@ export class PanelState {
     for (const s of status.tracks as StatusTrack[]) {
       const t = this.track(s.track);
       if (!t) continue;
+      // a loop added or deleted is an event; a page that missed it (a restarted host) learns it here
+      const live = s.live ?? true;
+      if (live !== t.live) {
+        this.setLive(t, live);
+        out.push({ type: 'track', track: { ...t } });
+      }
       if (s.volume !== t.volume || s.muted !== t.muted || s.soloed !== t.soloed) {
         t.volume = s.volume;
         t.muted = s.muted;
@@ -350,6 +365,12 @@ export class PanelState {
   applyMetronome(enabled: boolean): TransportEvent {
     this.metronome = enabled;
     return { type: 'transport', bpm: this.bpm, beatsPerBar: this.beatsPerBar, metronome: enabled };
+  }
+
+  /** The engine adds a loop with a fresh mixer, and deletes one by clearing it. */
+  private setLive(t: PanelTrack, live: boolean): void {
+    t.live = live;
+    Object.assign(t, { volume: 1, muted: false, soloed: false });
   }
 
   private mixerEvent(t: PanelTrack): MixerEvent {

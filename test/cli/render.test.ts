@@ -51,6 +51,27 @@ describe('loopstation render', function () {
     }
   });
 
+  it('deleteLoop and addLoop: the loop is heard up to the delete, and nothing of it after', () => {
+    const r = loopstation(['render', script({
+      ...base,
+      tracks: 2,
+      loops: 1,
+      events: [
+        ...base.events,
+        { frame: 97000, track: 1, command: 'deleteLoop' },
+        { frame: 99000, command: 'addLoop' },
+        { frame: 99500, track: 2, command: 'play' },
+      ],
+      outputs: { mix: 'deleted.wav' },
+    })], tmp.dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = readWav(tmp.file('deleted.wav'), { sampleRate: RATE });
+    for (let t = 49000; t < out.frames; t++) {
+      const want = t < 97000 ? input[(1000 + ((t - 49000) % 48000)) * 2] : 0;
+      if (out.data[t * 2] !== want) assert.fail(`frame ${t}: ${out.data[t * 2]} != ${want}`);
+    }
+  });
+
   it('resolves paths against the script folder, not the working directory', () => {
     const r = loopstation(['render', tmp.file(script({ ...base, outputs: { mix: 'elsewhere.wav' } }))], '/');
     assert.equal(r.code, 0, r.stderr);

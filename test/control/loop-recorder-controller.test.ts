@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { InputError } from '../../lib/engine/commands';
-import { ConfigError } from '../../lib/control/errors';
+import { ConfigError, NodeError } from '../../lib/control/errors';
 import { LoopRecorderController, RECORDER_COMMANDS } from '../../lib/control/loop-recorder-controller';
 import { EngineStatus } from '../../lib/control/status';
 import { FakeContext } from './fake-context';
@@ -23,7 +23,45 @@ describe('control: loop recorder controller', () => {
     const { ctx, rec } = recorder();
     for (const command of RECORDER_COMMANDS) rec.input({ payload: command });
     rec.input({ payload: ' Record\n' });
-    assert.deepEqual(ctx.commands(), [...RECORDER_COMMANDS, 'record'].map((command) => ({ command, track: 2, value: 0 })));
+    const engineName = (c: string) => ({ addloop: 'addLoop', deleteloop: 'deleteLoop' })[c] ?? c;
+    assert.deepEqual(ctx.commands(), [...RECORDER_COMMANDS, 'record'].map((command) => ({ command: engineName(command), track: 2, value: 0 })));
+  });
+
+  it('its track deleted (by anyone): a grey ring "no loop (deleted)", and every command but addloop refused until the track is a loop again', () => {
+    const { ctx, rec } = recorder();
+    ctx.emit(state(2, 'playing', 100, 96000, 1));
+    ctx.emit({ type: 'loop', track: 3, frame: 150, live: false });
+    assert.deepEqual(ctx.shown, { fill: 'green', shape: 'dot', text: 'playing · 1 bar' }, 'another track');
+    ctx.emit({ type: 'loop', track: 2, frame: 200, live: false });
+    assert.deepEqual(ctx.shown, { fill: 'grey', shape: 'ring', text: 'no loop (deleted)' });
+    ctx.emit(state(2, 'empty', 200));
+    assert.deepEqual(ctx.shown, { fill: 'grey', shape: 'ring', text: 'no loop (deleted)' }, 'its clear does not hide the deletion');
+    for (const payload of ['record', 'deleteloop', 1]) {
+      assert.throws(() => rec.input({ payload }), (err: unknown) => {
+        assert.ok(err instanceof NodeError);
+        assert.match(err.message, /^track 2 is no loop \(it was deleted\): "(record|deleteloop|toggle)" was not sent; send "addloop" to add it again$/);
+        return true;
+      });
+    }
+    assert.deepEqual(ctx.sent, []);
+    rec.input({ payload: 'addLoop' });
+    assert.deepEqual(ctx.commands(), [{ command: 'addLoop', track: 2, value: 0 }]);
+    ctx.emit({ type: 'loop', track: 2, frame: 300, live: true });
+    assert.deepEqual(ctx.shown, { fill: 'grey', shape: 'ring', text: 'empty' });
+    rec.input({ payload: 'record' });
+    assert.equal(ctx.commands().length, 2);
+  });
+
+  it('learns from a status that its track is no loop (a node deployed after the delete)', async () => {
+    const { ctx, rec } = recorder();
+    ctx.answer = () => {
+      const status = ctx.hostStatus();
+      status.tracks[1] = { ...status.tracks[1], live: false };
+      return status;
+    };
+    rec.engineStatus('running');
+    await ctx.drain();
+    assert.deepEqual(ctx.shown, { fill: 'grey', shape: 'ring', text: 'no loop (deleted)' });
   });
 
   it('refuses anything else, naming msg.payload and what is accepted, and sends nothing', () => {

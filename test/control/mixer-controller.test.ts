@@ -31,6 +31,8 @@ describe('control: mixer controller', () => {
       ['track/3/mute', 'off', 'track/3/mute: off'],
       ['track/1/solo', 1, 'track/1/solo: on'],
       ['track/1/solo', 0, 'track/1/solo: off'],
+      ['track/4/inputGain', 1.5, 'track/4/inputGain: 1.5'],
+      ['track/4/feedback', 0.8, 'track/4/feedback: 0.8'],
       ['master/volume', 1.5, 'master/volume: 1.5'],
       ['monitor/volume', 0.75, 'monitor/volume: 0.75'],
       ['metronome/volume', 0, 'metronome/volume: 0'],
@@ -46,6 +48,8 @@ describe('control: mixer controller', () => {
       { command: 'unmute', track: 3, value: 0 },
       { command: 'solo', track: 1, value: 0 },
       { command: 'unsolo', track: 1, value: 0 },
+      { command: 'inputGain', track: 4, value: 1.5 },
+      { command: 'feedback', track: 4, value: 0.8 },
       { command: 'masterVolume', track: 0, value: 1.5 },
       { command: 'monitorVolume', track: 0, value: 0.75 },
       { command: 'metronomeVolume', track: 0, value: 0 },
@@ -62,6 +66,7 @@ describe('control: mixer controller', () => {
       ['track/1/volume', 3, 'msg.payload', /3 is out of range; accepted: a number from 0 to 2/],
       ['track/1/pan', 'left', 'msg.payload', /"left" is not a number/],
       ['track/1/mute', 'maybe', 'msg.payload', /is not on\/off/],
+      ['track/1/feedback', 1.5, 'msg.payload', /1.5 is out of range; accepted: a number from 0 to 1/],
       ['master/volume', undefined, 'msg.payload', /is not a number/],
     ];
     for (const [topic, payload, field, problem] of cases) {

@@ -139,6 +139,32 @@ describe('panel in Chromium (npm start on a machine without a sound card)', func
     assert.equal(refusal.body.error, 'value: 7 is out of range; accepted: a number from 0 to 2');
   });
 
+  it('delete a loop and add one: an empty loop goes at once, a recorded one asks a second tap; "+ loop" brings a track back', async () => {
+    const page = context!.pages()[0];
+    const hidden = (track: number) => page.$eval<boolean>(`.track[data-track="${track}"]`, (el) => el.hidden);
+    const waitHidden = (track: number, want: boolean) =>
+      page.waitForFunction(([t, w]) => (document.querySelector(`.track[data-track="${t}"]`) as { hidden: boolean }).hidden === w, [track, want], { timeout: 5000 });
+    assert.equal(await page.$eval<boolean>('#add-loop', (el) => el.disabled), true, 'every track is a loop: nothing to add');
+    await page.click('.track[data-track="4"] [data-command="deleteLoop"]');
+    await waitHidden(4, true);
+    assert.equal(await page.locator('.track:not([hidden])').count(), 3);
+    assert.equal(await page.$eval<boolean>('#add-loop', (el) => el.disabled), false);
+    // track 1 holds a loop: the first tap only arms the button
+    await page.click('.track[data-track="1"] [data-command="deleteLoop"]');
+    assert.equal(await page.$eval('.track[data-track="1"] [data-command="deleteLoop"]', (el) => el.textContent), 'sure?');
+    await page.waitForTimeout(300);
+    assert.equal(await hidden(1), false);
+    await page.click('.track[data-track="1"] [data-command="deleteLoop"]');
+    await waitHidden(1, true);
+    // "+ loop" takes the first free track: 1, empty again; then 4
+    await page.click('#add-loop');
+    await waitHidden(1, false);
+    await waitForAttr(page, '.track[data-track="1"]', 'data-state', 'empty', 5000);
+    await page.click('#add-loop');
+    await waitHidden(4, false);
+    assert.equal(await page.locator('.track:not([hidden])').count(), 4);
+  });
+
   it('on a phone-sized screen the tracks sit two by two with finger-sized buttons', async () => {
     const phone = await context!.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

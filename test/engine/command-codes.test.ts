@@ -12,7 +12,7 @@ const CODE_OF: Record<CommandName, Cmd> = {
   metronomeVolume: Cmd.MetronomeVolume, monitor: Cmd.Monitor, monitorVolume: Cmd.MonitorVolume, masterVolume: Cmd.MasterVolume,
   feedback: Cmd.Feedback, reverse: Cmd.Reverse, half: Cmd.Half, double: Cmd.Double, multiply: Cmd.Multiply,
   replace: Cmd.Replace, oneshot: Cmd.OneShot, retrigger: Cmd.Retrigger, inputGain: Cmd.InputGain, downbeat: Cmd.Downbeat,
-  pause: Cmd.Pause, substitute: Cmd.Substitute, insert: Cmd.Insert,
+  pause: Cmd.Pause, substitute: Cmd.Substitute, insert: Cmd.Insert, addLoop: Cmd.AddLoop, deleteLoop: Cmd.DeleteLoop,
 };
 
 const NAME_OF: { [K in Cmd]: CommandName } = {
@@ -24,13 +24,15 @@ const NAME_OF: { [K in Cmd]: CommandName } = {
   [Cmd.MasterVolume]: 'masterVolume', [Cmd.Feedback]: 'feedback', [Cmd.Reverse]: 'reverse', [Cmd.Half]: 'half',
   [Cmd.Double]: 'double', [Cmd.Multiply]: 'multiply', [Cmd.Replace]: 'replace', [Cmd.OneShot]: 'oneshot',
   [Cmd.Retrigger]: 'retrigger', [Cmd.InputGain]: 'inputGain', [Cmd.Downbeat]: 'downbeat',
-  [Cmd.Pause]: 'pause', [Cmd.Substitute]: 'substitute', [Cmd.Insert]: 'insert',
+  [Cmd.Pause]: 'pause', [Cmd.Substitute]: 'substitute', [Cmd.Insert]: 'insert', [Cmd.AddLoop]: 'addLoop',
+  [Cmd.DeleteLoop]: 'deleteLoop',
 };
 
 /** The commands that act on one track (the rest are global). */
 const TRACK_COMMANDS: CommandName[] = [
   'record', 'overdub', 'play', 'stop', 'toggle', 'clear', 'undo', 'redo', 'mute', 'unmute', 'volume', 'pan', 'solo', 'unsolo',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
+  'addLoop', 'deleteLoop',
 ];
 
 describe('engine: command names and codes', () => {

@@ -124,7 +124,9 @@ describe('io: in-process client', () => {
     const status = (await client.request({ type: 'status' })) as HostStatus;
     assert.equal(status.bpm, 90);
     assert.equal(status.metronome, true);
-    assert.deepEqual(status.tracks[1], { track: 2, state: 'empty', frames: 0, seconds: 0, bars: 0, layers: 0, volume: 1, pan: 0, muted: false, soloed: false, position: 0, paused: false });
+    assert.deepEqual(status.tracks[1], { track: 2, state: 'empty', frames: 0, seconds: 0, bars: 0, layers: 0, volume: 1, pan: 0, muted: false, soloed: false, position: 0, paused: false,
+      live: true, quantize: 'off', feedback: 1, inputGain: 1,
+    });
     assert.deepEqual(await client.request({ type: 'devices' }), { devices: [] });
     await assert.rejects(client.request({ type: 'calibrate' }), /calibration needs an audio device/);
     client.send({ type: 'devices', id: 4 });

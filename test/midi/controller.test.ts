@@ -23,7 +23,6 @@ function fakeContext(config: Partial<ControllerContext['config']> = {}) {
     ready: () => undefined,
     output: (msg) => void outputs.push(msg as Record<string, unknown>),
     listen: (channel, listener) => void listeners.set(channel, listener as (e: unknown) => void),
-    announce: (channel, e) => listeners.get(channel)?.(e),
     timeout: () => () => undefined,
     now: () => now,
     text: (_k, _p, english) => english,

@@ -7,10 +7,10 @@ import { CountingFactory, assert, engineDef, engineUp, helper, hostStatus, loadW
 
 const HUGE_ARRAY = new Array(1_000_000).fill(1);
 const HUGE_STRING = 'x'.repeat(1_000_000);
-const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, or a button level: 1/true (pressed), 0/false (released)';
+const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, addloop, deleteloop, or a button level: 1/true (pressed), 0/false (released)';
 const METRONOME_ACCEPTS = 'accepted: a bpm from 20 to 400, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled}';
 const MIXER_ACCEPTS =
-  'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), master/volume, monitor/volume, metronome/volume (0 to 2)';
+  'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), track/<n>/inputGain (0 to 2), track/<n>/feedback (0 to 1), master/volume, monitor/volume, metronome/volume (0 to 2)';
 const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume, gain}';
 const AUDIO_OUT_ACCEPTS = 'accepted: a master volume from 0 to 2, {volume}, "export", {export: "name"} or {command: "save"|"load"|"list"|"delete"|"import"|"export", name}';
 

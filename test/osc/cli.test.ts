@@ -59,8 +59,12 @@ describe('loopstation osc', function () {
       const client = await new TestOscClient().open();
       try {
         assert.equal((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 1);
+        await client.send(port, '/register', 'ss', [client.url, '/loops']);
         await client.send(port, '/loop_add', 'if', [2, 30]);
-        assert.equal((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 2);
+        // the engine adds it at its next block: the count goes to registered URLs once its event came
+        const [, count] = await client.waitFor(2, 15000);
+        assert.equal(count.address, '/loops');
+        assert.equal(count.args[2], 2);
         await client.send(port, '/save_session', 'sss', ['/anywhere/Take 1.slsess', client.url, '/err']);
         const saved = path.join(dir, 'sessions', 'Take 1');
         for (let i = 0; i < 100 && !fs.existsSync(saved); i++) await new Promise((r) => setTimeout(r, 50));

@@ -49,7 +49,7 @@ describe('nodes: osc', function () {
     }
   });
 
-  it('a loop an OSC client deletes: its track is cleared, and its loop-recorder node says so until it is added again', async () => {
+  it('a loop an OSC client deletes: the engine frees its track, and its loop-recorder node says so and refuses commands until it is added again', async () => {
     const factory = await load([engineDef(), oscNode(), ...userNode('rec', NodeType.LoopRecorder, { track: 2 })]);
     await engineUp();
     const port = await listeningPort();
@@ -57,12 +57,18 @@ describe('nodes: osc', function () {
     const client = await new TestOscClient().open();
     try {
       await client.send(port, '/loop_del', 'i', [1]);
-      assert.equal((await nextStatus(rec, (st) => /deleted by OSC/.test(st.text ?? ''))).text, 'empty · deleted by OSC');
-      assert.deepEqual(factory.commands(), [{ command: 'clear', track: 2, value: 0 }]);
+      const deleted = await nextStatus(rec, (st) => /no loop/.test(st.text ?? ''));
+      assert.deepEqual(deleted, { fill: 'grey', shape: 'ring', text: 'no loop (deleted)' });
+      assert.deepEqual(factory.commands(), [{ command: 'deleteLoop', track: 2, value: 0 }]);
       assert.deepEqual((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 3);
-      // the first free track is the one deleted
+      const refused = new Promise<string>((resolve) => rec.on('call:error', (call: { args: unknown[] }) => resolve(String(call.args[0]))));
+      rec.receive({ payload: 'record' });
+      assert.match(await refused, /track 2 is no loop \(it was deleted\): "record" was not sent; send "addloop" to add it again/);
+      assert.equal(factory.commands().length, 1, 'nothing was sent for the refused command');
+      // the first free track is the one deleted: the node works again, on an empty loop
       await client.send(port, '/loop_add', 'if', [2, 30]);
       assert.equal((await nextStatus(rec, (st) => st.text === 'empty')).text, 'empty');
+      assert.deepEqual((await client.ask(port, '/ping', 'ss', [client.url, '/pong'])).args[2], 4);
     } finally {
       await client.close();
     }

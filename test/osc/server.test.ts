@@ -157,7 +157,8 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     await client.send(port, '/set', 'sf', ['tempo', 10000]);
     await client.send(port, '/set', 'sf', ['selected_loop_num', 2]);
     assert.deepEqual((await client.ask(port, '/get', 'sss', ['selected_loop_num', client.url, '/g'])).args, [-2, 'selected_loop_num', 2]);
-    assert.deepEqual(link.commands(), ['quantize:0', 'bpm:0=96.5', 'beatsPerBar:0=3', 'bpm:0=400']);
+    // sync_source sets every loop's quantize (off: quantize 0 by SooperLooper's default)
+    assert.deepEqual(link.commands(), ['quantize:1', 'quantize:2', 'quantize:3', 'quantize:4', 'bpm:0=96.5', 'beatsPerBar:0=3', 'bpm:0=400']);
     event({ type: 'tempo', frame: 0, bpm: 96.5, beatsPerBar: 3 });
     assert.deepEqual((await client.ask(port, '/get', 'sss', ['eighth_per_cycle', client.url, '/g'])).args, [-2, 'eighth_per_cycle', 6]);
   });
@@ -330,38 +331,61 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     }
   });
 
-  it('/loop_add and /loop_del: loops come and go within the engine tracks; /register hears the count', async () => {
-    const few = new OscServer({ link, tracks: 3, loops: 1, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, now: () => clock });
+  it('/loop_add and /loop_del ask the engine; the loops follow its live tracks (events and status); /register hears the count', async () => {
+    const warnings: string[] = [];
+    link.current.tracks = link.current.tracks.slice(0, 3).map((t) => ({ ...t, live: t.track === 1 }));
+    const few = new OscServer({ link, tracks: 3, loops: 1, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0, now: () => clock, warn: (w) => warnings.push(w) });
     const p = (await few.start()).port;
+    // what the engine does: its 'loop' event, and the same in the status it answers from then on
+    const engineSays = (track: number, live: boolean): void => {
+      link.current.tracks[track - 1].live = live;
+      few.hostEvent({ type: 'loop', track, frame: 0, live });
+    };
     try {
       await client.send(p, '/register', 'ss', [client.url, '/loops']);
       await client.send(p, '/loop_add', 'if', [2, 30]);
-      await client.send(p, '/loop_add', 'if', [2, 30]);
-      // no third free track: nothing more
-      await client.send(p, '/loop_add', 'if', [2, 30]);
+      await client.sync(p);
+      // the engine picks the free track: nothing changes before it says so
+      assert.deepEqual(link.commands().filter((c) => c !== 'status'), ['addLoop:0']);
+      assert.deepEqual(few.protocol.loopTracks, [1]);
+      engineSays(2, true);
+      engineSays(3, true);
       const counts = (await client.waitFor(2)).map((m) => m.args[2]);
       assert.deepEqual(counts, [2, 3]);
       assert.deepEqual(few.protocol.loopTracks, [1, 2, 3]);
       assert.deepEqual((await client.ask(p, '/ping', 'ss', [client.url, '/pong'])).args.slice(1), [SL_VERSION, 3]);
-      // deleting loop 0 clears its track; the loops after it move down
+      // no free track: nothing is asked, no count goes out (as SooperLooper), and the warning says why
+      await client.send(p, '/loop_add', 'if', [2, 30]);
+      await client.sync(p);
+      assert.equal(link.commands().filter((c) => c.startsWith('addLoop')).length, 1);
+      assert.deepEqual(warnings, ['/loop_add: no free track: every one of the 3 tracks is a loop already (start with more tracks for more loops)']);
+      // the engine's own refusal (another client took the track first) is reported too
+      few.hostEvent({ type: 'error', track: 0, message: 'addLoop: no free track' });
+      assert.equal(warnings[1], '/loop_add: addLoop: no free track');
+      // deleting loop 0 deletes its track; once the engine says so, the loops after it move down
       await client.send(p, '/loop_del', 'i', [0]);
-      assert.equal((await client.waitFor(4))[3].args[2], 2);
+      await client.sync(p);
+      assert.equal(link.commands().filter((c) => c !== 'status').pop(), 'deleteLoop:1');
+      engineSays(1, false);
+      assert.deepEqual((await client.waitFor(4)).filter((m) => m.address === '/loops').map((m) => m.args[2]), [2, 3, 2]);
       assert.deepEqual(few.protocol.loopTracks, [2, 3]);
-      assert.deepEqual(link.commands(), ['clear:1']);
       // SooperLooper keeps a deleted loop's methods: its get answers 0
       assert.deepEqual((await client.ask(p, '/sl/2/get', 'sss', ['state', client.url, '/g'])).args, [2, 'state', 0]);
       await client.send(p, '/loop_del', 'i', [-1]);
-      await client.waitFor(6);
-      assert.deepEqual(few.protocol.loopTracks, [2]);
-      // an added loop takes the first free track again, with SooperLooper's defaults
-      await client.send(p, '/loop_add', 'if', [2, 0]);
       await client.sync(p);
-      assert.deepEqual(few.protocol.loopTracks, [2, 1]);
+      assert.equal(link.commands().filter((c) => c !== 'status').pop(), 'deleteLoop:3');
+      // a status (a client that missed the events) brings the same set: track 2 alone
+      link.current.tracks[2].live = false;
+      few.hostRestarted();
+      await client.sync(p);
+      assert.deepEqual(few.protocol.loopTracks, [2]);
+      // a loop added on a lower track comes first: OSC loops are the live tracks in order
+      engineSays(1, true);
+      assert.deepEqual(few.protocol.loopTracks, [1, 2]);
     } finally {
       await few.stop();
     }
   });
-
   it('wildcards reach every method they name; an empty return path is answered', async () => {
     await client.send(port, '/sl/*/get', 'sss', ['state', client.url, '/w']);
     const got = await client.waitFor(6);

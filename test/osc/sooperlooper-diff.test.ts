@@ -31,18 +31,23 @@ const TIMING_CONTROLS = new Set(['loop_len', 'loop_pos', 'cycle_len']);
 /**
  * Where ours differs from SooperLooper, by unit (its name starts with the request, so the list follows
  * the script), and why. A listed unit that starts to match, or that no longer exists, fails the test.
+ * `deliberate`: a difference this looper keeps on purpose (docs/osc.md says so); the others are open.
  */
-const KNOWN: { unit: string; why: string }[] = [
+const KNOWN: { unit: string; why: string; deliberate?: true }[] = [
   {
     unit: 'step 305 /sl/0/get ["loop_pos"]',
-    why: 'undo and redo between loops of different lengths: SooperLooper carries the position over (wrapping at the new length); ours plays each take in the phase it was made in',
+    why:
+      'after an undo and a redo of a multiply, SooperLooper reports the paused loop 0.24 s earlier than ours. Ours plays each layer ' +
+      'in the phase it was made in, which keeps the audio continuous across the switch (a multiply\'s layer repeats the take in ' +
+      'phase); the origin of SooperLooper\'s position there is not established',
   },
   { unit: 'step 307 /sl/0/get ["loop_pos"]', why: 'the same position, 300 ms into the pause (both stand still there)' },
   {
     unit: 'updates a/u_loops #5',
-    why: 'a /load_session that fails: SooperLooper 1.7.8 has deleted its loops before it finds no file (loop counts 1, then 0); ours keeps them',
+    why: 'a /load_session that fails: SooperLooper 1.7.8 has deleted its loops before it finds no file (loop counts 1, then 0); ours keeps them: a failed load must not lose recorded audio',
+    deliberate: true,
   },
-  { unit: 'updates a/u_loops #6', why: 'the second of those two loop-count messages' },
+  { unit: 'updates a/u_loops #6', why: 'the second of those two loop-count messages', deliberate: true },
 ];
 
 interface Unit {
@@ -55,7 +60,7 @@ interface Unit {
 /** The real engine behind the OSC server, rendered block by block when the session lets time pass. */
 class SteppedLooper {
   readonly engine = new Engine(
-    engineOptions({ sampleRate: SAMPLE_RATE, blockSize: BLOCK, tracks: 8, bpm: 120, beatsPerBar: 4, quantize: 'off', crossfadeFrames: 0, memoryMiB: 16, metronome: { enabled: false } }),
+    engineOptions({ sampleRate: SAMPLE_RATE, blockSize: BLOCK, tracks: 8, loops: 1, bpm: 120, beatsPerBar: 4, quantize: 'off', crossfadeFrames: 0, memoryMiB: 16, metronome: { enabled: false } }),
   );
   readonly server: OscServer;
   quit = false;
@@ -193,7 +198,8 @@ describe('SooperLooper differential (the recorded session against ours)', functi
       if (k && u.ok) failures.push(`${u.what} now matches: take it off KNOWN (${k.why})`);
       else if (!k && !u.ok) failures.push(`${u.what}\n    SooperLooper: ${String(u.expected)}\n    ours:         ${String(u.actual)}`);
     }
-    process.stdout.write(`      ${matched}/${units.length} units match (${percent}%), ${KNOWN.length} known differences\n`);
+    const deliberate = KNOWN.filter((k) => k.deliberate).length;
+    process.stdout.write(`      ${matched}/${units.length} units match (${percent}%); known differences: ${deliberate} deliberate, ${KNOWN.length - deliberate} open\n`);
     assert.ok(failures.length === 0, `${failures.length} differences from SooperLooper:\n${failures.join('\n')}`);
   });
 });

@@ -89,17 +89,20 @@
       if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); post({ command: 'toggle', track: track }); }
     });
     card.el.querySelectorAll('.small button').forEach(function (b) {
+      b.dataset.label = b.innerHTML;
       b.addEventListener('click', function () {
         var command = b.dataset.command;
-        if (command === 'clear' && !b.classList.contains('armed')) {
-          // clear is final: a second tap within 2.5 s confirms it
+        // clear, and deleting a loop with something in it, are final: a second tap within 2.5 s confirms
+        var t = view.tracks[track - 1];
+        var final = command === 'clear' || (command === 'deleteLoop' && t && t.state !== 'empty');
+        if (final && !b.classList.contains('armed')) {
           b.classList.add('armed');
           b.textContent = 'sure?';
           clearTimeout(card.clearTimer);
           card.clearTimer = setTimeout(function () { disarm(b); }, 2500);
           return;
         }
-        if (command === 'clear') disarm(b);
+        disarm(b);
         post({ command: command, track: track });
       });
     });
@@ -129,7 +132,7 @@
 
   function disarm(b) {
     b.classList.remove('armed');
-    b.innerHTML = '&#10005;';
+    b.innerHTML = b.dataset.label;
   }
 
   function renderTrack(t) {
@@ -137,6 +140,9 @@
     if (!card) return;
     view.tracks[t.track - 1] = t;
     var el = card.el;
+    // the tracks are the most loops there can be: only live loops are shown
+    el.hidden = t.live === false;
+    renderAddLoop();
     el.dataset.state = t.state;
     if (t.pending) el.dataset.pending = t.pending;
     else delete el.dataset.pending;
@@ -144,6 +150,13 @@
     card.label.textContent = t.pending ? '…' : NEXT[t.state] || '';
     card.length.textContent = t.frames > 0 ? lengthText(t) : '';
     renderMixer(t);
+  }
+
+  /** "+ loop" takes the first free track: there is none when every track is a loop */
+  function renderAddLoop() {
+    var free = false;
+    for (var i = 0; i < cards.length; i++) if (view.tracks[i] && view.tracks[i].live === false) free = true;
+    $('add-loop').disabled = !free;
   }
 
   function lengthText(t) {
@@ -437,13 +450,14 @@
       if (taps.length >= 3) setBpm(60000 / ((taps[taps.length - 1] - taps[0]) / (taps.length - 1)));
     });
     $('click').addEventListener('click', function () { post({ command: 'metronome', value: !view.metronome }); });
+    $('add-loop').addEventListener('click', function () { post({ command: 'addLoop' }); });
     // a USB foot switch that types digits: 1-9 toggle that track, shift+digit stops it
     document.addEventListener('keydown', function (ev) {
       if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
       var m = /^Digit([1-9])$/.exec(ev.code);
       if (!m) return;
       var track = Number(m[1]);
-      if (track > cards.length) return;
+      if (track > cards.length || (view.tracks[track - 1] && view.tracks[track - 1].live === false)) return;
       ev.preventDefault();
       post({ command: ev.shiftKey ? 'stop' : 'toggle', track: track });
     });
