@@ -30,6 +30,7 @@ export const COMMANDS = [
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger',
   'inputGain', 'downbeat',
   'pause', 'substitute', 'insert',
+  'input', 'cueBus', 'cueSend', 'metronomeBus', 'monitorBus', 'monitorInput',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -40,10 +41,12 @@ export const enum Cmd {
   Reverse, Half, Double, Multiply, Replace, OneShot, Retrigger,
   InputGain, Downbeat,
   Pause, Substitute, Insert,
+  Input, CueBus, CueSend, MetronomeBus, MonitorBus, MonitorInput,
 }
 /** Commands that act on one track: the first block, and the loop commands appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {
-  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || cmd >= Cmd.Pause;
+  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || (cmd >= Cmd.Pause && cmd <= Cmd.Insert) ||
+    (cmd >= Cmd.Input && cmd <= Cmd.CueSend);
 }
 
 export const QUANTIZE_MODES = ['off', 'beat', 'bar', 'loop'] as const;
@@ -79,6 +82,8 @@ export const enum ErrorCode {
   Busy = 5,
   /** double speed of a loop of one frame */
   TooShort = 6,
+  /** an input source or output bus the engine was not built with (b = the Cmd) */
+  NoSuchChannel = 7,
 }
 export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.Empty]: 'the track is empty',
@@ -88,6 +93,7 @@ export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.NothingToRedo]: 'nothing to redo',
   [ErrorCode.Busy]: 'the track is recording or overdubbing: finish the pass first',
   [ErrorCode.TooShort]: 'the loop is too short',
+  [ErrorCode.NoSuchChannel]: 'no such input channel or output bus in the engine\'s channel counts',
 };
 
 export interface MetronomeOptions {
@@ -130,6 +136,18 @@ export interface EngineOptions {
   stems: boolean;
   /** loop memory in MiB: every loop and undo layer lives in one arena of this size */
   memoryMiB: number;
+  /** channels of the input, interleaved (docs/routing.md); 2 = today's stereo */
+  inputChannels: number;
+  /** stereo output buses, interleaved pairs: bus 1 is the main mix, the others cue mixes */
+  outputBuses: number;
+  /** the bus (1-based) the click is mixed into */
+  metronomeBus: number;
+  /** the bus (1-based) the input monitor is mixed into */
+  monitorBus: number;
+  /** the input source the monitor hears (a source code, lib/engine/routing.ts) */
+  monitorInput: number;
+  /** a peak/RMS meter per track, each block (Engine.trackLevels) */
+  trackMeters: boolean;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {
@@ -151,6 +169,12 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   metronomeInOutput: true,
   stems: false,
   memoryMiB: 256,
+  inputChannels: 2,
+  outputBuses: 1,
+  metronomeBus: 1,
+  monitorBus: 1,
+  monitorInput: 0,
+  trackMeters: false,
 };
 
 export const LIMITS = {
@@ -166,4 +190,6 @@ export const LIMITS = {
   feedback: [0, 1],
   countInBars: [0, 8],
   memoryMiB: [1, 3072],
+  inputChannels: [1, 32],
+  outputBuses: [1, 16],
 } as const;

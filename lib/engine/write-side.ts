@@ -2,6 +2,7 @@ import { Arena } from './arena';
 import { EventRing } from './events';
 import { Layers } from './layers';
 import { Track, WriteMode, WriteOp, mod } from './track';
+import { sourceLeft, sourceRight } from './routing';
 import { tileLoop } from './transform-kernels';
 import { Cmd, ErrorCode, EventType, State } from './types';
 import { Kernels } from '../dsp';
@@ -33,12 +34,13 @@ export class WriteSide {
     private readonly events: EventRing,
     private readonly layers: Layers,
     private readonly params: WriteSideParams,
-    /** arena offset of the block's input */
+    /** arena offset of the block's input (`channels` interleaved); a pass reads its track's source bus */
     private readonly inputBus: number,
     /** arena offset of the input of the last crossfadeFrames frames before this block (pre-rolls) */
     private readonly history: number,
     /** arena offset of crossfadeFrames floats of scratch for a fade table */
     private readonly fadeTable: number,
+    private readonly channels = 2,
   ) {
     this.memory = arena.memory;
   }
@@ -146,7 +148,7 @@ export class WriteSide {
   render(tr: Track, a: number, o: number, n: number): void {
     if (tr.writeMode === WriteMode.Record || tr.writeMode === WriteMode.Insert) {
       const pos = a - this.params.inputLatencyFrames - tr.wStart;
-      this.memory.copyWithin(tr.wLoop + pos * 2, this.inputBus + o * 2, this.inputBus + (o + n) * 2);
+      this.memory.copyWithin(tr.wLoop + pos * 2, tr.sourceBus + o * 2, tr.sourceBus + (o + n) * 2);
     } else if (tr.writeMode === WriteMode.Overdub) {
       this.renderOverdub(tr, a, o, n);
     } else if (tr.writeMode === WriteMode.Multiply) {
@@ -154,16 +156,20 @@ export class WriteSide {
     }
   }
 
-  /** Keeps the last crossfadeFrames frames of input, for the pre-roll of a recording that starts next block. */
+  /**
+   * Keeps the last crossfadeFrames frames of input (all its channels), for the pre-roll of a recording
+   * that starts next block, whatever source it records.
+   */
   keepHistory(frames: number): void {
     const x = this.params.crossfadeFrames;
     if (x === 0) return;
     const m = this.memory;
+    const c = this.channels;
     if (frames >= x) {
-      m.copyWithin(this.history, this.inputBus + (frames - x) * 2, this.inputBus + frames * 2);
+      m.copyWithin(this.history, this.inputBus + (frames - x) * c, this.inputBus + frames * c);
     } else {
-      m.copyWithin(this.history, this.history + frames * 2, this.history + x * 2);
-      m.copyWithin(this.history + (x - frames) * 2, this.inputBus, this.inputBus + frames * 2);
+      m.copyWithin(this.history, this.history + frames * c, this.history + x * c);
+      m.copyWithin(this.history + (x - frames) * c, this.inputBus, this.inputBus + frames * c);
     }
   }
 
@@ -177,7 +183,7 @@ export class WriteSide {
       const r = Math.min(n, tr.wRampLen - tr.wRampPos);
       args[1] = tr.wFrom;
       args[2] = tr.wStep;
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + o * 2, r, tr.wRampPos);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, tr.sourceBus + o * 2, r, tr.wRampPos);
       tr.wRampPos += r;
       done = r;
       pos = (pos + r) % tr.wLen;
@@ -194,7 +200,7 @@ export class WriteSide {
     if (done < n) {
       args[1] = tr.w;
       args[2] = 0;
-      this.dsp.overdub(tr.wLoop, tr.wLen, pos, this.inputBus + (o + done) * 2, n - done, 0);
+      this.dsp.overdub(tr.wLoop, tr.wLen, pos, tr.sourceBus + (o + done) * 2, n - done, 0);
     }
   }
 
@@ -231,12 +237,15 @@ export class WriteSide {
   private capturePreroll(tr: Track, t: number): void {
     const x = this.params.crossfadeFrames;
     if (x === 0) return;
-    const m = this.memory;
     const o = t - this.params.frame; // frames of this block's input that precede t
     const fromHistory = Math.max(0, x - o);
-    if (fromHistory > 0) m.copyWithin(tr.preroll, this.history + (x - fromHistory) * 2, this.history + x * 2);
+    // the track's source, from the input's channels (for a stereo input's "all": a plain copy)
+    const c = this.channels;
+    const l = sourceLeft(tr.source);
+    const r = sourceRight(tr.source, c);
+    if (fromHistory > 0) this.dsp.extractPair(tr.preroll, this.history + (x - fromHistory) * c, fromHistory, c, l, r);
     const fromBlock = x - fromHistory;
-    if (fromBlock > 0) m.copyWithin(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * 2, this.inputBus + o * 2);
+    if (fromBlock > 0) this.dsp.extractPair(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * c, fromBlock, c, l, r);
   }
 
   private fillFade(n: number): void {
