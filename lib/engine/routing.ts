@@ -25,7 +25,8 @@ export function sourceName(code: number): string {
 export function sourceCode(v: unknown, channels: number): number | string {
   const accepted = `accepted: "all", a channel from 1 to ${channels} (mono), or a pair like "1-2"`;
   if (v === 'all' || v === SOURCE_ALL || v === '0') return SOURCE_ALL;
-  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
+  // a pair's code as the engine and the IPC carry it: -k
+  const text = typeof v === 'number' ? (Number.isInteger(v) && v < 0 ? `${-v}-${-v + 1}` : String(v)) : typeof v === 'string' ? v.trim() : '';
   const mono = /^(\d+)$/.exec(text);
   if (mono) {
     const k = Number(mono[1]);

@@ -280,7 +280,11 @@ describe('engine routing: names, commands and options', () => {
     assert.match(String(sourceCode('1-3', 4)), /not two adjacent channels/);
     assert.match(String(sourceCode('5', 4)), /channel 5 is out of range/);
     assert.match(String(sourceCode('left', 4)), /not an input source; accepted: "all"/);
-    for (const code of [0, 1, 4, -1, -3]) assert.equal(sourceCode(sourceName(code), 4), code);
+    for (const code of [0, 1, 4, -1, -3]) {
+      assert.equal(sourceCode(sourceName(code), 4), code);
+      assert.equal(sourceCode(code, 4), code, 'a code parses as itself (the IPC carries codes)');
+    }
+    assert.match(String(sourceCode(-4, 4)), /pair 4-5 is out of range/);
   });
 
   it('commands validate their values, naming the field', () => {

@@ -7,7 +7,7 @@ import { CountingFactory, assert, engineDef, engineUp, helper, hostStatus, loadW
 
 const HUGE_ARRAY = new Array(1_000_000).fill(1);
 const HUGE_STRING = 'x'.repeat(1_000_000);
-const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, or a button level: 1/true (pressed), 0/false (released)';
+const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, "input" with msg.value (the input source), or a button level: 1/true (pressed), 0/false (released)';
 const METRONOME_ACCEPTS = 'accepted: a bpm from 20 to 400, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled}';
 const MIXER_ACCEPTS =
   'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), master/volume, monitor/volume, metronome/volume (0 to 2)';
