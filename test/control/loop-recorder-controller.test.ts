@@ -42,6 +42,7 @@ describe('control: loop recorder controller', () => {
   it('chooses its input: the setting at each engine start, then {payload: "input", value}; a source the engine lacks is refused', () => {
     const ctx = new FakeContext({ tracks: 4, inputChannels: 4 });
     const rec = new LoopRecorderController(ctx, { track: 2, source: '3-4' });
+    ctx.status.setEngine('running');
     rec.engineStatus('running');
     assert.deepEqual(ctx.takeCommands(), [{ command: 'input', track: 2, value: -3 }]);
     rec.input({ payload: 'input', value: '1' });
