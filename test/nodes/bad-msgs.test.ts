@@ -13,7 +13,7 @@ const MIXER_ACCEPTS =
   'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), ' +
   'track/<n>/cue (an output bus, 0 = none), track/<n>/send (0 to 2), master/volume, monitor/volume, metronome/volume (0 to 2), ' +
   'metronome/bus, monitor/bus (an output bus), monitor/input (all, a channel or a pair like 1-2)';
-const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume, gain}';
+const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume, gain, input, bus}';
 const AUDIO_OUT_ACCEPTS = 'accepted: a master volume from 0 to 2, {volume}, "export", {export: "name"} or {command: "save"|"load"|"list"|"delete"|"import"|"export", name}';
 
 type Case = [description: string, msg: Record<string, unknown>, error: string];
@@ -67,7 +67,7 @@ const CASES: Record<string, Case[]> = {
     ['an unknown word', { payload: 'loud' }, `msg.payload: "loud" is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],
     ['a volume out of range', { payload: 3 }, 'msg.payload (monitor volume): 3 is out of range; accepted: a number from 0 to 2'],
     ['an input gain above 2', { payload: { gain: 3 } }, 'msg.payload.gain: 3 is out of range; accepted: a number from 0 to 2'],
-    ['an unknown setting', { payload: { treble: 2 } }, 'msg.payload.treble: unknown setting; accepted: monitor, volume, gain'],
+    ['an unknown setting', { payload: { treble: 2 } }, 'msg.payload.treble: unknown setting; accepted: monitor, volume, gain, input, bus'],
     ['monitor "maybe"', { payload: { monitor: 'maybe' } }, 'msg.payload.monitor: "maybe" is not on/off; accepted: true, false, 1, 0, "on", "off"'],
     ['null', { payload: null }, `msg.payload: null is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],
     ['a huge array', { payload: HUGE_ARRAY }, `msg.payload: an array of 1000000 is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],
