@@ -130,6 +130,10 @@ export interface TrackStatus {
   position?: number;
   /** paused: the loop stands still at `position` (a stopped loop that is not paused runs on silently) */
   paused?: boolean;
+  /** routing (docs/routing.md): the input source's code, the cue send's bus (0 = none) and gain */
+  source?: number;
+  cueBus?: number;
+  cueSend?: number;
 }
 
 export type HostEvent =

@@ -26,6 +26,9 @@ export function hostStatus(engine: Engine, xruns: number): HostStatus {
         soloed: t.soloed,
         position: t.position,
         paused: t.paused,
+        source: t.source,
+        cueBus: t.cueBus,
+        cueSend: t.cueSend,
       };
     }),
   };
