@@ -44,8 +44,8 @@ describe('audio: routing on a 4-channel PulseAudio null sink', function () {
     requireAudio(this, run.reply.ok ? undefined : `${run.reply.name}: ${run.reply.error}`);
   });
 
-  // the callback bridge, and naudiodon's stream path (the fallback where the bridge is not built)
-  for (const audioPath of ['bridge', 'naudiodon'] as const) {
+  // the default path (the callback bridge where it is built), and naudiodon's stream path
+  for (const audioPath of ['default path', 'naudiodon'] as const) {
     it(`${audioPath}: the click on bus 2 comes back on inputs 3-4 only; a track on input 3 records it, a track on input 1 silence`, async () => {
       const env = audioPath === 'naudiodon' ? { ...sink4Env(), LOOPSTATION_AUDIO_PATH: 'naudiodon' } : sink4Env();
       client = new ForkedClient(
