@@ -118,7 +118,7 @@ export class LoopRecorderController implements Controller {
     this.gestures = new GestureDetector(this.settings.gestures);
     this.peaks = new LevelThrottle(this.settings.levelRate);
     this.rms = new LevelThrottle(this.settings.levelRate);
-    ctx.listen<LevelsEvent>('levels', (e) => this.onLevels(e));
+    if (this.settings.levelRate > 0) ctx.listen<LevelsEvent>('levels', (e) => this.onLevels(e));
     ctx.listen<StateEvent>('state', (e) => e.track === this.settings.track && this.onState(e));
     ctx.listen<PendingEvent>('pending', (e) => e.track === this.settings.track && this.onPending(e));
     ctx.listen<HostErrorEvent>('hostError', (e) => e.track === this.settings.track && this.onHostError(e));

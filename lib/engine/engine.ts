@@ -99,11 +99,9 @@ export class Engine {
   readonly meters: number;
   /** the peak of each input channel in the last block (inputChannels floats) */
   readonly inputMeters: number;
-  /** [peakL, peakR] of each output bus in the last block (2 * outputBuses floats) */
-  readonly busMeters: number;
   /** per track [peakL, peakR, sumOfSquaresL, sumOfSquaresR] of the last block, then 4 floats of scratch; -1 without trackMeters */
   readonly trackMeters: number;
-  /** int16 interleaved stereo device blocks (maxBlockFrames frames each), see pcmInView/pcmOutView */
+  /** int16 interleaved device blocks (maxBlockFrames frames of the input's and the output's channels), see pcmInView/pcmOutView */
   private readonly pcmIn: number;
   private readonly pcmOut: number;
 
@@ -166,7 +164,6 @@ export class Engine {
     const fadeTable = reserve(xf);
     this.meters = reserve(6);
     this.inputMeters = reserve(channels);
-    this.busMeters = reserve(2 * this.outputBuses);
     this.trackMeters = options.trackMeters ? reserve(4 * options.tracks + 4) : -1;
     this.pcmIn = reserve(inputFloats / 2);
     this.pcmOut = reserve(this.maxBlockFrames * this.outputBuses);
@@ -448,14 +445,9 @@ export class Engine {
     // master volume on the main bus only; every bus is limited (a cue mix is a device output too)
     args[0] = this.masterVolume;
     this.dsp.masterOut(this.mixBus, frames, this.softLimit, this.meters + 2);
-    m[this.busMeters] = m[this.meters + 2];
-    m[this.busMeters + 1] = m[this.meters + 3];
-    for (let b = 1; b < this.outputBuses; b++) {
-      m[this.busMeters + 2 * b] = 0;
-      m[this.busMeters + 2 * b + 1] = 0;
-      args[0] = 1;
-      this.dsp.masterOut(routing.busAt[b], frames, this.softLimit, this.busMeters + 2 * b);
-    }
+    args[0] = 1;
+    // (their peaks go to the scratch slots: the meters report bus 1)
+    for (let b = 1; b < this.outputBuses; b++) this.dsp.masterOut(routing.busAt[b], frames, this.softLimit, this.meters + 4);
     routing.interleave(frames);
     this.writes.keepHistory(frames);
     this.frame = end;

@@ -128,6 +128,10 @@ describe('io: in-process client', () => {
       assert.deepEqual(l.channels, [0, 0, 0, 0]);
       assert.deepEqual(l.tracks, [0, 1, 2].map(() => ({ peak: [0, 0], rms: [0, 0] })));
     }
+    client.send({ type: 'command', command: 'input', track: 2, value: '3-4' });
+    clock.advance(20);
+    const status = (await client.request({ type: 'status' })) as HostStatus;
+    assert.deepEqual(status.tracks.map((t) => [t.source, t.cueBus, t.cueSend]), [[0, 0, 1], [-3, 0, 1], [0, 0, 1]], 'a multi-channel status says each track\'s routing');
     // block 0 rendered at the start, with the bar's first click on bus 1; from the command on, bus 1 is silent
     assert.ok(levels.slice(1).every((l) => l.output[0] === 0 && l.output[1] === 0), 'bus 1 has no click');
   });
