@@ -606,10 +606,7 @@ export class Engine {
         break;
       case Cmd.MonitorInput:
         if (!hasSource(value, this.inputChannels)) this.events.push(EventType.Error, 0, t, ErrorCode.NoSuchChannel, cmd);
-        else {
-          this.monitorInput = value;
-          this.routing.derive(value, this.blockFrames);
-        }
+        else this.monitorInput = value;
         break;
     }
   }
