@@ -29,7 +29,7 @@ export async function main(args: string[]): Promise<number> {
         const { script, stems } = await renderFile(rest[0]);
         const seconds = (script.frames / script.options.sampleRate).toFixed(2);
         const stemNote = stems.length > 0 ? ` and ${stems.length} stem(s) in ${script.stemsDir}` : '';
-        process.stdout.write(`wrote ${script.mixPath} (${seconds} s, ${script.options.sampleRate} Hz, ${script.format})${stemNote}\n`);
+        process.stdout.write(`wrote ${script.busPaths.join(', ')} (${seconds} s, ${script.options.sampleRate} Hz, ${script.format})${stemNote}\n`);
         return 0;
       }
       case 'session':

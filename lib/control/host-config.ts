@@ -78,6 +78,8 @@ export function hostConfigOf(def: Record<string, unknown>): HostConfig {
       sound: text(def, 'clickSound', d.metronome.sound) || 'builtin',
     },
     memoryMiB: requiredNumber(def, 'memoryMiB', LIMITS.memoryMiB, d.memoryMiB, true),
+    inputChannels: requiredNumber(def, 'inputChannels', LIMITS.inputChannels, 2, true),
+    outputChannels: requiredNumber(def, 'outputChannels', [2, 2 * LIMITS.outputBuses[1]], 2, true),
     slackPeriods: requiredNumber(def, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], SLACK_PERIODS.default, true),
     sync: oneOf<SyncSource>(def, 'sync', SYNC_SOURCES, 'internal'),
     linkStartStop: optionalBoolean(def, 'linkStartStop') ?? false,

@@ -1,9 +1,12 @@
+import { sourceCode, sourceName } from '../engine/routing';
 import { CommandName, TrackState } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
 import { commandRequest, refuse, wordOf } from './commands';
 import { ConfigError, NodeError } from './errors';
 import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
+import { LevelThrottle } from './level-throttle';
+import { levelMsg, levelRate } from './levels';
 import { optionalBoolean, requiredNumber } from './settings';
 import { NodeType } from './constants';
 import { Controller, ControllerContext } from './wiring';
@@ -26,16 +29,28 @@ export type RecorderCommand = (typeof RECORDER_COMMANDS)[number];
 /** What each button gesture does. */
 export const GESTURE_ACTIONS: Record<Gesture, RecorderCommand> = { tap: 'toggle', doubleTap: 'stop', hold: 'clear' };
 
-const ACCEPTED = `${RECORDER_COMMANDS.join(', ')}, or a button level: 1/true (pressed), 0/false (released)`;
+const ACCEPTED = `${RECORDER_COMMANDS.join(', ')}, "input" with msg.value (the input source), or a button level: 1/true (pressed), 0/false (released)`;
 
 export interface RecorderSettings {
   track: number;
   gestures: GestureTimes;
   /** a button wired to ground with a pull-up reads 0 when pressed */
   pressedLevel: 0 | 1;
+  /** the input source the track records (a source code, lib/engine/routing.ts), applied at each start */
+  source: number;
+  /** level msgs per second (0 = none): the track's output peak and RMS */
+  levelRate: number;
 }
 
-export function recorderSettings(def: Record<string, unknown>, tracks: number): RecorderSettings {
+/** An input source for an input of `channels` channels, or a ConfigError/refusal naming `field`. */
+function sourceOf(v: unknown, channels: number, field: string, asSetting: boolean): number {
+  // an empty setting is the default; a msg says which input
+  const code = sourceCode(asSetting && (v === undefined || v === '') ? 'all' : v, channels);
+  if (typeof code === 'number') return code;
+  throw asSetting ? new ConfigError(field, code) : refuse(field, v, 'is not an input of this engine', code.slice(code.indexOf('accepted: ') + 10));
+}
+
+export function recorderSettings(def: Record<string, unknown>, tracks: number, inputChannels = 2): RecorderSettings {
   if (def.track === undefined || def.track === '') throw new ConfigError('track', `missing; accepted: an integer from 1 to ${tracks}`);
   return {
     track: requiredNumber(def, 'track', [1, tracks], 1, true),
@@ -44,17 +59,24 @@ export function recorderSettings(def: Record<string, unknown>, tracks: number): 
       holdMs: requiredNumber(def, 'holdMs', [200, 10000], DEFAULT_GESTURE_TIMES.holdMs, true),
     },
     pressedLevel: optionalBoolean(def, 'pressedLevel') === false ? 0 : 1,
+    source: sourceOf(def.source, inputChannels, 'source', true),
+    // off unless chosen: a flow that switches on the state msgs' payload sees no level msgs
+    levelRate: def.levelRate === undefined || def.levelRate === '' ? 0 : levelRate(def),
   };
 }
 
-export type RecorderInput = { kind: 'command'; command: RecorderCommand } | { kind: 'level'; level: 0 | 1 };
+export type RecorderInput =
+  | { kind: 'command'; command: RecorderCommand }
+  | { kind: 'level'; level: 0 | 1 }
+  | { kind: 'input'; value: unknown };
 
 /** msg.payload to a command or a button level. */
-export function parseRecorderPayload(payload: unknown): RecorderInput {
+export function parseRecorderPayload(payload: unknown, value?: unknown): RecorderInput {
   if (payload === 1 || payload === true || payload === '1') return { kind: 'level', level: 1 };
   if (payload === 0 || payload === false || payload === '0') return { kind: 'level', level: 0 };
   const word = wordOf(payload);
   if (word !== undefined && (RECORDER_COMMANDS as readonly string[]).includes(word)) return { kind: 'command', command: word as RecorderCommand };
+  if (word === 'input') return { kind: 'input', value };
   const isNot = typeof payload === 'string' ? 'is not a loop recorder command' : 'is not a command or a button level';
   throw refuse('msg.payload', payload, isNot, ACCEPTED);
 }
@@ -76,6 +98,7 @@ type StateEvent = Extract<HostEvent, { type: 'state' }>;
 type PendingEvent = Extract<HostEvent, { type: 'pending' }>;
 type HostErrorEvent = Extract<HostEvent, { type: 'error' }>;
 type LoopEvent = Extract<HostEvent, { type: 'loop' }>;
+type LevelsEvent = Extract<HostEvent, { type: 'levels' }>;
 
 const KEYS = `${NodeType.LoopRecorder}`;
 
@@ -91,24 +114,56 @@ export class LoopRecorderController implements Controller {
   private stateFrame = -1;
   /** the track is a live loop (false: deleted, until it is added again) */
   private live = true;
+  /** the input source now (the setting, then what msgs chose) */
+  private source: number;
+  private readonly peaks: LevelThrottle;
+  private readonly rms: LevelThrottle;
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
-    this.settings = recorderSettings(def, ctx.config.tracks);
+    this.settings = recorderSettings(def, ctx.config.tracks, ctx.config.inputChannels);
+    this.source = this.settings.source;
     this.gestures = new GestureDetector(this.settings.gestures);
+    this.peaks = new LevelThrottle(this.settings.levelRate);
+    this.rms = new LevelThrottle(this.settings.levelRate);
+    if (this.settings.levelRate > 0) ctx.listen<LevelsEvent>('levels', (e) => this.onLevels(e));
     ctx.listen<StateEvent>('state', (e) => e.track === this.settings.track && this.onState(e));
     ctx.listen<PendingEvent>('pending', (e) => e.track === this.settings.track && this.onPending(e));
     ctx.listen<HostErrorEvent>('hostError', (e) => e.track === this.settings.track && this.onHostError(e));
     ctx.listen<LoopEvent>('loop', (e) => e.track === this.settings.track && this.onLoop(e.live));
   }
 
-  input(msg: { payload?: unknown }): void {
-    const input = parseRecorderPayload(msg.payload);
+  input(msg: { payload?: unknown; value?: unknown }): void {
+    const input = parseRecorderPayload(msg.payload, msg.value);
     if (input.kind === 'command') this.command(input.command);
-    else this.level(input.level === this.settings.pressedLevel);
+    else if (input.kind === 'input') {
+      this.source = sourceOf(input.value, this.ctx.config.inputChannels ?? 2, 'msg.value', false);
+      this.sendSource();
+      this.showState();
+    } else this.level(input.level === this.settings.pressedLevel);
   }
 
   engineStatus(status: EngineStatus): void {
-    if (status === 'running' || status === 'no-device') void this.refresh();
+    if (status === 'running' || status === 'no-device') {
+      // a (re)started host has every track on "all": the chosen input goes first
+      if (this.source !== 0) this.sendSource();
+      void this.refresh();
+    }
+  }
+
+  private sendSource(): void {
+    this.ctx.send(commandRequest('input', this.settings.track, this.source, this.ctx.config.tracks));
+  }
+
+  /** The track's output meter, at the node's level rate: peak and RMS per side. */
+  private onLevels(e: LevelsEvent): void {
+    const t = e.tracks?.[this.settings.track - 1];
+    if (!t) return;
+    const now = this.ctx.now();
+    const peak = this.peaks.add(t.peak[0], t.peak[1], now);
+    const rms = this.rms.add(t.rms[0], t.rms[1], now);
+    if (!peak || !rms) return;
+    const round = (x: number) => Math.round(x * 10000) / 10000;
+    this.ctx.output({ ...levelMsg('level', peak), track: this.settings.track, rms: round(Math.max(rms.left, rms.right)), rmsLeft: round(rms.left), rmsRight: round(rms.right) });
   }
 
   close(): void {
@@ -219,6 +274,7 @@ export class LoopRecorderController implements Controller {
       parts.push(this.ctx.text(`${KEYS}.status.${one ? 'bar' : 'bars'}`, { bars: this.bars }, one ? '1 bar' : `${this.bars} bars`));
     }
     if (this.muted) parts.push(this.ctx.text(`${KEYS}.status.muted`, {}, 'muted'));
+    if (this.source !== 0) parts.push(this.ctx.text(`${KEYS}.status.input`, { input: sourceName(this.source) }, `in ${sourceName(this.source)}`));
     this.ctx.status.setOwn({ ...STATE_LOOK[this.state], text: parts.join(' · ') });
   }
 }

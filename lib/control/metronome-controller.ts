@@ -5,6 +5,7 @@ import { HostEvent } from '../io/protocol';
 import type { LinkEvent } from '../sync/link-sync';
 import { CommandRequest, commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
+import { ConfigError } from './errors';
 import { isPlainObject } from './objects';
 import { optionalBoolean, optionalNumber } from './settings';
 import { EngineStatus, StatusColor, StatusShape } from './status';
@@ -19,11 +20,13 @@ export interface MetronomeChange {
   beatsPerBar?: number;
   volume?: number;
   enabled?: boolean;
+  /** the output bus the click goes to (1 = the main mix) */
+  bus?: number;
 }
 export type MetronomeInput = { kind: 'set'; change: MetronomeChange } | { kind: 'tap' };
 
-const SETTINGS = ['bpm', 'beatsPerBar', 'volume', 'enabled'] as const;
-const ACCEPTED = `a bpm from ${LIMITS.bpm[0]} to ${LIMITS.bpm[1]}, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled}`;
+const SETTINGS = ['bpm', 'beatsPerBar', 'volume', 'enabled', 'bus'] as const;
+const ACCEPTED = `a bpm from ${LIMITS.bpm[0]} to ${LIMITS.bpm[1]}, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled, bus}`;
 
 export function parseMetronomePayload(payload: unknown): MetronomeInput {
   if (typeof payload === 'number') return { kind: 'set', change: { bpm: numberIn(payload, 'msg.payload (bpm)', LIMITS.bpm) } };
@@ -50,6 +53,7 @@ function parseChange(o: Record<string, unknown>): MetronomeChange {
   if (o.beatsPerBar !== undefined) change.beatsPerBar = numberIn(o.beatsPerBar, 'msg.payload.beatsPerBar', LIMITS.beatsPerBar, true);
   if (o.volume !== undefined) change.volume = numberIn(o.volume, 'msg.payload.volume', LIMITS.volume);
   if (o.enabled !== undefined) change.enabled = booleanOf(o.enabled, 'msg.payload.enabled');
+  if (o.bus !== undefined) change.bus = numberIn(o.bus, 'msg.payload.bus', [1, LIMITS.outputBuses[1]], true);
   return change;
 }
 
@@ -60,6 +64,7 @@ export function metronomeSettings(def: Record<string, unknown>): MetronomeChange
     beatsPerBar: optionalNumber(def, 'beatsPerBar', LIMITS.beatsPerBar, true),
     volume: optionalNumber(def, 'volume', LIMITS.volume),
     enabled: optionalBoolean(def, 'enabled'),
+    bus: optionalNumber(def, 'bus', [1, LIMITS.outputBuses[1]], true),
   };
 }
 
@@ -69,6 +74,7 @@ function requestsOf(change: MetronomeChange, tracks: number): CommandRequest[] {
   if (change.beatsPerBar !== undefined) out.push(commandRequest('beatsPerBar', 0, change.beatsPerBar, tracks));
   if (change.volume !== undefined) out.push(commandRequest('metronomeVolume', 0, change.volume, tracks));
   if (change.enabled !== undefined) out.push(commandRequest('metronome', 0, change.enabled, tracks));
+  if (change.bus !== undefined) out.push(commandRequest('metronomeBus', 0, change.bus, tracks));
   return out;
 }
 
@@ -87,6 +93,10 @@ export class MetronomeController implements Controller {
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
     this.settings = metronomeSettings(def);
+    const buses = (ctx.config.outputChannels ?? 2) / 2;
+    if (this.settings.bus !== undefined && this.settings.bus > buses) {
+      throw new ConfigError('bus', `${this.settings.bus} is not an output bus of this engine; accepted: a bus from 1 to ${buses} (bus 2 is channels 3-4), or blank`);
+    }
     this.bpm = ctx.config.bpm;
     this.beatsPerBar = ctx.config.beatsPerBar;
     this.enabled = ctx.config.metronome.enabled;
@@ -125,6 +135,10 @@ export class MetronomeController implements Controller {
   }
 
   private apply(change: MetronomeChange): void {
+    const buses = (this.ctx.config.outputChannels ?? 2) / 2;
+    if (change.bus !== undefined && change.bus > buses) {
+      throw refuse('msg.payload.bus', change.bus, 'is not an output bus of this engine', `a bus from 1 to ${buses} (bus 2 is channels 3-4)`);
+    }
     for (const req of requestsOf(change, this.ctx.config.tracks)) this.ctx.send(req);
     // tempo and bar changes wait for their beat and are reported then; on/off applies at once
     if (change.enabled !== undefined) {

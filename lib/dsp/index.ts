@@ -47,6 +47,10 @@ export interface Kernels {
   /** 2n int16 at float offset dst (see ./kernels.ts) */
   toInt16(src: number, frames: number, dst: number): void;
   fromInt16(src: number, dst: number, frames: number): void;
+  extractPair(dst: number, src: number, frames: number, channels: number, left: number, right: number): void;
+  insertPair(dst: number, src: number, frames: number, channels: number, first: number): void;
+  channelPeaks(src: number, frames: number, channels: number, meter: number): void;
+  loopLevels(loop: number, len: number, pos: number, frames: number, meter: number): void;
 }
 
 const WASM_FILE = join(__dirname, 'kernels.wasm');
@@ -116,6 +120,10 @@ function bindWasm(mod: WebAssembly.Module, memory: WebAssembly.Memory, m: Float3
     masterOut: k.masterOut,
     toInt16: k.toInt16,
     fromInt16: k.fromInt16,
+    extractPair: k.extractPair,
+    insertPair: k.insertPair,
+    channelPeaks: k.channelPeaks,
+    loopLevels: k.loopLevels,
   };
 }
 
@@ -135,5 +143,9 @@ function bindJs(m: Float32Array): Kernels {
     masterOut: (buf, frames, soft, meter) => js.masterOut(m, u, buf, frames, soft, meter),
     toInt16: (src, frames, dst) => js.toInt16(m, m16, src, frames, dst),
     fromInt16: (src, dst, frames) => js.fromInt16(m, m16, src, dst, frames),
+    extractPair: (dst, src, frames, channels, left, right) => js.extractPair(m, dst, src, frames, channels, left, right),
+    insertPair: (dst, src, frames, channels, first) => js.insertPair(m, dst, src, frames, channels, first),
+    channelPeaks: (src, frames, channels, meter) => js.channelPeaks(u, src, frames, channels, meter),
+    loopLevels: (loop, len, pos, frames, meter) => js.loopLevels(m, u, loop, len, pos, frames, meter),
   };
 }

@@ -235,3 +235,76 @@ export function fromInt16(m: Float32Array, m16: Int16Array, src: number, dst: nu
   const o = src * 2;
   for (let i = 0; i < n; i++) m[dst + i] = f(m16[o + i] / 32768);
 }
+
+/**
+ * Two channels of an interleaved `channels`-channel buffer into a stereo bus (a track's input source):
+ * dst[2i] = src[i * channels + left], dst[2i + 1] = src[i * channels + right]; left = right puts a mono
+ * channel on both sides. A copy, no arithmetic.
+ */
+export function extractPair(m: Float32Array, dst: number, src: number, frames: number, channels: number, left: number, right: number): void {
+  dst |= 0; src |= 0; frames |= 0; channels |= 0; left |= 0; right |= 0;
+  let s = src;
+  const end = dst + frames * 2;
+  for (let d = dst; d < end; d += 2, s += channels) {
+    m[d] = m[s + left];
+    m[d + 1] = m[s + right];
+  }
+}
+
+/**
+ * A stereo bus into two adjacent channels of an interleaved `channels`-channel buffer (an output bus
+ * onto the device's channels): dst[i * channels + first] = src[2i], dst[i * channels + first + 1] =
+ * src[2i + 1]. A copy, no arithmetic.
+ */
+export function insertPair(m: Float32Array, dst: number, src: number, frames: number, channels: number, first: number): void {
+  dst |= 0; src |= 0; frames |= 0; channels |= 0; first |= 0;
+  let d = dst + first;
+  const end = src + frames * 2;
+  for (let s = src; s < end; s += 2, d += channels) {
+    m[d] = m[s];
+    m[d + 1] = m[s + 1];
+  }
+}
+
+/** The peak of each channel of an interleaved `channels`-channel buffer into m[meter .. meter+channels) (max with |what is there|). */
+export function channelPeaks(u: Uint32Array, src: number, frames: number, channels: number, meter: number): void {
+  src |= 0; frames |= 0; channels |= 0; meter |= 0;
+  for (let c = 0; c < channels; c++) {
+    let p = peakBits(u, meter + c, 0);
+    const end = src + frames * channels;
+    for (let s = src + c; s < end; s += channels) p = peakBits(u, s, p);
+    u[meter + c] = p >>> 1;
+  }
+}
+
+/**
+ * Levels of a loop segment as a voice reads it (a track's meter): the peak per channel into m[meter],
+ * m[meter+1] (max with |what is there|) and the sum of squares per channel added to m[meter+2],
+ * m[meter+3], frame by frame in order (float32, one rounding per operation), pos wrapping at len.
+ */
+export function loopLevels(m: Float32Array, u: Uint32Array, loop: number, len: number, pos: number, frames: number, meter: number): void {
+  loop |= 0; len |= 0; pos |= 0; frames |= 0; meter |= 0;
+  let pl = peakBits(u, meter, 0);
+  let pr = peakBits(u, meter + 1, 0);
+  let sl = m[meter + 2];
+  let sr = m[meter + 3];
+  let left = frames;
+  while (left > 0) {
+    const run = Math.min(left, len - pos);
+    const end = loop + (pos + run) * 2;
+    for (let s = loop + pos * 2; s < end; s += 2) {
+      const l = m[s];
+      const r = m[s + 1];
+      sl = f(sl + f(l * l));
+      sr = f(sr + f(r * r));
+      pl = peakBits(u, s, pl);
+      pr = peakBits(u, s + 1, pr);
+    }
+    left -= run;
+    pos = 0;
+  }
+  u[meter] = pl >>> 1;
+  u[meter + 1] = pr >>> 1;
+  m[meter + 2] = sl;
+  m[meter + 3] = sr;
+}

@@ -1,4 +1,5 @@
 import { COMMANDS, Cmd, CommandName, LIMITS, QUANTIZE_MODES, isPerLoopSetting, isTrackCommand } from './types';
+import { sourceCode } from './routing';
 import { EXIT, UserError } from '../errors';
 
 export { isPerLoopSetting, isTrackCommand };
@@ -62,6 +63,13 @@ export function quantizeCode(v: unknown, field: string): number {
   return i;
 }
 
+/** An input source ("all", 3, "3", "3-4") as its code (lib/engine/routing.ts), for an input of `channels` channels. */
+export function sourceOf(v: unknown, field: string, channels: number): number {
+  const code = sourceCode(v, channels);
+  if (typeof code === 'string') throw new InputError(field, code);
+  return code;
+}
+
 /** The value a command carries, validated; 0 for commands that take none. */
 export function commandValue(cmd: Cmd, v: unknown, field: string): number {
   switch (cmd) {
@@ -84,6 +92,16 @@ export function commandValue(cmd: Cmd, v: unknown, field: string): number {
     case Cmd.Metronome:
     case Cmd.Monitor:
       return booleanOf(v, field) ? 1 : 0;
+    case Cmd.Input:
+    case Cmd.MonitorInput:
+      return sourceOf(v, field, LIMITS.inputChannels[1]);
+    case Cmd.CueBus:
+      return numberIn(v, field, [0, LIMITS.outputBuses[1]], true);
+    case Cmd.CueSend:
+      return numberIn(v, field, LIMITS.volume);
+    case Cmd.MetronomeBus:
+    case Cmd.MonitorBus:
+      return numberIn(v, field, [1, LIMITS.outputBuses[1]], true);
     default:
       return 0;
   }

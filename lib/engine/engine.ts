@@ -4,6 +4,7 @@ import { EventRing } from './events';
 import { Gains } from './gains';
 import { Layers } from './layers';
 import { Metronome } from './metronome';
+import { Routing, hasSource } from './routing';
 import { Track, Voice, WriteMode, WriteOp, WriteProgress, STATE_MASK, mod } from './track';
 import { Transforms } from './transforms';
 import { Transitions } from './transitions';
@@ -56,6 +57,11 @@ export interface TrackInfo {
   quantize: Quantize;
   feedback: number;
   inputGain: number;
+  /** the input source it records (a source code, lib/engine/routing.ts) */
+  source: number;
+  /** the cue send's bus (0 = none) and gain */
+  cueBus: number;
+  cueSend: number;
 }
 
 export class Engine {
@@ -85,14 +91,24 @@ export class Engine {
   softLimit: boolean;
   /** 1-based number of the master track, 0 when no loop exists */
   masterTrack = 0;
+  /** channels of the input, stereo buses of the output (docs/routing.md) */
+  readonly inputChannels: number;
+  readonly outputBuses: number;
+  metronomeBus: number;
+  monitorBus: number;
+  monitorInput: number;
 
   // Arena regions (float offsets).
   readonly inputBus: number;
   readonly mixBus: number;
   readonly clickBus: number;
-  /** [inPeakL, inPeakR, outPeakL, outPeakR] of the last block */
+  /** [inPeakL, inPeakR, outPeakL, outPeakR] of the last block: the monitored source, bus 1 */
   readonly meters: number;
-  /** int16 interleaved stereo device blocks (maxBlockFrames frames each), see pcmInView/pcmOutView */
+  /** the peak of each input channel in the last block (inputChannels floats) */
+  readonly inputMeters: number;
+  /** per track [peakL, peakR, sumOfSquaresL, sumOfSquaresR] of the last block, then 4 floats of scratch; -1 without trackMeters */
+  readonly trackMeters: number;
+  /** int16 interleaved device blocks (maxBlockFrames frames of the input's and the output's channels), see pcmInView/pcmOutView */
   private readonly pcmIn: number;
   private readonly pcmOut: number;
   /** the block's input times inputGain, monitored (the input bus itself stays as the device gave it) */
@@ -110,6 +126,9 @@ export class Engine {
   private readonly writes: WriteSide;
   private readonly transforms: Transforms;
   private readonly transitions: Transitions;
+  private readonly routing: Routing;
+  /** frames of the block being processed (a source chosen mid-block is derived for all of them) */
+  private blockFrames = 0;
 
   /** dsp: 'wasm', 'js' or 'auto' (default: $LOOPSTATION_DSP, else auto), see lib/dsp/index.ts */
   constructor(options: EngineOptions, dsp?: DspBackend | 'auto') {
@@ -125,6 +144,15 @@ export class Engine {
     this.masterVolume = f(options.masterVolume);
     this.inputGain = f(options.inputGain);
     this.softLimit = options.limiter === 'soft';
+    this.inputChannels = options.inputChannels;
+    this.outputBuses = options.outputBuses;
+    this.metronomeBus = options.metronomeBus;
+    this.monitorBus = options.monitorBus;
+    this.monitorInput = options.monitorInput;
+    if (!hasSource(this.monitorInput, this.inputChannels)) throw new RangeError(`monitorInput ${this.monitorInput} is not a source of ${this.inputChannels} input channels`);
+    for (const [k, bus] of [['metronomeBus', this.metronomeBus], ['monitorBus', this.monitorBus]] as const) {
+      if (!(Number.isInteger(bus) && bus >= 1 && bus <= this.outputBuses)) throw new RangeError(`${k} ${bus} is not a bus of ${this.outputBuses}`);
+    }
 
     this.arena = new Arena(Math.floor((options.memoryMiB * 1024 * 1024) / 4));
     this.dsp = bindKernels(this.arena.memory, this.arena.wasmMemory, dsp);
@@ -136,32 +164,41 @@ export class Engine {
       if (at < 0) throw new RangeError(`memoryMiB ${options.memoryMiB} is too small for ${options.tracks} tracks`);
       return at;
     };
-    this.inputBus = reserve(block);
+    const channels = this.inputChannels;
+    const inputFloats = Routing.inputFloats(this.maxBlockFrames, channels);
+    this.inputBus = reserve(inputFloats);
     this.mixBus = reserve(block);
     this.clickBus = reserve(block);
-    const history = reserve(xf);
+    const history = reserve((xf / 2) * channels);
     const fadeTable = reserve(xf);
     this.meters = reserve(6);
-    this.pcmIn = reserve(this.maxBlockFrames);
-    this.pcmOut = reserve(this.maxBlockFrames);
+    this.inputMeters = reserve(channels);
+    this.trackMeters = options.trackMeters ? reserve(4 * options.tracks + 4) : -1;
+    this.pcmIn = reserve(inputFloats / 2);
+    this.pcmOut = reserve(this.maxBlockFrames * this.outputBuses);
+    this.routing = new Routing(this.dsp, reserve, this.inputBus, this.mixBus, this.maxBlockFrames, channels, this.outputBuses);
     this.gainedInput = reserve(block);
     const trackInput = reserve(block);
     this.metronome = new Metronome(options, this.transport, this.events, this.dsp, this.arena, reserve, this.clickBus, this.maxBlockFrames);
+    // with cue buses every track has its own bus, so it can be sent to two of them
+    const ownBus = options.stems || this.outputBuses > 1;
     for (let i = 1; i <= options.tracks; i++) {
-      const t = new Track(i, reserve(xf), options.stems ? reserve(block) : -1);
+      const t = new Track(i, reserve(xf), ownBus ? reserve(block) : -1);
       t.live = i <= (options.loops ?? options.tracks);
       this.resetLoopSettings(t);
       this.tracks.push(t);
     }
-    this.inputView_ = this.arena.memory.subarray(this.inputBus, this.inputBus + block);
-    this.outputView_ = this.arena.memory.subarray(this.mixBus, this.mixBus + block);
+    const inputSamples = this.maxBlockFrames * channels;
+    const outputSamples = block * this.outputBuses;
+    this.inputView_ = this.arena.memory.subarray(this.inputBus, this.inputBus + inputSamples);
+    this.outputView_ = this.arena.memory.subarray(this.routing.output, this.routing.output + outputSamples);
     const bytes = this.arena.memory.buffer;
-    this.pcmInView_ = new Int16Array(bytes, this.pcmIn * 4, block);
-    this.pcmOutView_ = new Int16Array(bytes, this.pcmOut * 4, block);
+    this.pcmInView_ = new Int16Array(bytes, this.pcmIn * 4, inputSamples);
+    this.pcmOutView_ = new Int16Array(bytes, this.pcmOut * 4, outputSamples);
 
     this.layers = new Layers(this.arena, this.tracks);
     this.gains = new Gains(this.tracks, this.layers, this);
-    this.writes = new WriteSide(this.arena, this.dsp, this.events, this.layers, this, this.inputBus, history, fadeTable, trackInput, this.meters + 4);
+    this.writes = new WriteSide(this.arena, this.dsp, this.events, this.layers, this, this.inputBus, history, fadeTable, trackInput, this.meters + 4, channels);
     this.transforms = new Transforms(this.arena, this.events, this.layers, this.gains, this, this.maxBlockFrames);
     this.transitions = new Transitions(this, this.arena, this.events, this.tracks, this.metronome, this.layers, this.writes, this.gains, this.transforms);
   }
@@ -180,22 +217,22 @@ export class Engine {
     return this.metronome.enabled;
   }
 
-  /** Where the host writes a block of interleaved stereo input (valid until the arena is replaced). */
+  /** Where the host writes a block of input, inputChannels interleaved (valid until the arena is replaced). */
   inputView(): Float32Array {
     return this.inputView_;
   }
 
-  /** Where process() leaves the block's interleaved stereo output. */
+  /** Where process() leaves the block's output: the outputBuses stereo buses interleaved (bus b on channels 2b-1, 2b). */
   outputView(): Float32Array {
     return this.outputView_;
   }
 
-  /** Where the host writes a block of int16 interleaved stereo device input, then calls decodeInput(). */
+  /** Where the host writes a block of int16 interleaved device input (inputChannels), then calls decodeInput(). */
   pcmInView(): Int16Array {
     return this.pcmInView_;
   }
 
-  /** Where encodeOutput() leaves the block's int16 interleaved stereo output for the device. */
+  /** Where encodeOutput() leaves the block's int16 interleaved output for the device (2 * outputBuses channels). */
   pcmOutView(): Int16Array {
     return this.pcmOutView_;
   }
@@ -205,6 +242,13 @@ export class Engine {
     const t = this.tracks[track - 1];
     if (t.stem < 0) throw new Error('the engine was created without stems');
     return this.arena.memory.subarray(t.stem, t.stem + this.maxBlockFrames * 2);
+  }
+
+  /** One output bus of the last block (1-based; bus 1 is the main mix), interleaved stereo. */
+  busView(bus: number): Float32Array {
+    if (!(bus >= 1 && bus <= this.outputBuses)) throw new RangeError(`bus ${bus}: the engine has buses 1..${this.outputBuses}`);
+    const at = this.routing.busAt[bus - 1];
+    return this.arena.memory.subarray(at, at + this.maxBlockFrames * 2);
   }
 
   /** The metronome bus of the last block. */
@@ -309,6 +353,9 @@ export class Engine {
       quantize: t.quantize,
       feedback: t.feedback,
       inputGain: t.inputGain,
+      source: t.source,
+      cueBus: t.cueBus,
+      cueSend: t.cueSend,
     };
   }
 
@@ -347,13 +394,13 @@ export class Engine {
   /** pcmInView() -> inputView() as float (x / 32768), before process(). Allocates nothing. */
   decodeInput(frames: number): void {
     this.checkFrames('decodeInput', frames);
-    this.dsp.fromInt16(this.pcmIn, this.inputBus, frames);
+    this.dsp.fromInt16(this.pcmIn, this.inputBus, Math.ceil((frames * this.inputChannels) / 2));
   }
 
   /** outputView() -> pcmOutView() as int16 (x * 32767, clamped, NaN -> 0), after process(). Allocates nothing. */
   encodeOutput(frames: number): void {
     this.checkFrames('encodeOutput', frames);
-    this.dsp.toInt16(this.mixBus, frames, this.pcmOut);
+    this.dsp.toInt16(this.routing.output, frames * this.outputBuses, this.pcmOut);
   }
 
   private checkFrames(what: string, frames: number): void {
@@ -371,6 +418,16 @@ export class Engine {
     m[this.meters + 2] = 0;
     m[this.meters + 3] = 0;
     const args = this.dspArgs;
+    const routing = this.routing;
+    this.blockFrames = frames;
+    routing.deriveAll(this.tracks, this.monitorInput, frames);
+    // every bus starts silent; each segment's monitored input is then written over its part of the
+    // monitor bus (monitorSegment)
+    for (let b = 0; b < this.outputBuses; b++) this.dsp.zero(routing.busAt[b], frames);
+    // the device's channels as they came in (before any input gain): which input the guitar is on
+    m.fill(0, this.inputMeters, this.inputMeters + this.inputChannels);
+    this.dsp.channelPeaks(this.inputBus, frames, this.inputChannels, this.inputMeters);
+    if (this.trackMeters >= 0) m.fill(0, this.trackMeters, this.trackMeters + 4 * this.tracks.length);
     this.metronome.beginBlock();
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
     this.transforms.fillPerBlock(this.tracks);
@@ -384,14 +441,24 @@ export class Engine {
       t = next;
     }
 
-    args[0] = 1;
     for (let i = 0; i < this.tracks.length; i++) {
-      const s = this.tracks[i].stem;
-      if (s >= 0) this.dsp.addScaled(this.mixBus, s, frames);
+      const tr = this.tracks[i];
+      if (tr.stem < 0) continue;
+      args[0] = 1;
+      this.dsp.addScaled(this.mixBus, tr.stem, frames);
+      if (tr.cueBus > 0) {
+        args[0] = tr.cueSend;
+        this.dsp.addScaled(routing.busAt[tr.cueBus - 1], tr.stem, frames);
+      }
     }
-    this.metronome.endBlock(this.mixBus, frames);
+    this.metronome.endBlock(routing.busAt[this.metronomeBus - 1], frames);
+    // master volume on the main bus only; every bus is limited (a cue mix is a device output too)
     args[0] = this.masterVolume;
     this.dsp.masterOut(this.mixBus, frames, this.softLimit, this.meters + 2);
+    args[0] = 1;
+    // (their peaks go to the scratch slots: the meters report bus 1)
+    for (let b = 1; b < this.outputBuses; b++) this.dsp.masterOut(routing.busAt[b], frames, this.softLimit, this.meters + 4);
+    routing.interleave(frames);
     this.writes.keepHistory(frames);
     this.frame = end;
   }
@@ -460,20 +527,20 @@ export class Engine {
   }
 
   /**
-   * The mix bus of the segment at block offset o starts as the monitored input: the input times the
-   * engine's input gain (the gain pass meters into the scratch slots 4, 5), times the monitor volume.
-   * The input bus itself stays as the device gave it: each loop records it times its own gain.
+   * The monitor bus's segment at block offset o starts as the monitored input: the monitor's source
+   * times the engine's input gain (the gain pass meters into the scratch slots 4, 5), times the monitor
+   * volume. The input bus itself stays as the device gave it: each loop records it times its own gain.
    */
   private monitorSegment(o: number, n: number): void {
     const args = this.dspArgs;
-    let monitored = this.inputBus + o * 2;
+    let monitored = this.routing.sourceBus(this.monitorInput) + o * 2;
     if (this.inputGain !== 1) {
       args[0] = this.inputGain;
       this.dsp.monitorIn(this.gainedInput + o * 2, monitored, n, this.meters + 4);
       monitored = this.gainedInput + o * 2;
     }
     args[0] = this.monitor ? this.monitorVolume : 0;
-    this.dsp.monitorIn(this.mixBus + o * 2, monitored, n, this.meters);
+    this.dsp.monitorIn(this.routing.busAt[this.monitorBus - 1] + o * 2, monitored, n, this.meters);
   }
 
   private renderSegment(a: number, b: number, blockStart: number): void {
@@ -484,6 +551,7 @@ export class Engine {
       const bus = (tr.stem >= 0 ? tr.stem : this.mixBus) + o * 2;
       // play before write: an overdub pass plays the loop as it was, the input is heard through the monitor
       this.renderVoice(tr.main, bus, a, n);
+      if (this.trackMeters >= 0) this.meterVoice(tr, a, n);
       if (tr.ghost.active) {
         this.renderVoice(tr.ghost, bus, a, n);
         if (tr.ghost.silent) this.layers.retireGhost(tr);
@@ -491,6 +559,23 @@ export class Engine {
       this.writes.render(tr, a, o, n);
     }
     this.metronome.render(a, b, blockStart);
+  }
+
+  /** Adds the main voice's segment to the track's meter, at the gains it ends with. */
+  private meterVoice(tr: Track, t: number, n: number): void {
+    const v = tr.main;
+    if (!v.active || v.silent) return;
+    const m = this.arena.memory;
+    const scratch = this.trackMeters + 4 * this.tracks.length;
+    m.fill(0, scratch, scratch + 4);
+    this.dsp.loopLevels(v.loop, v.len, mod(t - v.anchor, v.len), n, scratch);
+    const at = this.trackMeters + 4 * (tr.number - 1);
+    const gl = Math.abs(v.gl);
+    const gr = Math.abs(v.gr);
+    m[at] = Math.max(m[at], m[scratch] * gl);
+    m[at + 1] = Math.max(m[at + 1], m[scratch + 1] * gr);
+    m[at + 2] += m[scratch + 2] * gl * gl;
+    m[at + 3] += m[scratch + 3] * gr * gr;
   }
 
   private renderVoice(v: Voice, bus: number, t: number, n: number): void {
@@ -544,6 +629,20 @@ export class Engine {
         break;
       case Cmd.MasterVolume:
         this.masterVolume = f(value);
+        break;
+      case Cmd.MetronomeBus:
+      case Cmd.MonitorBus:
+        if (!(value >= 1 && value <= this.outputBuses)) this.events.push(EventType.Error, 0, t, ErrorCode.NoSuchChannel, cmd);
+        else if (cmd === Cmd.MetronomeBus) this.metronomeBus = value;
+        else this.monitorBus = value;
+        break;
+      case Cmd.MonitorInput:
+        if (!hasSource(value, this.inputChannels)) this.events.push(EventType.Error, 0, t, ErrorCode.NoSuchChannel, cmd);
+        else {
+          // sample-exact, as the monitor is applied per segment: the new source's bus is derived for the block
+          this.monitorInput = value;
+          this.routing.derive(value, this.blockFrames);
+        }
         break;
     }
   }
@@ -614,6 +713,22 @@ export class Engine {
       case Cmd.Unsolo:
         tr.soloed = cmd === Cmd.Solo;
         this.gains.updateAll(this.crossfadeFrames);
+        return;
+      case Cmd.Input:
+        // sample-exact: the new source's bus is derived for the whole block, the write side reads it from t on
+        if (!hasSource(value, this.inputChannels)) this.events.push(EventType.Error, tr.number, t, ErrorCode.NoSuchChannel, cmd);
+        else {
+          tr.source = value;
+          this.routing.derive(value, this.blockFrames);
+          tr.sourceBus = this.routing.sourceBus(value);
+        }
+        return;
+      case Cmd.CueBus:
+        if (!(value >= 0 && value <= this.outputBuses)) this.events.push(EventType.Error, tr.number, t, ErrorCode.NoSuchChannel, cmd);
+        else tr.cueBus = value;
+        return;
+      case Cmd.CueSend:
+        tr.cueSend = f(value);
         return;
     }
     // the mixer's commands above only change gains and leave a transform's layer filling a chunk per

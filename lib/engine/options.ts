@@ -1,4 +1,4 @@
-import { InputError, booleanOf, numberIn } from './commands';
+import { InputError, booleanOf, numberIn, sourceOf } from './commands';
 import { DEFAULT_OPTIONS, EngineOptions, LIMITS, QUANTIZE_MODES, QuantizeMode } from './types';
 
 // Engine options from untrusted settings (a render script, a config node, the terminal), checked field
@@ -30,6 +30,11 @@ export function engineOptions(raw: Raw, prefix = '', base: EngineOptions = DEFAU
   o.inputGain = num('inputGain', LIMITS.volume) ?? o.inputGain;
   o.memoryMiB = num('memoryMiB', LIMITS.memoryMiB, true) ?? o.memoryMiB;
   o.loops = num('loops', [0, o.tracks], true) ?? o.loops;
+  o.inputChannels = num('inputChannels', LIMITS.inputChannels, true) ?? o.inputChannels;
+  o.outputBuses = num('outputBuses', LIMITS.outputBuses, true) ?? o.outputBuses;
+  o.metronomeBus = num('metronomeBus', [1, o.outputBuses], true) ?? Math.min(o.metronomeBus, o.outputBuses);
+  o.monitorBus = num('monitorBus', [1, o.outputBuses], true) ?? Math.min(o.monitorBus, o.outputBuses);
+  if (raw.monitorInput !== undefined) o.monitorInput = sourceOf(raw.monitorInput, field('monitorInput'), o.inputChannels);
   if (raw.monitor !== undefined) o.monitor = booleanOf(raw.monitor, field('monitor'));
   if (raw.quantize !== undefined) {
     if (!(QUANTIZE_MODES as readonly unknown[]).includes(raw.quantize)) {

@@ -235,6 +235,13 @@ export class Track {
   /** linear gain on the input this loop records (the monitor follows the engine's inputGain) */
   inputGain = 1;
 
+  // Routing (lib/engine/routing.ts): the input source this track records (a source code), the arena
+  // offset of its stereo bus this block, and the cue send: a second output bus (0 = none) at a gain.
+  source = 0;
+  sourceBus = -1;
+  cueBus = 0;
+  cueSend = 1;
+
   constructor(
     /** 1-based */
     readonly number: number,

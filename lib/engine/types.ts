@@ -31,6 +31,7 @@ export const COMMANDS = [
   'inputGain', 'downbeat',
   'pause', 'substitute', 'insert',
   'addLoop', 'deleteLoop',
+  'input', 'cueBus', 'cueSend', 'metronomeBus', 'monitorBus', 'monitorInput',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const enum Cmd {
@@ -45,10 +46,12 @@ export const enum Cmd {
   AddLoop,
   /** clears a live loop (with its usual fade) and frees its track */
   DeleteLoop,
+  Input, CueBus, CueSend, MetronomeBus, MonitorBus, MonitorInput,
 }
 /** Commands that act on one track: the first block, and the loop commands appended after the globals. */
 export function isTrackCommand(cmd: Cmd): boolean {
-  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || cmd >= Cmd.Pause;
+  return cmd <= Cmd.Unsolo || (cmd >= Cmd.Reverse && cmd <= Cmd.Retrigger) || (cmd >= Cmd.Pause && cmd <= Cmd.DeleteLoop) ||
+    (cmd >= Cmd.Input && cmd <= Cmd.CueSend);
 }
 /**
  * Settings kept per loop: with a track (1-based) they set that loop's; with none (track 0) every
@@ -97,6 +100,8 @@ export const enum ErrorCode {
   NoFreeTrack = 7,
   /** a command to a track that is no live loop (deleted, or never added) */
   NotALoop = 8,
+  /** an input source or output bus the engine was not built with (b = the Cmd) */
+  NoSuchChannel = 9,
 }
 export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.Empty]: 'the track is empty',
@@ -108,6 +113,7 @@ export const ERROR_TEXT: Record<number, string> = {
   [ErrorCode.TooShort]: 'the loop is too short',
   [ErrorCode.NoFreeTrack]: 'no free track: every track is a loop already (the engine\'s track count is the most loops there can be)',
   [ErrorCode.NotALoop]: 'the track is no loop (deleted): add it again first (addLoop)',
+  [ErrorCode.NoSuchChannel]: 'no such input channel or output bus in the engine\'s channel counts',
 };
 
 export interface MetronomeOptions {
@@ -152,6 +158,18 @@ export interface EngineOptions {
   memoryMiB: number;
   /** live loops at the start, tracks 1..loops (default: every track); addLoop/deleteLoop change the set */
   loops?: number;
+  /** channels of the input, interleaved (docs/routing.md); 2 = today's stereo */
+  inputChannels: number;
+  /** stereo output buses, interleaved pairs: bus 1 is the main mix, the others cue mixes */
+  outputBuses: number;
+  /** the bus (1-based) the click is mixed into */
+  metronomeBus: number;
+  /** the bus (1-based) the input monitor is mixed into */
+  monitorBus: number;
+  /** the input source the monitor hears (a source code, lib/engine/routing.ts) */
+  monitorInput: number;
+  /** a peak/RMS meter per track, each block (Engine.trackLevels) */
+  trackMeters: boolean;
 }
 
 export const DEFAULT_OPTIONS: EngineOptions = {
@@ -173,6 +191,12 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   metronomeInOutput: true,
   stems: false,
   memoryMiB: 256,
+  inputChannels: 2,
+  outputBuses: 1,
+  metronomeBus: 1,
+  monitorBus: 1,
+  monitorInput: 0,
+  trackMeters: false,
 };
 
 export const LIMITS = {
@@ -188,4 +212,6 @@ export const LIMITS = {
   feedback: [0, 1],
   countInBars: [0, 8],
   memoryMiB: [1, 3072],
+  inputChannels: [1, 32],
+  outputBuses: [1, 16],
 } as const;

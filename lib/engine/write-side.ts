@@ -2,6 +2,7 @@ import { Arena } from './arena';
 import { EventRing } from './events';
 import { Layers } from './layers';
 import { Track, WriteMode, WriteOp, mod } from './track';
+import { sourceLeft, sourceRight } from './routing';
 import { tileLoop } from './transform-kernels';
 import { Cmd, ErrorCode, EventType, State } from './types';
 import { Kernels } from '../dsp';
@@ -32,7 +33,7 @@ export class WriteSide {
     private readonly events: EventRing,
     private readonly layers: Layers,
     private readonly params: WriteSideParams,
-    /** arena offset of the block's input */
+    /** arena offset of the block's input (`channels` interleaved); a pass reads its track's source bus */
     private readonly inputBus: number,
     /** arena offset of the input of the last crossfadeFrames frames before this block (pre-rolls) */
     private readonly history: number,
@@ -42,6 +43,7 @@ export class WriteSide {
     private readonly trackInput: number,
     /** arena offset of two floats of scratch the gain kernel meters into */
     private readonly meterScratch: number,
+    private readonly channels = 2,
   ) {
     this.memory = arena.memory;
   }
@@ -159,25 +161,29 @@ export class WriteSide {
     }
   }
 
-  /** Where the segment's input (block offset o, n frames) is, times the track's input gain. */
+  /** Where the segment's input from the track's source (block offset o, n frames) is, times the track's input gain. */
   private input(tr: Track, o: number, n: number): number {
-    const at = this.inputBus + o * 2;
+    const at = tr.sourceBus + o * 2;
     if (tr.inputGain === 1) return at;
     this.dsp.args[0] = tr.inputGain;
     this.dsp.monitorIn(this.trackInput, at, n, this.meterScratch);
     return this.trackInput;
   }
 
-  /** Keeps the last crossfadeFrames frames of input, for the pre-roll of a recording that starts next block. */
+  /**
+   * Keeps the last crossfadeFrames frames of input (all its channels), for the pre-roll of a recording
+   * that starts next block, whatever source it records.
+   */
   keepHistory(frames: number): void {
     const x = this.params.crossfadeFrames;
     if (x === 0) return;
     const m = this.memory;
+    const c = this.channels;
     if (frames >= x) {
-      m.copyWithin(this.history, this.inputBus + (frames - x) * 2, this.inputBus + frames * 2);
+      m.copyWithin(this.history, this.inputBus + (frames - x) * c, this.inputBus + frames * c);
     } else {
-      m.copyWithin(this.history, this.history + frames * 2, this.history + x * 2);
-      m.copyWithin(this.history + (x - frames) * 2, this.inputBus, this.inputBus + frames * 2);
+      m.copyWithin(this.history, this.history + frames * c, this.history + x * c);
+      m.copyWithin(this.history + (x - frames) * c, this.inputBus, this.inputBus + frames * c);
     }
   }
 
@@ -246,12 +252,15 @@ export class WriteSide {
   private capturePreroll(tr: Track, t: number): void {
     const x = this.params.crossfadeFrames;
     if (x === 0) return;
-    const m = this.memory;
     const o = t - this.params.frame; // frames of this block's input that precede t
     const fromHistory = Math.max(0, x - o);
-    if (fromHistory > 0) m.copyWithin(tr.preroll, this.history + (x - fromHistory) * 2, this.history + x * 2);
+    // the track's source, from the input's channels (for a stereo input's "all": a plain copy)
+    const c = this.channels;
+    const l = sourceLeft(tr.source);
+    const r = sourceRight(tr.source, c);
+    if (fromHistory > 0) this.dsp.extractPair(tr.preroll, this.history + (x - fromHistory) * c, fromHistory, c, l, r);
     const fromBlock = x - fromHistory;
-    if (fromBlock > 0) m.copyWithin(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * 2, this.inputBus + o * 2);
+    if (fromBlock > 0) this.dsp.extractPair(tr.preroll + fromHistory * 2, this.inputBus + (o - fromBlock) * c, fromBlock, c, l, r);
     // the input is kept as the device gave it: the pre-roll takes the track's input gain, as its take does
     if (tr.inputGain !== 1) {
       this.dsp.args[0] = tr.inputGain;

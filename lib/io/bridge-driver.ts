@@ -33,7 +33,6 @@ const STALL_TIMEOUT_MS = 1000;
 const RING_SECONDS = 0.5;
 /** Blocks rendered back to back before the event loop gets a turn, when the engine fell behind. */
 const MAX_BLOCKS_PER_TURN = 8;
-const STEREO = 2;
 
 /** The stream's delay, as PortAudio reports it plus the bridge's own slack. */
 export interface StreamLatency {
@@ -73,8 +72,11 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     const { sampleRate, blockFrames } = options;
     this.blockFrames = blockFrames;
     const devices = options.devices ?? listDevices();
-    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', STEREO, devices);
-    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', STEREO, devices);
+    // the device's channels are the engine's: the rings copy them as they are
+    const inChannels = options.inputChannels ?? 2;
+    const outChannels = options.outputChannels ?? 2;
+    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', inChannels, devices);
+    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', outChannels, devices);
     this.inputDevice = inDev.spec;
     this.outputDevice = outDev.spec;
     // one full-duplex stream where PortAudio drives both sides from one clock (hardware, JACK); a stream
@@ -82,13 +84,13 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     // polling both (VM-2026-11, PulseAudio 16), and for two devices with two clocks
     const split = throughSoundServer(inDev) || throughSoundServer(outDev) || inDev.id !== outDev.id;
     const capacityFrames = powerOfTwoAtLeast(Math.max(RING_SECONDS * sampleRate, 4 * (options.slackPeriods + 1) * blockFrames));
-    this.rings = new BridgeRings({ inChannels: STEREO, outChannels: STEREO, capacityFrames });
+    this.rings = new BridgeRings({ inChannels, outChannels, capacityFrames, engineInChannels: inChannels, engineOutChannels: outChannels });
     this.handle = native.open({
       header: this.rings.header,
       inRing: this.rings.inRing,
       outRing: this.rings.outRing,
-      inChannels: STEREO,
-      outChannels: STEREO,
+      inChannels,
+      outChannels,
       sampleRate,
       framesPerBuffer: blockFrames,
       inputDevice: inDev.id,

@@ -22,7 +22,7 @@ export interface XrunReport {
   what: string;
 }
 
-/** The host's per-block work, on the engine's own buffers (interleaved stereo, one block). */
+/** The host's per-block work, on the engine's own buffers (one block, interleaved: the channel counts of DriverOptions). */
 export interface BlockRenderer {
   /** int16 in (null = silence), the engine's int16 output view out: naudiodon's stream path */
   renderInt16(input: Buffer | null): Int16Array;
@@ -49,6 +49,9 @@ export interface DriverOptions {
   blockFrames: number;
   /** the devices as just listed, when the caller has that list (else the driver lists them) */
   devices?: AudioDevice[];
+  /** channels opened on the input and the output device (default 2 and 2): the engine's own counts */
+  inputChannels?: number;
+  outputChannels?: number;
 }
 
 /** No device: silence in, output dropped, paced in real time (NullBackend: no drift, late blocks reported). */
@@ -141,19 +144,22 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
     const devices = options.devices ?? naudiodonDevices();
-    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', 2, devices);
-    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', 2, devices);
+    const inChannels = options.inputChannels ?? 2;
+    const outChannels = options.outputChannels ?? 2;
+    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', inChannels, devices);
+    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', outChannels, devices);
     this.inputDevice = inDev.name;
     this.outputDevice = outDev.name;
-    const common = { sampleRate, framesPerBuffer: blockFrames, channels: 2 };
+    const common = { sampleRate, framesPerBuffer: blockFrames };
     this.output = openOutput({
       ...common,
+      channels: outChannels,
       device: outDev.id,
       prefillBuffers: options.prefillBuffers,
       maxQueue: Math.max(1, options.prefillBuffers) + OUTPUT_QUEUE_SLACK,
     });
     try {
-      this.input = openInput({ ...common, device: inDev.id });
+      this.input = openInput({ ...common, channels: inChannels, device: inDev.id });
     } catch (err) {
       void this.output.close();
       throw err;

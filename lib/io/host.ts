@@ -101,12 +101,15 @@ export class Host {
     private readonly send: (e: HostEvent) => void,
     private readonly exit: (code: number) => void,
   ) {
-    this.engine = new Engine(engineOptionsOf(config));
+    // the live host meters every track (the loop recorders' and the panel's meters)
+    this.engine = new Engine({ ...engineOptionsOf(config), trackMeters: true });
     this.sounding = new SoundingQueue(config.blockFrames);
     this.levelsEveryBlocks = Math.max(1, Math.round((LEVELS_INTERVAL_MS * config.sampleRate) / 1000 / config.blockFrames));
     this.library = config.sessionDir ? new SessionLibrary(path.resolve(config.sessionDir)) : undefined;
     this.calibration = new HostCalibration(config.sampleRate, {
       whyNot: () => {
+        // the click pattern is written and heard as stereo frames
+        if (this.engine.inputChannels !== 2 || this.engine.outputBuses !== 1) return 'calibration runs with 2 input and 2 output channels only: measure with those, then set the channel counts';
         if (this.backend !== 'portaudio' || this.phase !== 'running') {
           return this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input';
         }
@@ -225,10 +228,11 @@ export class Host {
     }
     if (backend === 'auto' && inputDevice === '' && outputDevice === '') {
       const devices = (this.probedDevices = listDevices());
-      const ins = devices.filter((d) => d.isDefaultInput && d.maxInputChannels >= 2);
-      const outs = devices.filter((d) => d.isDefaultOutput && d.maxOutputChannels >= 2);
+      const ins = devices.filter((d) => d.isDefaultInput && d.maxInputChannels >= this.engine.inputChannels);
+      const outs = devices.filter((d) => d.isDefaultOutput && d.maxOutputChannels >= 2 * this.engine.outputBuses);
       if (ins.length === 0 || outs.length === 0) {
-        this.notices.push(`no sound: the null backend runs because PortAudio has no default stereo ${ins.length === 0 ? 'input' : 'output'} device (${devices.length} devices seen)`);
+        const what = ins.length === 0 ? `input device with ${this.engine.inputChannels}` : `output device with ${2 * this.engine.outputBuses}`;
+        this.notices.push(`no sound: the null backend runs because PortAudio has no default ${what} channels (${devices.length} devices seen)`);
         return 'null';
       }
     }
@@ -250,16 +254,18 @@ export class Host {
 
   private makeDriver(backend: BackendName): AudioDriver {
     const { sampleRate, blockFrames, inputDevice, outputDevice } = this.config;
+    const inputChannels = this.engine.inputChannels;
+    const outputChannels = 2 * this.engine.outputBuses;
     const devices = this.probedDevices;
     this.probedDevices = undefined;
     if (backend === 'null') return new NullDriver({ sampleRate, blockFrames }, this.renderer);
     const choice = this.binding === 'bridge' ? bridgeChoice() : undefined;
     if (choice && 'bridge' in choice) {
       const slackPeriods = numberIn(this.config.slackPeriods ?? SLACK_PERIODS.default, 'slackPeriods', [SLACK_PERIODS.min, SLACK_PERIODS.max], true);
-      return new BridgeDriver(choice.bridge, { sampleRate, blockFrames, inputDevice, outputDevice, slackPeriods, devices }, this.renderer);
+      return new BridgeDriver(choice.bridge, { sampleRate, blockFrames, inputDevice, outputDevice, slackPeriods, devices, inputChannels, outputChannels }, this.renderer);
     }
     const prefillBuffers = this.config.prefillBuffers ?? DEFAULT_PREFILL;
-    return new PortAudioDriver({ sampleRate, blockFrames, inputDevice, outputDevice, prefillBuffers, devices }, this.renderer);
+    return new PortAudioDriver({ sampleRate, blockFrames, inputDevice, outputDevice, prefillBuffers, devices, inputChannels, outputChannels }, this.renderer);
   }
 
   /**
@@ -287,10 +293,11 @@ export class Host {
     const frames = this.config.blockFrames;
     const pcmIn = engine.pcmInView();
     if (input) {
-      if (!this.pcmInBytes || this.pcmInBytes.buffer !== pcmIn.buffer) this.pcmInBytes = Buffer.from(pcmIn.buffer, pcmIn.byteOffset, frames * 4);
-      input.copy(this.pcmInBytes, 0, 0, frames * 4);
+      const bytes = frames * engine.inputChannels * 2;
+      if (!this.pcmInBytes || this.pcmInBytes.buffer !== pcmIn.buffer) this.pcmInBytes = Buffer.from(pcmIn.buffer, pcmIn.byteOffset, bytes);
+      input.copy(this.pcmInBytes, 0, 0, bytes);
     } else {
-      pcmIn.fill(0, 0, frames * 2);
+      pcmIn.fill(0, 0, frames * engine.inputChannels);
     }
     engine.decodeInput(frames);
     this.renderBlock(input !== null);
@@ -302,7 +309,7 @@ export class Host {
 
   /** The bridge and the null device: float32 in the engine's own input and output buses, nothing converted. */
   private readonly renderFloat = (silentInput: boolean): void => {
-    if (silentInput) this.renderer.floatInput.fill(0, 0, this.config.blockFrames * 2);
+    if (silentInput) this.renderer.floatInput.fill(0, 0, this.config.blockFrames * this.engine.inputChannels);
     this.renderBlock(!silentInput);
     const frames = this.config.blockFrames;
     this.calibration.play(this.renderer.floatOutput, this.engine.frame - frames, frames);
@@ -313,9 +320,10 @@ export class Host {
     const engine = this.engine;
     const frames = this.config.blockFrames;
     // the click pattern is not music: the engine hears silence while it is measured
-    if (hasInput && this.calibration.hearInput(this.renderer.floatInput, engine.frame, frames)) this.renderer.floatInput.fill(0, 0, frames * 2);
+    if (hasInput && this.calibration.hearInput(this.renderer.floatInput, engine.frame, frames)) this.renderer.floatInput.fill(0, 0, frames * engine.inputChannels);
     engine.process(frames);
     this.meter.add(engine.memory, engine.meters);
+    this.meter.addRouting(engine.memory, engine.inputMeters, engine.inputChannels, engine.trackMeters, engine.tracks.length, frames);
     engine.events.drain(this.onEngineEvent);
     if (engine.events.dropped > 0) {
       this.send({ type: 'error', track: 0, message: `${engine.events.dropped} engine events were dropped (the event ring was full)` });

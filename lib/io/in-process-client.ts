@@ -43,7 +43,7 @@ export class InProcessClient extends EventEmitter implements EngineClient {
     if (this.phase !== 'new') return Promise.reject(new Error(`the engine host was already ${this.phase === 'running' ? 'started' : 'stopped'}`));
     let engine: Engine;
     try {
-      engine = new Engine(engineOptionsOf(this.config));
+      engine = new Engine({ ...engineOptionsOf(this.config), trackMeters: true });
     } catch (err) {
       this.exit(1);
       return Promise.reject(err instanceof InputError ? new Error(`engine settings: ${err.message}`) : err);
@@ -134,6 +134,7 @@ export class InProcessClient extends EventEmitter implements EngineClient {
     try {
       engine.process(frames);
       this.meter.add(engine.memory, engine.meters);
+      this.meter.addRouting(engine.memory, engine.inputMeters, engine.inputChannels, engine.trackMeters, engine.tracks.length, frames);
       engine.events.drain((e) => this.sounding.push(translateEvent(engine, e)));
       if (engine.events.dropped > 0) {
         this.sounding.push({ type: 'error', track: 0, message: `${engine.events.dropped} engine events were dropped (the event ring was full)` });

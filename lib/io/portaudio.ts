@@ -258,15 +258,20 @@ export function resolveDevice(
   const channelsOf = (d: AudioDevice) => (direction === 'input' ? d.maxInputChannels : d.maxOutputChannels);
   const usable = devices.filter((d) => channelsOf(d) >= channels);
   const what = `${direction} device with ${channels} channel${channels === 1 ? '' : 's'}`;
+  // a device that is there but has too few channels is named with its counts
+  const tooFew = (d: AudioDevice) =>
+    new DeviceNotFoundError(`${describeDevice(d)} is not an ${what}: it has ${channelsOf(d)} ${direction} channel${channelsOf(d) === 1 ? '' : 's'}`, usable);
   if (spec === undefined || spec === '') {
     const def = usable.find((d) => (direction === 'input' ? d.isDefaultInput : d.isDefaultOutput));
     if (def) return def;
+    const lacking = devices.find((d) => (direction === 'input' ? d.isDefaultInput : d.isDefaultOutput) && channelsOf(d) > 0);
+    if (lacking) throw tooFew(lacking);
     throw new DeviceNotFoundError(`no default ${what}`, usable);
   }
   if (typeof spec === 'number') {
     const byId = devices.find((d) => d.id === spec);
     if (!byId) throw new DeviceNotFoundError(`no device with id ${spec}`, usable);
-    if (channelsOf(byId) < channels) throw new DeviceNotFoundError(`${describeDevice(byId)} is not an ${what}`, usable);
+    if (channelsOf(byId) < channels) throw tooFew(byId);
     return byId;
   }
   const { api, name } = splitHostApi(spec, devices);
@@ -282,6 +287,8 @@ export function resolveDevice(
   if (matches.length > 1) {
     throw new DeviceNotFoundError(`"${spec}" matches ${matches.length} ${direction} devices, name one`, matches);
   }
+  const named = devices.filter((d) => (api === undefined || d.hostAPI === api) && d.name.toLowerCase() === lower && channelsOf(d) > 0);
+  if (named.length === 1) throw tooFew(named[0]);
   throw new DeviceNotFoundError(`no ${what} named "${spec}"`, usable);
 }
 

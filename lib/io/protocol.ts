@@ -1,3 +1,4 @@
+import { InputError } from '../engine/commands';
 import { engineOptions } from '../engine/options';
 import { CommandName, EngineOptions, QuantizeMode, TrackState } from '../engine/types';
 
@@ -52,6 +53,12 @@ export interface HostConfig {
    * how late the engine may be before a dropout, and latency added to the device's own
    */
   slackPeriods?: number;
+  /**
+   * channels opened on the input device (the engine's input, docs/routing.md) and on the output device
+   * (an even count: stereo buses, bus 1 on channels 1-2); default 2 and 2
+   */
+  inputChannels?: number;
+  outputChannels?: number;
   /** control side only (the host ignores them): the sync source, and Link's start/stop sync */
   sync?: SyncSource;
   linkStartStop?: boolean;
@@ -71,7 +78,17 @@ export function engineOptionsOf(config: HostConfig): EngineOptions {
     memoryMiB: config.memoryMiB,
     loops: config.loops,
     metronome: { enabled: config.metronome.enabled, volume: config.metronome.volume, countInBars: config.metronome.countInBars },
+    inputChannels: config.inputChannels ?? 2,
+    outputBuses: outputBusesOf(config.outputChannels ?? 2),
   });
+}
+
+/** Output channels as stereo buses: an even count, each pair a bus. */
+export function outputBusesOf(outputChannels: number): number {
+  if (!(Number.isInteger(outputChannels) && outputChannels >= 2 && outputChannels <= 32 && outputChannels % 2 === 0)) {
+    throw new InputError('outputChannels', `${outputChannels} is not accepted; accepted: an even count (stereo pairs) from 2 to 32`);
+  }
+  return outputChannels / 2;
 }
 
 export type HostRequest =
@@ -122,6 +139,10 @@ export interface TrackStatus {
   quantize?: QuantizeMode;
   feedback?: number;
   inputGain?: number;
+  /** routing (docs/routing.md): the input source's code, the cue send's bus (0 = none) and gain */
+  source?: number;
+  cueBus?: number;
+  cueSend?: number;
 }
 
 export type HostEvent =
@@ -152,7 +173,13 @@ export type HostEvent =
   /** the track became a live loop (live: true: addLoop, or a loop loaded into it) or was deleted (deleteLoop) */
   | { type: 'loop'; track: number; frame: number; live: boolean }
   /** peaks since the last levels event; frame: the engine frame when they were taken */
-  | { type: 'levels'; input: [number, number]; output: [number, number]; frame?: number }
+  | {
+    type: 'levels'; input: [number, number]; output: [number, number]; frame?: number;
+    /** the peak of each input channel (docs/routing.md) */
+    channels?: number[];
+    /** each track's output: peak and RMS per side since the last levels event */
+    tracks?: { peak: [number, number]; rms: [number, number] }[];
+  }
   /**
    * count: every xrun since start, from all sources. source 'device': PortAudio reported an under/overflow
    * (the bridge's callback flags, or naudiodon's stdout line); 'host': the host lost audio itself (the

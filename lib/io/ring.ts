@@ -45,6 +45,9 @@ export interface RingOptions {
   outChannels: number;
   /** frames each ring holds: a power of two */
   capacityFrames: number;
+  /** the engine's channels on each side (default 2): readInput and writeOutput map the device's to them */
+  engineInChannels?: number;
+  engineOutChannels?: number;
 }
 
 /** The smallest power of two >= n. */
@@ -62,6 +65,8 @@ export class BridgeRings {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly capacityFrames: number;
+  readonly engineInChannels: number;
+  readonly engineOutChannels: number;
   private readonly mask: number;
 
   constructor(options: RingOptions) {
@@ -70,6 +75,8 @@ export class BridgeRings {
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.capacityFrames = capacityFrames;
+    this.engineInChannels = options.engineInChannels ?? 2;
+    this.engineOutChannels = options.engineOutChannels ?? 2;
     this.mask = capacityFrames - 1;
     const headerBytes = HEADER_SLOTS * 4;
     const inFloats = capacityFrames * inChannels;
@@ -102,17 +109,18 @@ export class BridgeRings {
   }
 
   /**
-   * Takes `frames` input frames into `to` as interleaved stereo (a mono input goes to both sides, extra
-   * channels are left out). The caller checked inputAvailable().
+   * Takes `frames` input frames into `to`, interleaved in the engine's channels (a device with fewer
+   * repeats its last channel: a mono input goes to both sides of a stereo engine; extra channels are
+   * left out). The caller checked inputAvailable().
    */
   readInput(to: Float32Array, frames: number): void {
     const r = Atomics.load(this.header, Slot.InRead);
     const ch = this.inChannels;
+    const e = this.engineInChannels;
     const ring = this.inRing;
     for (let i = 0; i < frames; i++) {
       const at = ((r + i) & this.mask) * ch;
-      to[i * 2] = ring[at];
-      to[i * 2 + 1] = ch > 1 ? ring[at + 1] : ring[at];
+      for (let c = 0; c < e; c++) to[i * e + c] = ring[at + (c < ch ? c : ch - 1)];
     }
     Atomics.store(this.header, Slot.InRead, (r + frames) | 0);
   }
@@ -126,8 +134,9 @@ export class BridgeRings {
   }
 
   /**
-   * Queues a block of interleaved stereo output (`from`, `frames` frames). Frames the callback already
-   * played as silence are skipped first (OUT_DEBT). Returns the frames that did not fit (0 normally).
+   * Queues a block of output in the engine's channels (`from`, `frames` frames): the device's channel c
+   * gets the engine's channel c, silence where the engine has none. Frames the callback already played
+   * as silence are skipped first (OUT_DEBT). Returns the frames that did not fit (0 normally).
    */
   writeOutput(from: Float32Array, frames: number): number {
     const debt = Atomics.load(this.header, Slot.OutDebt);
@@ -137,13 +146,12 @@ export class BridgeRings {
     const room = this.capacityFrames - this.outputQueued();
     const n = Math.min(frames - skip, room);
     const ch = this.outChannels;
+    const e = this.engineOutChannels;
     const ring = this.outRing;
     for (let i = 0; i < n; i++) {
       const at = ((w + i) & this.mask) * ch;
-      const src = (skip + i) * 2;
-      ring[at] = from[src];
-      if (ch > 1) ring[at + 1] = from[src + 1];
-      for (let c = 2; c < ch; c++) ring[at + c] = 0;
+      const src = (skip + i) * e;
+      for (let c = 0; c < ch; c++) ring[at + c] = c < e ? from[src + c] : 0;
     }
     Atomics.store(this.header, Slot.OutWrite, (w + n) | 0);
     return frames - skip - n;

@@ -5,6 +5,8 @@ import { barsOf } from './translate';
 
 /** What a 'status' request answers, read from the engine between blocks (control side). */
 export function hostStatus(engine: Engine, xruns: number): HostStatus {
+  // a stereo engine's status is as it always was; with more channels each track says its routing
+  const routed = engine.inputChannels !== 2 || engine.outputBuses !== 1;
   return {
     frame: engine.frame,
     bpm: engine.transport.bpm,
@@ -30,6 +32,7 @@ export function hostStatus(engine: Engine, xruns: number): HostStatus {
         quantize: QUANTIZE_MODES[t.quantize],
         feedback: t.feedback,
         inputGain: t.inputGain,
+        ...(routed ? { source: t.source, cueBus: t.cueBus, cueSend: t.cueSend } : {}),
       };
     }),
   };

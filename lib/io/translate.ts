@@ -1,6 +1,6 @@
 import { EngineEvent } from '../engine/events';
 import type { Transport } from '../engine/transport';
-import { COMMANDS, ERROR_TEXT, EventType, TRACK_STATES } from '../engine/types';
+import { COMMANDS, ERROR_TEXT, EventType, LIMITS, TRACK_STATES } from '../engine/types';
 import { HostEvent } from './protocol';
 
 // Engine events (fixed-size records from the EventRing) to IPC events, in one place, so every host
@@ -62,15 +62,54 @@ export const LEVELS_INTERVAL_MS = 50;
  */
 export class LevelMeter {
   private readonly peaks = new Float64Array(4);
+  /** input channels: the peak of each */
+  private readonly channelPeaks = new Float64Array(LIMITS.inputChannels[1]);
+  /** per track: peak left, peak right, sum of squares left, right */
+  private readonly trackSums = new Float64Array(LIMITS.tracks[1] * 4);
+  private channels = 0;
+  private tracks = 0;
+  private frames = 0;
 
   add(memory: Float32Array, offset: number): void {
     for (let i = 0; i < 4; i++) if (memory[offset + i] > this.peaks[i]) this.peaks[i] = memory[offset + i];
   }
 
+  /**
+   * After add(): the engine's per-channel input peaks (`channels` floats at `inputMeters`) and, when it
+   * meters tracks (`trackMeters` >= 0), each track's peaks and sums of squares over the block's `frames`.
+   */
+  addRouting(memory: Float32Array, inputMeters: number, channels: number, trackMeters: number, tracks: number, frames: number): void {
+    this.channels = channels;
+    for (let c = 0; c < channels; c++) if (memory[inputMeters + c] > this.channelPeaks[c]) this.channelPeaks[c] = memory[inputMeters + c];
+    if (trackMeters < 0) return;
+    this.tracks = tracks;
+    this.frames += frames;
+    const s = this.trackSums;
+    for (let i = 0; i < tracks * 4; i += 4) {
+      const at = trackMeters + i;
+      if (memory[at] > s[i]) s[i] = memory[at];
+      if (memory[at + 1] > s[i + 1]) s[i + 1] = memory[at + 1];
+      s[i + 2] += memory[at + 2];
+      s[i + 3] += memory[at + 3];
+    }
+  }
+
   take(): HostEvent {
     const p = this.peaks;
-    const event: HostEvent = { type: 'levels', input: [p[0], p[1]], output: [p[2], p[3]] };
+    const event: Extract<HostEvent, { type: 'levels' }> = { type: 'levels', input: [p[0], p[1]], output: [p[2], p[3]] };
     p.fill(0);
+    if (this.channels > 0) {
+      event.channels = Array.from(this.channelPeaks.subarray(0, this.channels));
+      this.channelPeaks.fill(0);
+    }
+    if (this.tracks > 0 && this.frames > 0) {
+      const s = this.trackSums;
+      const n = this.frames;
+      event.tracks = [];
+      for (let i = 0; i < this.tracks * 4; i += 4) event.tracks.push({ peak: [s[i], s[i + 1]], rms: [Math.sqrt(s[i + 2] / n), Math.sqrt(s[i + 3] / n)] });
+      s.fill(0);
+      this.frames = 0;
+    }
     return event;
   }
 }

@@ -88,6 +88,8 @@ export class PanelController implements Controller {
       quantize: c.quantize,
       sampleRate: c.sampleRate,
       blockFrames: c.blockFrames,
+      inputChannels: c.inputChannels ?? 2,
+      outputBuses: (c.outputChannels ?? 2) / 2,
     });
     this.hub = new PanelHub({
       tracks: c.tracks,

@@ -31,6 +31,9 @@ export interface PanelTrack {
   redo: number;
   /** a live loop: the page shows live loops only (the tracks are the most there can be) */
   live: boolean;
+  /** routing (docs/routing.md): the input source's code and the cue send's bus (0 = none) */
+  source: number;
+  cueBus: number;
 }
 
 export interface PanelEngine {
@@ -63,6 +66,8 @@ export interface PanelSnapshot {
   engine: PanelEngine;
   /** the Link session, when the engine's sync source is Link */
   link: PanelLink | null;
+  /** the engine's channel counts: what the input and cue choices offer */
+  routing: { inputChannels: number; outputBuses: number };
 }
 
 export interface PanelLink {
@@ -117,6 +122,9 @@ export interface PanelSettings {
   quantize: string;
   sampleRate: number;
   blockFrames: number;
+  /** default 2 and 1 (stereo) */
+  inputChannels?: number;
+  outputBuses?: number;
 }
 
 const emptyTrack = (track: number): PanelTrack => ({
@@ -135,6 +143,8 @@ const emptyTrack = (track: number): PanelTrack => ({
   undo: 0,
   redo: 0,
   live: true,
+  source: 0,
+  cueBus: 0,
 });
 
 /** TrackStatus may carry the loop position (hosts that report it); the anchor follows from it. */
@@ -192,6 +202,7 @@ export class PanelState {
       levels: { input: [...this.levels.input], output: [...this.levels.output] },
       engine: { ...this.engine },
       link: this.link && { ...this.link },
+      routing: { inputChannels: this.settings.inputChannels ?? 2, outputBuses: this.settings.outputBuses ?? 1 },
     };
   }
 
@@ -322,6 +333,12 @@ export class PanelState {
         t.soloed = s.soloed;
         out.push(this.mixerEvent(t));
       }
+      // routing is reported by status only (another panel, a flow or a restarted host changed it)
+      const routed = s.source !== undefined && (s.source !== t.source || s.cueBus !== t.cueBus);
+      if (routed) {
+        t.source = s.source as number;
+        t.cueBus = s.cueBus ?? 0;
+      }
       const differs = s.state !== t.state || (s.state !== 'recording' && s.frames !== t.frames);
       const seenBefore = this.disagreement[t.track - 1] === `${s.state}/${s.frames}`;
       this.disagreement[t.track - 1] = differs ? `${s.state}/${s.frames}` : '';
@@ -330,7 +347,10 @@ export class PanelState {
       // anchors a whole number of loops apart are the same phase: keep the one the panel has
       const samePhase = reported === null || (t.anchor !== null && (((reported - t.anchor) % s.frames) + s.frames) % s.frames === 0);
       const anchor = samePhase ? t.anchor : reported;
-      if (!adopt && (samePhase || differs)) continue;
+      if (!adopt && (samePhase || differs)) {
+        if (routed) out.push({ type: 'track', track: { ...t } });
+        continue;
+      }
       if (adopt) {
         this.disagreement[t.track - 1] = '';
         if (s.state !== t.state) t.since = null;

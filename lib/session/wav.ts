@@ -23,7 +23,7 @@ export type WavSampleFormat = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' |
 export type WavWriteFormat = 'float32' | 'int16';
 
 export interface WavAudio {
-  /** Interleaved stereo at the requested rate (a mono file is copied to both channels). */
+  /** Interleaved stereo at the requested rate (a mono file is copied to both channels); with ReadWavOptions.channels, that many channels as they are. */
   data: Float32Array;
   frames: number;
   sourceRate: number;
@@ -77,6 +77,8 @@ export interface ReadWavOptions {
   maxBytes?: number;
   /** refuse a symbolic link (files inside a session folder) */
   noFollow?: boolean;
+  /** a multi-channel input: the file must have exactly this many channels, returned as they are */
+  channels?: number;
 }
 
 /**
@@ -117,14 +119,15 @@ function readError(file: string, err: unknown): WavError {
 }
 
 /** The decoding half of readWav, for bytes already in memory; `file` only names them in errors. */
-export function decodeWav(file: string, bytes: Buffer, opts: { sampleRate: number }): WavAudio {
-  const { samples, channels, rate, format } = parse(file, bytes);
+export function decodeWav(file: string, bytes: Buffer, opts: { sampleRate: number; channels?: number }): WavAudio {
+  const { samples, channels, rate, format } = parse(file, bytes, opts.channels);
   const frames = resampledLength(samples.length / channels, rate, opts.sampleRate);
   if (frames > MAX_FRAMES) {
     throw new WavError(file, `too long: ${Math.round(samples.length / channels / rate)} s; accepted: up to ${Math.floor(MAX_FRAMES / opts.sampleRate)} s at ${opts.sampleRate} Hz`);
   }
   const converted = resample(samples, channels, rate, opts.sampleRate);
-  return { data: channels === 2 ? converted : monoToStereo(converted), frames, sourceRate: rate, sourceChannels: channels, sourceFormat: format };
+  const data = channels === 2 || opts.channels !== undefined ? converted : monoToStereo(converted);
+  return { data, frames, sourceRate: rate, sourceChannels: channels, sourceFormat: format };
 }
 
 /** A complete WAV file (RIFF, little endian): float32 (format 3) or int16 PCM, 1 or 2 channels. */
@@ -303,7 +306,7 @@ export class WavFileWriter {
 }
 
 /** Validates the header and returns the samples, interleaved, at the file's rate and channel count. */
-function parse(file: string, bytes: Buffer): { samples: Float32Array; channels: number; rate: number; format: WavSampleFormat } {
+function parse(file: string, bytes: Buffer, wantChannels?: number): { samples: Float32Array; channels: number; rate: number; format: WavSampleFormat } {
   const fail = (problem: string, cause?: unknown): WavError => new WavError(file, problem, { cause });
   if (bytes.length === 0) throw fail(`empty file; ${EXPECTED}`);
   const container = bytes.toString('latin1', 0, 4);
@@ -325,7 +328,8 @@ function parse(file: string, bytes: Buffer): { samples: Float32Array; channels: 
   if (code !== 1 && code !== 3) throw fail(`unsupported encoding: ${CODEC_NAMES[code] ?? `format code ${code}`}; ${EXPECTED}`);
   const channels = fmt.numChannels;
   if (channels === 0) throw fail('broken header: 0 channels; accepted: mono or stereo');
-  if (channels > 2) throw fail(`unsupported format: ${channels} channels; accepted: mono or stereo`);
+  if (wantChannels !== undefined && channels !== wantChannels) throw fail(`${channels} channel(s); accepted: exactly ${wantChannels} (the input's channel count)`);
+  if (wantChannels === undefined && channels > 2) throw fail(`unsupported format: ${channels} channels; accepted: mono or stereo`);
   const rate = fmt.sampleRate;
   if (rate === 0) throw fail(`broken header: sample rate 0; accepted: ${MIN_RATE} to ${MAX_RATE} Hz`);
   if (rate < MIN_RATE || rate > MAX_RATE) throw fail(`unsupported sample rate: ${rate} Hz; accepted: ${MIN_RATE} to ${MAX_RATE} Hz`);

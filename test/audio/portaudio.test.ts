@@ -60,6 +60,13 @@ describe('audio: device resolution', () => {
     assert.throws(() => resolveDevice(2, 'output', 2, DEVICES), /2 "usb audio codec" \(ALSA, 1 in\/0 out\) is not an output device/);
   });
 
+  it('a channel count the device lacks is an error naming the device and its counts', () => {
+    assert.throws(() => resolveDevice('USB Audio CODEC: - (hw:1,0)', 'input', 4, DEVICES),
+      /^DeviceNotFoundError: 1 "USB Audio CODEC: - \(hw:1,0\)" \(ALSA, 2 in\/2 out\) is not an input device with 4 channels: it has 2 input channels; available: /);
+    assert.throws(() => resolveDevice(1, 'output', 6, DEVICES), /\(ALSA, 2 in\/2 out\) is not an output device with 6 channels: it has 2 output channels/);
+    assert.throws(() => resolveDevice(undefined, 'input', 64, DEVICES), /^DeviceNotFoundError: 5 "default" \(ALSA, 32 in\/32 out\) is not an input device with 64 channels: it has 32 input channels/);
+  });
+
   it('uses the default device when none is named', () => {
     assert.equal(resolveDevice(undefined, 'input', 2, DEVICES).id, 5);
     assert.equal(resolveDevice('', 'output', 2, DEVICES).id, 5);

@@ -15,6 +15,26 @@ describe('control: audio in controller', () => {
     return { ctx, node: new AudioInController(ctx, { levelRate: 0, ...def }) };
   };
 
+  it('the monitored input and its bus on a 4-in/4-out engine, and every input channel\'s peak in the level msgs', () => {
+    const ctx = new FakeContext({ inputChannels: 4, outputChannels: 4 }, true);
+    const node = new AudioInController(ctx, { levelRate: 10, source: '2' });
+    assert.equal(node.settings.input, 2);
+    node.input({ payload: { input: '3-4', bus: 2 } });
+    assert.deepEqual(ctx.takeCommands(), [{ command: 'monitorInput', track: 0, value: -3 }, { command: 'monitorBus', track: 0, value: 2 }]);
+    assert.throws(() => node.input({ payload: { input: '5' } }), /msg.payload.input: "5" is not an input of this engine; accepted: "all", a channel from 1 to 4/);
+    assert.throws(() => node.input({ payload: { bus: 3 } }), /msg.payload.bus: 3 is out of range; accepted: an integer from 1 to 2/);
+    ctx.emit({ type: 'levels', input: [0.5, 0.25], output: [0, 0], channels: [0.1, 0.5, 0.25, 0] });
+    ctx.clock.advance(50);
+    ctx.emit({ type: 'levels', input: [0.5, 0.25], output: [0, 0], channels: [0, 0.25, 0.75, 0] });
+    ctx.clock.advance(50);
+    ctx.emit({ type: 'levels', input: [0, 0], output: [0, 0], channels: [0, 0, 0, 0.125] });
+    assert.deepEqual(ctx.outputs, [
+      { topic: 'input', payload: 0.5, left: 0.5, right: 0.25, channels: [0.1, 0.5, 0.25, 0] },
+      { topic: 'input', payload: 0.5, left: 0.5, right: 0.25, channels: [0, 0.25, 0.75, 0.125] },
+    ]);
+    assert.throws(() => new AudioInController(new FakeContext({}, true), { source: '3' }), /source.*channel 3 is out of range/);
+  });
+
   it('monitor on/off, monitor volume and input gain, alone or together', () => {
     const { ctx, node } = audioIn();
     for (const payload of [true, 'off', ' ON ', 0.5, { monitor: false, volume: 1.25, gain: 2 }, { gain: '0.5' }]) node.input({ payload });
@@ -35,7 +55,7 @@ describe('control: audio in controller', () => {
     const cases: [unknown, string, RegExp][] = [
       [3, 'msg.payload (monitor volume)', /3 is out of range/],
       ['loud', 'msg.payload', /"loud" is not an audio in setting; accepted:/],
-      [{ level: 1 }, 'msg.payload.level', /unknown setting; accepted: monitor, volume, gain/],
+      [{ level: 1 }, 'msg.payload.level', /unknown setting; accepted: monitor, volume, gain, input, bus/],
       [{}, 'msg.payload', /an empty object sets nothing/],
       [{ gain: -1 }, 'msg.payload.gain', /out of range/],
       [{ monitor: 'x' }, 'msg.payload.monitor', /is not on\/off/],

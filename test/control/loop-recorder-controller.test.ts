@@ -3,7 +3,7 @@ import { InputError } from '../../lib/engine/commands';
 import { ConfigError, NodeError } from '../../lib/control/errors';
 import { LoopRecorderController, RECORDER_COMMANDS } from '../../lib/control/loop-recorder-controller';
 import { EngineStatus } from '../../lib/control/status';
-import { FakeContext } from './fake-context';
+import { FakeContext, HostEventOf } from './fake-context';
 
 // The loop recorder's behaviour without Node-RED: every msg path, the button gestures on a manual
 // clock, and the state msgs and statuses it derives from the host's events.
@@ -75,6 +75,49 @@ describe('control: loop recorder controller', () => {
       });
     }
     assert.deepEqual(ctx.sent, []);
+  });
+
+  it('chooses its input: the setting at each engine start, then {payload: "input", value}; a source the engine lacks is refused', () => {
+    const ctx = new FakeContext({ tracks: 4, inputChannels: 4 });
+    const rec = new LoopRecorderController(ctx, { track: 2, source: '3-4' });
+    ctx.status.setEngine('running');
+    rec.engineStatus('running');
+    assert.deepEqual(ctx.takeCommands(), [{ command: 'input', track: 2, value: -3 }]);
+    rec.input({ payload: 'input', value: '1' });
+    rec.input({ payload: 'input', value: 2 });
+    rec.input({ payload: 'input', value: 'all' });
+    assert.deepEqual(ctx.takeCommands(), [1, 2, 0].map((value) => ({ command: 'input', track: 2, value })));
+    for (const value of ['5', '4-5', '1-3', 'guitar', undefined]) {
+      assert.throws(() => rec.input({ payload: 'input', value }), (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.equal(err.field, 'msg.value');
+        assert.match(err.problem, /(is not an input of this engine|^missing); accepted: "all", a channel from 1 to 4 \(mono\), or a pair like "1-2"/);
+        return true;
+      });
+    }
+    assert.deepEqual(ctx.sent, []);
+    rec.input({ payload: 'input', value: '2' });
+    assert.match(String(ctx.shown?.text), /in 2$/);
+    assert.throws(() => new LoopRecorderController(new FakeContext({ tracks: 4 }), { track: 1, source: '3' }), (err: unknown) =>
+      err instanceof ConfigError && /source/.test(err.message) && /channel 3 is out of range/.test(err.message));
+  });
+
+  it('sends the track\'s meter as level msgs at its level rate (off by default): peak and RMS per side', () => {
+    const levels = (peak: number, rms: number): HostEventOf<'levels'> =>
+      ({ type: 'levels', input: [0, 0], output: [0, 0], tracks: [{ peak: [0.9, 0.9], rms: [0.5, 0.5] }, { peak: [peak, peak / 2], rms: [rms, rms / 2] }] });
+    const off = recorder();
+    off.ctx.emit(levels(0.5, 0.25));
+    assert.deepEqual(off.ctx.outputs, []);
+    const { ctx } = recorder({ levelRate: 10 });
+    ctx.emit(levels(0.5, 0.25));
+    ctx.clock.advance(50);
+    ctx.emit(levels(0.75, 0.125));
+    ctx.clock.advance(50);
+    ctx.emit(levels(0.25, 0.0625));
+    assert.deepEqual(ctx.outputs, [
+      { topic: 'level', payload: 0.5, left: 0.5, right: 0.25, track: 2, rms: 0.25, rmsLeft: 0.25, rmsRight: 0.125 },
+      { topic: 'level', payload: 0.75, left: 0.75, right: 0.375, track: 2, rms: 0.125, rmsLeft: 0.125, rmsRight: 0.0625 },
+    ]);
   });
 
   it('mute and unmute show at once (the host reports no state for them)', () => {

@@ -31,6 +31,18 @@ describe('control: metronome controller', () => {
     assert.ok(ctx.commands().every((c) => c.command === 'metronome' && c.track === 0));
   });
 
+  it('the click\'s output bus: the setting, {bus} in a msg, each checked against the engine\'s output channels', () => {
+    const ctx = new FakeContext({ bpm: 120, beatsPerBar: 4, outputChannels: 4 });
+    const met = new MetronomeController(ctx, { bus: '2' });
+    assert.deepEqual(met.settings.bus, 2);
+    met.input({ payload: { bus: 1 } });
+    assert.deepEqual(ctx.takeCommands(), [{ command: 'metronomeBus', track: 0, value: 1 }]);
+    assert.throws(() => met.input({ payload: { bus: 3 } }), /msg.payload.bus: 3 is not an output bus of this engine; accepted: a bus from 1 to 2/);
+    assert.throws(() => met.input({ payload: { bus: 0 } }), /msg.payload.bus: 0 is out of range/);
+    assert.deepEqual(ctx.sent, []);
+    assert.throws(() => new MetronomeController(new FakeContext(), { bus: 2 }), /bus.*2 is not an output bus of this engine; accepted: a bus from 1 to 1/);
+  });
+
   it('an object sets any of bpm, beatsPerBar, volume and enabled', () => {
     const { ctx, met } = metronome();
     met.input({ payload: { bpm: 90, beatsPerBar: 3, volume: 0.25, enabled: 'off' } });

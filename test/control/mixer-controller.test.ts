@@ -22,6 +22,37 @@ function reportLevels(ctx: FakeContext, ms: number, peak: (i: number) => [number
 }
 
 describe('control: mixer controller', () => {
+  it('routing: a track\'s cue bus and send, the metronome and monitor bus and the monitor input, checked against the engine\'s channel counts', () => {
+    const ctx = new FakeContext({ tracks: 4, inputChannels: 4, outputChannels: 4 });
+    const mix = new MixerController(ctx, { levelRate: 0 });
+    ctx.status.setEngine('running');
+    const msgs: [string, unknown, string, number][] = [
+      ['track/2/cue', 2, 'track/2/cue: 2', 2],
+      ['track/2/send', '0.5', 'track/2/send: 0.5', 0.5],
+      ['track/2/cue', 0, 'track/2/cue: 0', 0],
+      ['metronome/bus', 2, 'metronome/bus: 2', 2],
+      ['monitor/bus', '1', 'monitor/bus: 1', 1],
+      ['monitor/input', '3-4', 'monitor/input: 3-4', -3],
+    ];
+    for (const [topic, payload, text] of msgs) {
+      mix.input({ topic, payload });
+      assert.deepEqual(ctx.shown, { fill: 'green', shape: 'dot', text });
+    }
+    assert.deepEqual(ctx.takeCommands().map((c) => [c.command, c.track, c.value]), [
+      ['cueBus', 2, 2], ['cueSend', 2, 0.5], ['cueBus', 2, 0], ['metronomeBus', 0, 2], ['monitorBus', 0, 1], ['monitorInput', 0, -3],
+    ]);
+    const refused: [string, unknown, RegExp][] = [
+      ['track/1/cue', 3, /msg.payload: 3 is not an output bus of this engine; accepted: 0 \(none\) or a bus from 1 to 2/],
+      ['metronome/bus', 0, /msg.payload: 0 is out of range; accepted: an integer from 1 to 16/],
+      ['metronome/bus', 3, /accepted: a bus from 1 to 2/],
+      ['monitor/input', '5', /msg.payload: "5" is not an input of this engine; accepted: "all", a channel from 1 to 4/],
+      ['track/1/send', 3, /msg.payload: 3 is out of range; accepted: a number from 0 to 2/],
+    ];
+    for (const [topic, payload, message] of refused) assert.throws(() => mix.input({ topic, payload }), message);
+    assert.deepEqual(ctx.sent, []);
+  });
+
+
   it('sets each track control and the global volumes by topic, and shows the last one', () => {
     const { ctx, mix } = mixer();
     const msgs: [string, unknown, string][] = [

@@ -225,6 +225,79 @@ describe('dsp/kernels: WebAssembly SIMD and JS give the same bits', () => {
   });
 });
 
+describe('dsp/kernels: the routing kernels, WebAssembly and JS', () => {
+  const t = new Twin();
+  const channelCounts = [1, 2, 3, 4, 8];
+  const frameCounts = [1, 2, 7, 64, 441];
+
+  it('extractPair: any pair or mono channel of 1..8 interleaved channels, bit copies', () => {
+    channelCounts.forEach((channels, i) => {
+      frameCounts.forEach((frames, j) => {
+        const left = (i + j) % channels;
+        const right = j & 1 ? left : Math.min(channels - 1, left + 1);
+        t.reset(1000 + i * 10 + j);
+        t.same(`extractPair ${frames} frames of ${channels} channels, ${left}/${right}`, (k) => k.extractPair(BUS + (j & 1), SRC + i, frames, channels, left, right));
+      });
+    });
+    // what it does, on the JS side: frame f of channel c is 10f + c
+    t.reset(1);
+    for (let q = 0; q < 3 * 4; q++) t.js.memory[SRC + q] = 10 * Math.floor(q / 4) + (q % 4);
+    t.kjs.extractPair(BUS, SRC, 3, 4, 2, 3);
+    assert.deepEqual([...t.js.memory.subarray(BUS, BUS + 6)], [2, 3, 12, 13, 22, 23]);
+    t.kjs.extractPair(BUS, SRC, 3, 4, 1, 1);
+    assert.deepEqual([...t.js.memory.subarray(BUS, BUS + 6)], [1, 1, 11, 11, 21, 21]);
+  });
+
+  it('insertPair: a stereo bus onto any two adjacent channels, the others untouched', () => {
+    channelCounts.filter((c) => c >= 2).forEach((channels, i) => {
+      frameCounts.forEach((frames, j) => {
+        const first = (i + j) % (channels - 1);
+        t.reset(1100 + i * 10 + j);
+        t.same(`insertPair ${frames} frames into ${channels} channels at ${first}`, (k) => k.insertPair(BUS + (j & 1), SRC + i, frames, channels, first));
+      });
+    });
+    t.reset(2);
+    t.js.memory.fill(9, BUS, BUS + 8);
+    t.js.memory.set([1, 2, 3, 4], SRC);
+    t.kjs.insertPair(BUS, SRC, 2, 4, 2);
+    assert.deepEqual([...t.js.memory.subarray(BUS, BUS + 8)], [9, 9, 1, 2, 9, 9, 3, 4]);
+  });
+
+  it('channelPeaks: the peak of each channel, max with what is there', () => {
+    channelCounts.forEach((channels, i) => {
+      frameCounts.forEach((frames, j) => {
+        t.reset(1200 + i * 10 + j, 1.5, (m) => {
+          for (let c = 0; c < channels; c++) m[METER + c] = (c & 1) * 0.5;
+          if (j === 2) m[SRC + channels] = NaN;
+        });
+        t.same(`channelPeaks ${frames} frames of ${channels} channels`, (k) => k.channelPeaks(SRC, frames, channels, METER));
+      });
+    });
+    t.reset(3);
+    t.js.memory.set([0.1, -0.9, 0.3, -0.2, 0.05, 0.4], SRC);
+    t.js.memory.fill(0, METER, METER + 3);
+    t.kjs.channelPeaks(SRC, 2, 3, METER);
+    assert.deepEqual([...t.js.memory.subarray(METER, METER + 3)], [0.2, 0.9, 0.4].map(Math.fround));
+  });
+
+  it('loopLevels: peak and sum of squares per channel across the wrap, in order', () => {
+    wrapCases(11).forEach(([frames, len, pos, what], i) => {
+      t.reset(1300 + i, 1.5, (m) => {
+        m[METER] = i & 1 ? 0.2 : 0;
+        m[METER + 1] = 0;
+        m[METER + 2] = i & 2 ? 3.5 : 0;
+        m[METER + 3] = 0;
+      });
+      t.same(`loopLevels ${what} (${frames} frames, len ${len}, pos ${pos})`, (k) => k.loopLevels(LOOP + (i & 3), len, pos, frames, METER));
+    });
+    t.reset(4);
+    t.js.memory.set([0.5, -0.25, -0.75, 0.5], LOOP);
+    t.js.memory.fill(0, METER, METER + 4);
+    t.kjs.loopLevels(LOOP, 2, 1, 3, METER); // frames at positions 1, 0, 1
+    assert.deepEqual([...t.js.memory.subarray(METER, METER + 4)], [0.75, 0.5, 0.5625 * 2 + 0.25, 0.25 * 2 + 0.0625]);
+  });
+});
+
 describe('dsp/index: backend choice', () => {
   const env = process.env.LOOPSTATION_DSP;
   afterEach(() => {
@@ -336,4 +409,46 @@ describe('engine renders: the same bits with LOOPSTATION_DSP=wasm and =js', () =
       assert.deepEqual(w.events, j.events, 'events');
     });
   }
+
+  it('a routed scenario: 3 input channels, mono and pair sources, 3 buses, cue sends, the click and monitor elsewhere, track meters', () => {
+    const go = (backend: DspBackend) => {
+      process.env.LOOPSTATION_DSP = backend;
+      const frames = 60000;
+      const options = plain({
+        tracks: 3, inputChannels: 3, outputBuses: 3, monitor: true, monitorVolume: 0.6, monitorBus: 3, monitorInput: 2,
+        metronomeBus: 2, crossfadeFrames: 32, inputLatencyFrames: 19, trackMeters: true, limiter: 'soft', masterVolume: 1.4,
+        metronome: { enabled: true, volume: 0.5 },
+      });
+      const steps: Step[] = [
+        { frame: 0, track: 1, command: 'input', value: '3' },
+        { frame: 0, track: 2, command: 'input', value: '1-2' },
+        { frame: 0, track: 2, command: 'cueBus', value: 2 },
+        { frame: 0, track: 2, command: 'cueSend', value: 0.7 },
+        { frame: 100, track: 1, command: 'record' },
+        { frame: 150, track: 2, command: 'record' },
+        { frame: 9000, track: 1, command: 'play' },
+        { frame: 12001, track: 2, command: 'play' },
+        { frame: 15000, track: 1, command: 'pan', value: 0.4 },
+        { frame: 20000, track: 1, command: 'overdub' },
+        { frame: 21111, track: 1, command: 'input', value: 'all' },
+        { frame: 30000, track: 1, command: 'play' },
+        { frame: 33000, track: 3, command: 'input', value: '2-3' },
+        { frame: 33000, track: 3, command: 'record' },
+        { frame: 40000, track: 3, command: 'play' },
+      ];
+      const x = new Float32Array(frames * 3);
+      const r = rng(3);
+      for (let i = 0; i < x.length; i++) x[i] = (r() * 2 - 1) * 0.8;
+      return run(options, x, frames, steps, 333);
+    };
+    const w = go('wasm');
+    const j = go('js');
+    const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+    assert.ok(w.out.some((v, i) => i % 6 === 2 && v !== 0), 'bus 2 sounds');
+    assert.deepEqual(bits(w.out), bits(j.out), 'the three buses');
+    for (let tr = 1; tr <= 3; tr++) assert.deepEqual(bits(w.engine.loopData(tr)!), bits(j.engine.loopData(tr)!), `loop ${tr}`);
+    const e = w.engine;
+    assert.deepEqual(bits(e.memory.subarray(e.trackMeters, e.trackMeters + 12)), bits(j.engine.memory.subarray(j.engine.trackMeters, j.engine.trackMeters + 12)), 'track meters');
+    assert.deepEqual(bits(e.memory.subarray(e.inputMeters, e.inputMeters + 3)), bits(j.engine.memory.subarray(j.engine.inputMeters, j.engine.inputMeters + 3)), 'input meters');
+  });
 });

@@ -13,6 +13,8 @@ const CODE_OF: Record<CommandName, Cmd> = {
   feedback: Cmd.Feedback, reverse: Cmd.Reverse, half: Cmd.Half, double: Cmd.Double, multiply: Cmd.Multiply,
   replace: Cmd.Replace, oneshot: Cmd.OneShot, retrigger: Cmd.Retrigger, inputGain: Cmd.InputGain, downbeat: Cmd.Downbeat,
   pause: Cmd.Pause, substitute: Cmd.Substitute, insert: Cmd.Insert, addLoop: Cmd.AddLoop, deleteLoop: Cmd.DeleteLoop,
+  input: Cmd.Input, cueBus: Cmd.CueBus, cueSend: Cmd.CueSend, metronomeBus: Cmd.MetronomeBus, monitorBus: Cmd.MonitorBus,
+  monitorInput: Cmd.MonitorInput,
 };
 
 const NAME_OF: { [K in Cmd]: CommandName } = {
@@ -26,13 +28,15 @@ const NAME_OF: { [K in Cmd]: CommandName } = {
   [Cmd.Retrigger]: 'retrigger', [Cmd.InputGain]: 'inputGain', [Cmd.Downbeat]: 'downbeat',
   [Cmd.Pause]: 'pause', [Cmd.Substitute]: 'substitute', [Cmd.Insert]: 'insert', [Cmd.AddLoop]: 'addLoop',
   [Cmd.DeleteLoop]: 'deleteLoop',
+  [Cmd.Input]: 'input', [Cmd.CueBus]: 'cueBus', [Cmd.CueSend]: 'cueSend', [Cmd.MetronomeBus]: 'metronomeBus',
+  [Cmd.MonitorBus]: 'monitorBus', [Cmd.MonitorInput]: 'monitorInput',
 };
 
 /** The commands that act on one track (the rest are global). */
 const TRACK_COMMANDS: CommandName[] = [
   'record', 'overdub', 'play', 'stop', 'toggle', 'clear', 'undo', 'redo', 'mute', 'unmute', 'volume', 'pan', 'solo', 'unsolo',
   'reverse', 'half', 'double', 'multiply', 'replace', 'oneshot', 'retrigger', 'pause', 'substitute', 'insert',
-  'addLoop', 'deleteLoop',
+  'addLoop', 'deleteLoop', 'input', 'cueBus', 'cueSend',
 ];
 
 describe('engine: command names and codes', () => {

@@ -37,7 +37,10 @@ export interface Run {
 
 export function run(options: EngineOptions, input: Float32Array | null, frames: number, steps: Step[], block = options.maxBlockFrames): Run {
   const engine = new Engine({ ...options, maxBlockFrames: Math.max(options.maxBlockFrames, block) });
-  const out = new Float32Array(frames * 2);
+  // the input holds engine.inputChannels interleaved channels, the output 2 * engine.outputBuses
+  const ins = engine.inputChannels;
+  const outs = 2 * engine.outputBuses;
+  const out = new Float32Array(frames * outs);
   const stems = options.stems ? engine.tracks.map(() => new Float32Array(frames * 2)) : [];
   const events: EngineEvent[] = [];
   const sorted = [...steps].sort((a, b) => a.frame - b.frame);
@@ -50,10 +53,10 @@ export function run(options: EngineOptions, input: Float32Array | null, frames: 
       engine.command(c.cmd, c.track, s.frame, c.value);
     }
     const inView = engine.inputView();
-    inView.fill(0, 0, n * 2);
-    if (input && at * 2 < input.length) inView.set(input.subarray(at * 2, Math.min((at + n) * 2, input.length)));
+    inView.fill(0, 0, n * ins);
+    if (input && at * ins < input.length) inView.set(input.subarray(at * ins, Math.min((at + n) * ins, input.length)));
     engine.process(n);
-    out.set(engine.outputView().subarray(0, n * 2), at * 2);
+    out.set(engine.outputView().subarray(0, n * outs), at * outs);
     stems.forEach((s, t) => s.set(engine.stemView(t + 1).subarray(0, n * 2), at * 2));
     engine.events.drain((e) => events.push({ ...e }));
   }

@@ -27,8 +27,8 @@ interface Rig {
   callback(input: Float32Array, flags?: number, pace?: boolean): Float32Array;
 }
 
-function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, channels = 2): Rig {
-  const rings = new BridgeRings({ inChannels: channels, outChannels: channels, capacityFrames });
+function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, channels = 2, engineChannels = 2): Rig {
+  const rings = new BridgeRings({ inChannels: channels, outChannels: channels, capacityFrames, engineInChannels: engineChannels, engineOutChannels: engineChannels });
   rings.prefillOutput(slackFrames);
   const handle = native.open({
     header: rings.header,
@@ -86,6 +86,32 @@ describe('audio bridge: rings and wake (virtual device)', () => {
     assert.equal(read, Math.floor(sent / 256) * 256);
     assert.equal(Atomics.load(r.rings.header, Slot.XrunRingFull), 0);
     assert.equal(Atomics.load(r.rings.header, Slot.InDropped), 0);
+  });
+
+  it('N channels: a 4-channel device reaches a 4-channel engine channel by channel, both ways', () => {
+    const r = rig(native, 1024, 0, 4, 4);
+    const frames = 300;
+    const device = new Float32Array(frames * 4);
+    for (let i = 0; i < device.length; i++) device[i] = Math.floor(i / 4) + (i % 4) / 8;
+    // output queued first: a callback that finds the ring empty plays silence and the engine owes it
+    assert.equal(r.rings.writeOutput(device, frames), 0);
+    assert.deepEqual(r.callback(device), device, 'output: engine channel c is device channel c');
+    const taken = new Float32Array(frames * 4);
+    r.rings.readInput(taken, frames);
+    assert.deepEqual(taken, device, 'input: device channel c is engine channel c');
+  });
+
+  it('a device with other channels than the engine: a mono input on both sides, extra channels left out or silent', () => {
+    const mono = rig(native, 256, 0, 1, 2);
+    mono.callback(Float32Array.from([0.5, -0.25]));
+    const stereo = new Float32Array(4);
+    mono.rings.readInput(stereo, 2);
+    assert.deepEqual([...stereo], [0.5, 0.5, -0.25, -0.25]);
+    const wide = rig(native, 256, 0, 4, 2);
+    assert.equal(wide.rings.writeOutput(Float32Array.from([0.1, 0.2, 0.3, 0.4]), 2), 0);
+    assert.deepEqual([...wide.callback(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]))], [0.1, 0.2, 0, 0, 0.3, 0.4, 0, 0].map(Math.fround));
+    wide.rings.readInput(stereo, 2);
+    assert.deepEqual([...stereo], [1, 2, 5, 6]);
   });
 
   it('passes every float bit pattern unchanged both ways (NaN payloads, -0, denormals, out-of-range peaks)', () => {

@@ -116,6 +116,26 @@ describe('io: in-process client', () => {
     assert.ok(levels.some((l) => l.output[0] > 0.1), 'the click shows in the output peaks');
   });
 
+  it('runs the null backend with 4 input and 4 output channels: levels per input channel and per track, the click on its bus', async () => {
+    client = new InProcessClient(config({ bpm: 400, tracks: 3, inputChannels: 4, outputChannels: 4 }), clock);
+    const events = collect(client);
+    await client.start();
+    client.send({ type: 'command', command: 'metronomeBus', track: 0, value: 2 });
+    clock.advance(520);
+    const levels = events.map((e) => e.event).filter((e): e is Extract<HostEvent, { type: 'levels' }> => e.type === 'levels');
+    assert.ok(levels.length > 5);
+    for (const l of levels) {
+      assert.deepEqual(l.channels, [0, 0, 0, 0]);
+      assert.deepEqual(l.tracks, [0, 1, 2].map(() => ({ peak: [0, 0], rms: [0, 0] })));
+    }
+    client.send({ type: 'command', command: 'input', track: 2, value: '3-4' });
+    clock.advance(20);
+    const status = (await client.request({ type: 'status' })) as HostStatus;
+    assert.deepEqual(status.tracks.map((t) => [t.source, t.cueBus, t.cueSend]), [[0, 0, 1], [-3, 0, 1], [0, 0, 1]], 'a multi-channel status says each track\'s routing');
+    // block 0 rendered at the start, with the bar's first click on bus 1; from the command on, bus 1 is silent
+    assert.ok(levels.slice(1).every((l) => l.output[0] === 0 && l.output[1] === 0), 'bus 1 has no click');
+  });
+
   it('answers status, devices and calibrate requests (and the same queries sent as messages)', async () => {
     client = new InProcessClient(config({ tracks: 2, bpm: 90 }), clock);
     const events = collect(client);

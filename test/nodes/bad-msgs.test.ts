@@ -7,11 +7,13 @@ import { CountingFactory, assert, engineDef, engineUp, helper, hostStatus, loadW
 
 const HUGE_ARRAY = new Array(1_000_000).fill(1);
 const HUGE_STRING = 'x'.repeat(1_000_000);
-const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, addloop, deleteloop, or a button level: 1/true (pressed), 0/false (released)';
-const METRONOME_ACCEPTS = 'accepted: a bpm from 20 to 400, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled}';
+const RECORDER_ACCEPTS = 'accepted: record, overdub, play, stop, clear, undo, redo, toggle, mute, unmute, reverse, half, double, multiply, replace, oneshot, retrigger, pause, substitute, insert, addloop, deleteloop, "input" with msg.value (the input source), or a button level: 1/true (pressed), 0/false (released)';
+const METRONOME_ACCEPTS = 'accepted: a bpm from 20 to 400, "start", "stop", "tap", true/false, or {bpm, beatsPerBar, volume, enabled, bus}';
 const MIXER_ACCEPTS =
-  'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), track/<n>/inputGain (0 to 2), track/<n>/feedback (0 to 1), master/volume, monitor/volume, metronome/volume (0 to 2)';
-const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume, gain}';
+  'accepted: track/<1-4>/volume (0 to 2), track/<n>/pan (-1 to 1), track/<n>/mute (true/false), track/<n>/solo (true/false), ' +
+  'track/<n>/inputGain (0 to 2), track/<n>/feedback (0 to 1), track/<n>/cue (an output bus, 0 = none), track/<n>/send (0 to 2), ' +
+  'master/volume, monitor/volume, metronome/volume (0 to 2), metronome/bus, monitor/bus (an output bus), monitor/input (all, a channel or a pair like 1-2)';
+const AUDIO_IN_ACCEPTS = 'accepted: true/false or "on"/"off" (monitor), a monitor volume from 0 to 2, or {monitor, volume, gain, input, bus}';
 const AUDIO_OUT_ACCEPTS = 'accepted: a master volume from 0 to 2, {volume}, "export", {export: "name"} or {command: "save"|"load"|"list"|"delete"|"import"|"export", name}';
 
 type Case = [description: string, msg: Record<string, unknown>, error: string];
@@ -40,9 +42,9 @@ const CASES: Record<string, Case[]> = {
     ['a fractional bar', { payload: { beatsPerBar: 3.5 } }, 'msg.payload.beatsPerBar: 3.5 is out of range; accepted: an integer from 1 to 32'],
     ['a loud volume', { payload: { volume: 3 } }, 'msg.payload.volume: 3 is out of range; accepted: a number from 0 to 2'],
     ['enabled "maybe"', { payload: { enabled: 'maybe' } }, 'msg.payload.enabled: "maybe" is not on/off; accepted: true, false, 1, 0, "on", "off"'],
-    ['a misspelt setting', { payload: { bmp: 120 } }, 'msg.payload.bmp: unknown setting; accepted: bpm, beatsPerBar, volume, enabled'],
+    ['a misspelt setting', { payload: { bmp: 120 } }, 'msg.payload.bmp: unknown setting; accepted: bpm, beatsPerBar, volume, enabled, bus'],
     ['one good and one bad setting (neither applies)', { payload: { bpm: 100, beatsPerBar: 0 } }, 'msg.payload.beatsPerBar: 0 is out of range; accepted: an integer from 1 to 32'],
-    ['an empty object', { payload: {} }, 'msg.payload: an empty object sets nothing; accepted: bpm, beatsPerBar, volume, enabled'],
+    ['an empty object', { payload: {} }, 'msg.payload: an empty object sets nothing; accepted: bpm, beatsPerBar, volume, enabled, bus'],
     ['no payload', {}, `msg.payload: missing; ${METRONOME_ACCEPTS}`],
     ['a huge array', { payload: HUGE_ARRAY }, `msg.payload: an array of 1000000 is not a metronome command; ${METRONOME_ACCEPTS}`],
   ],
@@ -65,7 +67,7 @@ const CASES: Record<string, Case[]> = {
     ['an unknown word', { payload: 'loud' }, `msg.payload: "loud" is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],
     ['a volume out of range', { payload: 3 }, 'msg.payload (monitor volume): 3 is out of range; accepted: a number from 0 to 2'],
     ['an input gain above 2', { payload: { gain: 3 } }, 'msg.payload.gain: 3 is out of range; accepted: a number from 0 to 2'],
-    ['an unknown setting', { payload: { treble: 2 } }, 'msg.payload.treble: unknown setting; accepted: monitor, volume, gain'],
+    ['an unknown setting', { payload: { treble: 2 } }, 'msg.payload.treble: unknown setting; accepted: monitor, volume, gain, input, bus'],
     ['monitor "maybe"', { payload: { monitor: 'maybe' } }, 'msg.payload.monitor: "maybe" is not on/off; accepted: true, false, 1, 0, "on", "off"'],
     ['null', { payload: null }, `msg.payload: null is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],
     ['a huge array', { payload: HUGE_ARRAY }, `msg.payload: an array of 1000000 is not an audio in setting; ${AUDIO_IN_ACCEPTS}`],

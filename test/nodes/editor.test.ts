@@ -58,7 +58,7 @@ const BAD: Record<string, unknown> = {
   volume: 3, enabled: 'maybe', monitor: 'maybe', monitorVolume: -1, masterVolume: 2.5, levelRate: 21, inputDevice: 42,
   outputDevice: 'x'.repeat(300), clickSound: 7, sessionDir: null,
   port: 70000, host: 'example.com', input: 42, output: 'x'.repeat(300), clockOut: 'maybe', follow: 'maybe', bindings: '{}',
-  sync: 'wifi', linkStartStop: 'maybe',
+  sync: 'wifi', linkStartStop: 'maybe', inputChannels: 0, outputChannels: 3, source: '2-4', bus: 17,
 };
 
 describe('nodes: editor files', () => {

@@ -11,7 +11,7 @@ describe('nodes: engine (config node)', function () {
 
   it('turns its fields (strings, as the editor saves them) into the host config', async () => {
     await loadWithFactory([
-      engineDef({ sampleRate: '44100', blockSize: '128', tracks: '6', bpm: '97.5', beatsPerBar: '3', quantize: 'beat', crossfadeFrames: '64', countInBars: '1', inputLatencyFrames: '300', inputDevice: ' USB Audio ', outputDevice: '', sessionDir: '/tmp/loops', clickSound: '', memoryMiB: '16', slackPeriods: '3' }),
+      engineDef({ sampleRate: '44100', blockSize: '128', tracks: '6', bpm: '97.5', beatsPerBar: '3', quantize: 'beat', crossfadeFrames: '64', countInBars: '1', inputLatencyFrames: '300', inputDevice: ' USB Audio ', outputDevice: '', sessionDir: '/tmp/loops', clickSound: '', memoryMiB: '16', slackPeriods: '3', inputChannels: '4', outputChannels: '6' }),
     ]);
     assert.deepEqual(connectionOf().config, {
       sampleRate: 44100,
@@ -28,6 +28,8 @@ describe('nodes: engine (config node)', function () {
       sessionDir: '/tmp/loops',
       metronome: { enabled: true, volume: 0.5, countInBars: 1, sound: 'builtin' },
       memoryMiB: 16,
+      inputChannels: 4,
+      outputChannels: 6,
       slackPeriods: 3,
       sync: 'internal',
       linkStartStop: false,
@@ -48,6 +50,8 @@ describe('nodes: engine (config node)', function () {
     ['backend', 'jack', 'setting backend: "jack" is not accepted; accepted: auto, portaudio, null'],
     ['memoryMiB', 0.5, 'setting memoryMiB: 0.5 is out of range; accepted: an integer from 1 to 3072'],
     ['slackPeriods', 0, 'setting slackPeriods: 0 is out of range; accepted: an integer from 1 to 16'],
+    ['outputChannels', 3, 'setting outputChannels: 3 is not accepted; accepted: an even count (stereo pairs) from 2 to 32'],
+    ['inputChannels', 33, 'setting inputChannels: 33 is out of range; accepted: an integer from 1 to 32'],
   ] as const) {
     it(`bad setting ${field}: logged naming it; users show a red ring and refuse msgs`, async () => {
       const factory = await loadWithFactory([engineDef({ [field]: value }), ...userNode('rec', NodeType.LoopRecorder, { track: 1 })]);

@@ -2,7 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import { NodeType } from '../../lib/control/constants';
 import { ManualClock } from '../fixtures/manual-clock';
-import { ALL_NODES, CountingFactory, assert, engineUp, helper, play, wait } from './harness';
+import { ALL_NODES, CountingFactory, assert, connectionOf, engineUp, helper, play, wait } from './harness';
 
 // The example flows: every node type appears in one, and each deploys and works with the core nodes
 // it uses. The rpi-gpio and mqtt nodes are swapped for helper nodes (no GPIO, no broker here).
@@ -116,6 +116,26 @@ describe('examples', function () {
     assert.deepEqual(led.map((m) => m.payload), [1]);
     assert.deepEqual(beatLed.map((m) => m.payload).slice(0, 2), [1, 0]);
     assert.deepEqual(factory.commands().map((c) => c.command), ['metronome', 'toggle']);
+  });
+
+  it('(b2) pedalboard for 2 in/4 out: both tracks record input 1, the guitar is heard, the click goes to bus 2 (outputs 3-4)', async () => {
+    const flow = example('06 Raspberry Pi pedalboard, 2 in 4 out.json');
+    const clock = new ManualClock();
+    const factory = new CountingFactory(undefined, clock);
+    helper.settings({ loopstationClientFactory: factory.create });
+    await helper.load([...ALL_NODES, ...CORE_NODES], runnable(flow));
+    const engineId = flow.find((n) => n.type === NodeType.Engine)!.id;
+    await engineUp(engineId);
+    const config = connectionOf(engineId).config;
+    assert.deepEqual([config.inputChannels, config.outputChannels], [2, 4]);
+    await play(clock, 100);
+    const routing = factory.commands().filter((c) => ['input', 'metronomeBus', 'monitorInput'].includes(c.command));
+    assert.deepEqual(routing.sort((x, y) => (x.command + x.track).localeCompare(y.command + y.track)), [
+      { command: 'input', track: 1, value: 1 },
+      { command: 'input', track: 2, value: 1 },
+      { command: 'metronomeBus', track: 0, value: 2 },
+      { command: 'monitorInput', track: 0, value: 1 },
+    ]);
   });
 
   it('(c) MQTT: commands and mixer topics in, retained state topics and beats out', async () => {

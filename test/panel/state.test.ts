@@ -33,6 +33,17 @@ describe('panel state', () => {
     assert.equal(s.engine.status, 'stopped');
   });
 
+  it('routing: the channel counts in the snapshot, each track\'s input and cue bus from status replies', () => {
+    assert.deepEqual(new PanelState(SETTINGS).snapshot().routing, { inputChannels: 2, outputBuses: 1 });
+    const p = new PanelState({ ...SETTINGS, inputChannels: 4, outputBuses: 2 });
+    assert.deepEqual(p.snapshot().routing, { inputChannels: 4, outputBuses: 2 });
+    assert.deepEqual(p.snapshot().tracks.map((t) => [t.source, t.cueBus]), [[0, 0], [0, 0]]);
+    const events = p.applyStatus(status(1000, [trackStatus(1, { source: -3, cueBus: 2, cueSend: 1 }), trackStatus(2, { source: 0, cueBus: 0 })]), true);
+    assert.deepEqual(events.map((e) => e.type), ['track']);
+    assert.deepEqual(p.snapshot().tracks.map((t) => [t.source, t.cueBus]), [[-3, 2], [0, 0]]);
+    assert.deepEqual(p.applyStatus(status(2000, [trackStatus(1, { source: -3, cueBus: 2 }), trackStatus(2, { source: 0, cueBus: 0 })])), [], 'nothing changed');
+  });
+
   it('a recording that ends anchors the loop at its end; overdub and stop keep the anchor; clear drops it', () => {
     const p = new PanelState(SETTINGS);
     assert.ok(p.apply({ type: 'pending', track: 1, state: 'recording', frame: 96000 }));

@@ -446,3 +446,94 @@ export function fromInt16(src: i32, dst: i32, frames: i32): void {
     d += 4;
   }
 }
+
+// The routing kernels below are scalar: copies (no rounding at all) and meters whose sums must run in
+// the JS twin's order. They touch each sample once per block, beside the loops' mixing.
+
+/**
+ * Two channels of an interleaved `channels`-channel buffer into a stereo bus (a track's input source):
+ * dst[2i] = src[i * channels + left], dst[2i + 1] = src[i * channels + right]; left = right puts a mono
+ * channel on both sides. A copy, no arithmetic.
+ */
+export function extractPair(dst: i32, src: i32, frames: i32, channels: i32, left: i32, right: i32): void {
+  let d = at(dst);
+  let s = at(src);
+  const end = d + (<usize>frames << 3);
+  const stride = <usize>channels << 2;
+  const l = <usize>left << 2;
+  const r = <usize>right << 2;
+  while (d < end) {
+    store<u32>(d, load<u32>(s + l));
+    store<u32>(d, load<u32>(s + r), 4);
+    d += 8;
+    s += stride;
+  }
+}
+
+/**
+ * A stereo bus into two adjacent channels of an interleaved `channels`-channel buffer (an output bus
+ * onto the device's channels): dst[i * channels + first] = src[2i], dst[i * channels + first + 1] =
+ * src[2i + 1]. A copy, no arithmetic.
+ */
+export function insertPair(dst: i32, src: i32, frames: i32, channels: i32, first: i32): void {
+  let d = at(dst + first);
+  let s = at(src);
+  const end = s + (<usize>frames << 3);
+  const stride = <usize>channels << 2;
+  while (s < end) {
+    store<u32>(d, load<u32>(s));
+    store<u32>(d, load<u32>(s, 4), 4);
+    s += 8;
+    d += stride;
+  }
+}
+
+/** The peak of each channel of an interleaved `channels`-channel buffer into m[meter .. meter+channels) (max with |what is there|). */
+export function channelPeaks(src: i32, frames: i32, channels: i32, meter: i32): void {
+  const stride = <usize>channels << 2;
+  for (let c = 0; c < channels; c++) {
+    const mp = at(meter + c);
+    let p = load<u32>(mp) << 1;
+    let s = at(src + c);
+    const end = s + <usize>frames * stride;
+    while (s < end) {
+      p = max(p, load<u32>(s) << 1);
+      s += stride;
+    }
+    store<u32>(mp, p >> 1);
+  }
+}
+
+/**
+ * Levels of a loop segment as a voice reads it (a track's meter): the peak per channel into m[meter],
+ * m[meter+1] (max with |what is there|) and the sum of squares per channel added to m[meter+2],
+ * m[meter+3], frame by frame in order (float32, one rounding per operation), pos wrapping at len.
+ */
+export function loopLevels(loop: i32, len: i32, pos: i32, frames: i32, meter: i32): void {
+  const mp = at(meter);
+  let pl = load<u32>(mp) << 1;
+  let pr = load<u32>(mp, 4) << 1;
+  let sl = load<f32>(mp, 8);
+  let sr = load<f32>(mp, 12);
+  let left = frames;
+  while (left > 0) {
+    const run = min(left, len - pos);
+    let s = at(loop + pos * 2);
+    const end = s + (<usize>run << 3);
+    while (s < end) {
+      const l = load<f32>(s);
+      const r = load<f32>(s, 4);
+      sl = sl + l * l;
+      sr = sr + r * r;
+      pl = max(pl, reinterpret<u32>(l) << 1);
+      pr = max(pr, reinterpret<u32>(r) << 1);
+      s += 8;
+    }
+    left -= run;
+    pos = 0;
+  }
+  store<u32>(mp, pl >> 1);
+  store<u32>(mp, pr >> 1, 4);
+  store<f32>(mp, sl, 8);
+  store<f32>(mp, sr, 12);
+}

@@ -24,6 +24,9 @@
     clock: null,
     levels: { input: [0, 0], output: [0, 0] },
     shown: { input: [0, 0], output: [0, 0] },
+    /** per track: the peaks since the last frame, and those shown (docs/routing.md: the track meters) */
+    trackLevels: [],
+    trackShown: [],
     beatTimer: 0,
   };
   var cards = [];
@@ -65,12 +68,16 @@
         volume: el.querySelector('output'),
         mute: el.querySelector('.mute'),
         clear: el.querySelector('[data-command=clear]'),
+        meter: el.querySelectorAll('.track-meter i'),
+        source: el.querySelector('select.source'),
+        cue: el.querySelector('select.cue'),
         dragging: false,
         sendTimer: 0,
         clearTimer: 0,
       };
       el.dataset.track = String(t.track);
       el.querySelector('.num').textContent = String(t.track);
+      buildRouting(card, snapshot.routing || { inputChannels: 2, outputBuses: 1 });
       card.big.setAttribute('aria-label', 'track ' + t.track + ': record, play, overdub');
       wireCard(card, t.track);
       cards.push(card);
@@ -78,7 +85,35 @@
     });
   }
 
+  /** The input and cue choices of an engine with more than stereo (a stereo engine shows none). */
+  function buildRouting(card, routing) {
+    var n = routing.inputChannels;
+    var add = function (select, value, text) {
+      var o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      select.appendChild(o);
+    };
+    add(card.source, 'all', n === 1 ? '1' : '1-2');
+    for (var k = 1; k <= n; k++) add(card.source, String(k), String(k));
+    for (k = 1; k < n; k++) add(card.source, k + '-' + (k + 1), k + '-' + (k + 1));
+    add(card.cue, '0', 'none');
+    for (var b = 2; b <= routing.outputBuses; b++) add(card.cue, String(b), (2 * b - 1) + '-' + 2 * b);
+    card.el.querySelector('.route').hidden = n === 2 && routing.outputBuses === 1;
+  }
+
+  /** A source code (the engine's: 0 all, k mono, -k the pair k-(k+1)) as the select's value. */
+  function sourceValue(code) {
+    return !code ? 'all' : code > 0 ? String(code) : -code + '-' + (1 - code);
+  }
+
   function wireCard(card, track) {
+    card.source.addEventListener('change', function () {
+      post({ command: 'input', track: track, value: card.source.value });
+    });
+    card.cue.addEventListener('change', function () {
+      post({ command: 'cueBus', track: track, value: Number(card.cue.value) });
+    });
     // pointerdown, not click: a pedal acts when pressed, not when let go
     card.big.addEventListener('pointerdown', function (ev) {
       if (ev.button !== 0) return;
@@ -149,6 +184,8 @@
     card.state.textContent = t.pending ? 'waiting → ' + t.pending : STATE_LABEL[t.state] || t.state;
     card.label.textContent = t.pending ? '…' : NEXT[t.state] || '';
     card.length.textContent = t.frames > 0 ? lengthText(t) : '';
+    card.source.value = sourceValue(t.source);
+    card.cue.value = String(t.cueBus || 0);
     renderMixer(t);
   }
 
@@ -297,6 +334,16 @@
       }
       view.levels[side] = [0, 0];
     });
+    for (i = 0; i < cards.length; i++) {
+      var peaks = view.trackLevels[i] || [0, 0];
+      var shownTrack = view.trackShown[i] || [0, 0];
+      for (var side = 0; side < 2; side++) {
+        shownTrack[side] = Math.max(peaks[side], shownTrack[side] * 0.9);
+        cards[i].meter[side].style.backgroundSize = meterWidth(shownTrack[side]) + '% 100%, 100% 100%';
+      }
+      view.trackShown[i] = shownTrack;
+      view.trackLevels[i] = [0, 0];
+    }
     requestAnimationFrame(frame);
   }
 
@@ -377,6 +424,10 @@
         view.levels.input[c] = Math.max(view.levels.input[c], e.input[c]);
         view.levels.output[c] = Math.max(view.levels.output[c], e.output[c]);
       }
+      (e.tracks || []).forEach(function (t, i) {
+        var held = view.trackLevels[i] || [0, 0];
+        view.trackLevels[i] = [Math.max(held[0], t.peak[0]), Math.max(held[1], t.peak[1])];
+      });
     });
     on('xrun', function (e) { renderXruns(e.count); });
     on('engine', function (e) { renderEngine(e.engine); });
