@@ -4,7 +4,7 @@ import { EventRing } from './events';
 import { Gains } from './gains';
 import { Layers } from './layers';
 import { Metronome } from './metronome';
-import { Routing, hasSource } from './routing';
+import { Routing, SOURCE_ALL, hasSource } from './routing';
 import { Track, Voice, WriteMode, WriteOp, WriteProgress, STATE_MASK, mod } from './track';
 import { Transforms } from './transforms';
 import { Transitions } from './transitions';
@@ -421,12 +421,14 @@ export class Engine {
     const routing = this.routing;
     this.blockFrames = frames;
     routing.deriveAll(this.tracks, this.monitorInput, frames);
-    // every bus starts silent; each segment's monitored input is then written over its part of the
-    // monitor bus (monitorSegment)
-    for (let b = 0; b < this.outputBuses; b++) this.dsp.zero(routing.busAt[b], frames);
-    // the device's channels as they came in (before any input gain): which input the guitar is on
+    // the monitor bus is written over segment by segment (monitorSegment); the other buses start silent
+    const monitorBus = routing.busAt[this.monitorBus - 1];
+    for (let b = 0; b < this.outputBuses; b++) if (routing.busAt[b] !== monitorBus) this.dsp.zero(routing.busAt[b], frames);
+    // per input channel (which input the guitar is on); a stereo engine monitoring "all" has them in the
+    // monitor's meters already (after the input gain, as its input level always was): no extra pass
     m.fill(0, this.inputMeters, this.inputMeters + this.inputChannels);
-    this.dsp.channelPeaks(this.inputBus, frames, this.inputChannels, this.inputMeters);
+    const stereoAll = this.inputChannels === 2 && this.monitorInput === SOURCE_ALL;
+    if (!stereoAll) this.dsp.channelPeaks(this.inputBus, frames, this.inputChannels, this.inputMeters);
     if (this.trackMeters >= 0) m.fill(0, this.trackMeters, this.trackMeters + 4 * this.tracks.length);
     this.metronome.beginBlock();
     for (let i = 0; i < this.tracks.length; i++) if (this.tracks[i].stem >= 0) this.dsp.zero(this.tracks[i].stem, frames);
@@ -450,6 +452,10 @@ export class Engine {
         args[0] = tr.cueSend;
         this.dsp.addScaled(routing.busAt[tr.cueBus - 1], tr.stem, frames);
       }
+    }
+    if (stereoAll) {
+      m[this.inputMeters] = m[this.meters];
+      m[this.inputMeters + 1] = m[this.meters + 1];
     }
     this.metronome.endBlock(routing.busAt[this.metronomeBus - 1], frames);
     // master volume on the main bus only; every bus is limited (a cue mix is a device output too)
@@ -634,7 +640,12 @@ export class Engine {
       case Cmd.MonitorBus:
         if (!(value >= 1 && value <= this.outputBuses)) this.events.push(EventType.Error, 0, t, ErrorCode.NoSuchChannel, cmd);
         else if (cmd === Cmd.MetronomeBus) this.metronomeBus = value;
-        else this.monitorBus = value;
+        else if (value !== this.monitorBus) {
+          // the old monitor bus is no longer written over for the rest of the block: silence it from t on
+          const o = t - this.frame;
+          this.dsp.zero(this.routing.busAt[this.monitorBus - 1] + o * 2, this.blockFrames - o);
+          this.monitorBus = value;
+        }
         break;
       case Cmd.MonitorInput:
         if (!hasSource(value, this.inputChannels)) this.events.push(EventType.Error, 0, t, ErrorCode.NoSuchChannel, cmd);
