@@ -153,6 +153,23 @@ describe('engine routing: input sources', () => {
       assert.equal(r.out[4 * i + 3], f(x[4 * i + 3] * 0.5), 'bus 2 right: channel 4');
     }
   });
+  it('the monitor moves to another bus, or another source, at the frame of the command (mid-block)', () => {
+    const frames = 1000;
+    const x = multiChannel(frames, 4);
+    // blocks of 256: frame 300 and 700 fall inside blocks
+    const r = run(plain({ inputChannels: 4, outputBuses: 2, monitor: true, monitorVolume: 0.5 }), x, frames, [
+      { frame: 300, command: 'monitorBus', value: 2 },
+      { frame: 700, command: 'monitorInput', value: '3-4' },
+    ], 256);
+    for (let i = 0; i < frames; i++) {
+      const bus = i < 300 ? 0 : 2;
+      const c = i < 700 ? 0 : 2;
+      assert.equal(r.out[4 * i + bus], f(x[4 * i + c] * 0.5), `frame ${i}: the monitored left`);
+      assert.equal(r.out[4 * i + bus + 1], f(x[4 * i + c + 1] * 0.5), `frame ${i}: the monitored right`);
+      assert.equal(r.out[4 * i + 2 - bus], 0, `frame ${i}: the other bus, left`);
+      assert.equal(r.out[4 * i + 3 - bus], 0, `frame ${i}: the other bus, right`);
+    }
+  });
 });
 
 describe('engine routing: output buses', () => {
