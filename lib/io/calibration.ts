@@ -59,24 +59,22 @@ export function makeClickPattern(
 
 /**
  * Writes the block of the pattern that covers [blockStart, blockStart + frames) into `out` (silence
- * elsewhere): int16 device samples, or float32 ones (full scale 1) for a float device.
+ * elsewhere): int16 device samples, or float32 ones (full scale 1) for a float device. The click is on
+ * every one of the `channels` interleaved outputs: whichever output is wired back, it carries the click.
  */
-export function renderPattern(pattern: ClickPattern, blockStart: number, frames: number, out: Int16Array | Float32Array): void {
+export function renderPattern(pattern: ClickPattern, blockStart: number, frames: number, out: Int16Array | Float32Array, channels = 2): void {
   const level = out instanceof Float32Array ? CLICK_LEVEL / 32767 : CLICK_LEVEL;
-  out.fill(0, 0, frames * 2);
+  out.fill(0, 0, frames * channels);
   for (const at of pattern.frames) {
     const from = Math.max(at, blockStart);
     const to = Math.min(at + CLICK_FRAMES, blockStart + frames);
-    for (let t = from; t < to; t++) {
-      out[(t - blockStart) * 2] = level;
-      out[(t - blockStart) * 2 + 1] = level;
-    }
+    if (from < to) out.fill(level, (from - blockStart) * channels, (to - blockStart) * channels);
   }
 }
 
 /** The captured input between the pattern's first frame and its endFrame, as a per-frame envelope. */
 export class CalibrationCapture {
-  /** max(|left|, |right|) per frame, frame 0 = pattern.frames[0] */
+  /** the loudest input channel per frame, frame 0 = pattern.frames[0] */
   readonly envelope: Int32Array;
   private filled = 0;
 
@@ -89,16 +87,19 @@ export class CalibrationCapture {
   }
 
   /**
-   * Takes one input block that starts at engine frame blockStart: interleaved stereo, int16 device
-   * samples or float32 ones (full scale 1, measured on the same int16 scale).
+   * Takes one input block that starts at engine frame blockStart: `channels` interleaved channels (the
+   * click may come back on any of them), int16 device samples or float32 ones (full scale 1, measured on
+   * the same int16 scale).
    */
-  add(input: Int16Array | Float32Array, blockStart: number, frames: number): void {
+  add(input: Int16Array | Float32Array, blockStart: number, frames: number, channels = 2): void {
     const origin = this.pattern.frames[0];
     const scale = input instanceof Float32Array ? 32768 : 1;
     for (let j = 0; j < frames; j++) {
       const k = blockStart + j - origin;
       if (k < 0 || k >= this.envelope.length) continue;
-      this.envelope[k] = Math.round(Math.max(Math.abs(input[j * 2]), Math.abs(input[j * 2 + 1])) * scale);
+      let peak = 0;
+      for (let c = 0; c < channels; c++) peak = Math.max(peak, Math.abs(input[j * channels + c]));
+      this.envelope[k] = Math.round(peak * scale);
       this.filled = Math.max(this.filled, k + 1);
     }
   }

@@ -60,17 +60,17 @@ export class HostCalibration {
    * A block of input (float32 interleaved stereo) that starts at blockStart: captured while a pattern
    * plays. True: the input is the pattern, not music, and the engine should hear silence instead.
    */
-  hearInput(input: Float32Array, blockStart: number, frames: number): boolean {
+  hearInput(input: Float32Array, blockStart: number, frames: number, channels: number): boolean {
     if (!this.attempt) return false;
-    this.attempt.capture.add(input, blockStart, frames);
+    this.attempt.capture.add(input, blockStart, frames, channels);
     return true;
   }
 
   /** The pattern in place of the block just rendered (it started at blockStart); the measurement ends once all was heard. */
-  play(out: Int16Array | Float32Array, blockStart: number, frames: number): void {
+  play(out: Int16Array | Float32Array, blockStart: number, frames: number, channels: number): void {
     const a = this.attempt;
     if (!a) return;
-    renderPattern(a.pattern, blockStart, frames, out);
+    renderPattern(a.pattern, blockStart, frames, out, channels);
     if (a.capture.complete) this.finish(a);
   }
 

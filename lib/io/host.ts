@@ -108,8 +108,6 @@ export class Host {
     this.library = config.sessionDir ? new SessionLibrary(path.resolve(config.sessionDir)) : undefined;
     this.calibration = new HostCalibration(config.sampleRate, {
       whyNot: () => {
-        // the click pattern is written and heard as stereo frames
-        if (this.engine.inputChannels !== 2 || this.engine.outputBuses !== 1) return 'calibration runs with 2 input and 2 output channels only: measure with those, then set the channel counts';
         if (this.backend !== 'portaudio' || this.phase !== 'running') {
           return this.backend === 'portaudio' ? `the audio device is not running (${this.phase})` : 'calibration needs an audio device with a loopback: the null backend has no input';
         }
@@ -303,7 +301,7 @@ export class Host {
     this.renderBlock(input !== null);
     engine.encodeOutput(frames);
     const out = engine.pcmOutView();
-    this.calibration.play(out, engine.frame - frames, frames);
+    this.calibration.play(out, engine.frame - frames, frames, 2 * engine.outputBuses);
     return out;
   };
 
@@ -312,7 +310,7 @@ export class Host {
     if (silentInput) this.renderer.floatInput.fill(0, 0, this.config.blockFrames * this.engine.inputChannels);
     this.renderBlock(!silentInput);
     const frames = this.config.blockFrames;
-    this.calibration.play(this.renderer.floatOutput, this.engine.frame - frames, frames);
+    this.calibration.play(this.renderer.floatOutput, this.engine.frame - frames, frames, 2 * this.engine.outputBuses);
   };
 
   /** The engine's block, on its input bus (already decoded): the click pattern is heard instead of music while measuring. */
@@ -320,7 +318,7 @@ export class Host {
     const engine = this.engine;
     const frames = this.config.blockFrames;
     // the click pattern is not music: the engine hears silence while it is measured
-    if (hasInput && this.calibration.hearInput(this.renderer.floatInput, engine.frame, frames)) this.renderer.floatInput.fill(0, 0, frames * engine.inputChannels);
+    if (hasInput && this.calibration.hearInput(this.renderer.floatInput, engine.frame, frames, engine.inputChannels)) this.renderer.floatInput.fill(0, 0, frames * engine.inputChannels);
     engine.process(frames);
     this.meter.add(engine.memory, engine.meters);
     this.meter.addRouting(engine.memory, engine.inputMeters, engine.inputChannels, engine.trackMeters, engine.tracks.length, frames);

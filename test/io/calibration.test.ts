@@ -146,4 +146,33 @@ describe('io: latency calibration', () => {
     assert.equal(c.complete, true);
     assert.equal(analyseCalibration(c.envelope, pattern, RATE).ok, false);
   });
+
+  it('multi-channel: the click goes out on every output; it is found on whichever input it comes back to', () => {
+    const pattern = makeClickPattern(RATE, START, seeded(11));
+    const delay = 600;
+    // 4 outputs (2 buses): every one carries the click
+    const blocks = Math.ceil((pattern.endFrame - START) / BLOCK);
+    const out4 = new Int16Array(blocks * BLOCK * 4);
+    const block4 = new Int16Array(BLOCK * 4);
+    for (let n = 0; n < blocks; n++) {
+      renderPattern(pattern, START + n * BLOCK, BLOCK, block4, 4);
+      out4.set(block4, n * BLOCK * 4);
+    }
+    const stereo = played(pattern, START);
+    for (let k = 0; k < stereo.length / 2; k++) {
+      for (let c = 0; c < 4; c++) assert.equal(out4[k * 4 + c], stereo[k * 2], `frame ${k}, output ${c + 1}`);
+    }
+    // 4 inputs, the loopback cable on input 3 only (a guitar input, say), the rest silent
+    const back = loopback(stereo, delay);
+    const frames = back.length / 2;
+    const in4 = new Int16Array(frames * 4);
+    for (let k = 0; k < frames; k++) in4[k * 4 + 2] = back[k * 2];
+    const c = new CalibrationCapture(pattern);
+    for (let n = 0; !c.complete; n++) {
+      const block = new Int16Array(BLOCK * 4);
+      block.set(in4.subarray(n * BLOCK * 4, Math.min(in4.length, (n + 1) * BLOCK * 4)));
+      c.add(block, START + n * BLOCK, BLOCK, 4);
+    }
+    assert.deepEqual(c.analyse(RATE), { ok: true, roundTripFrames: delay, matched: 8, clicks: 8 });
+  });
 });
