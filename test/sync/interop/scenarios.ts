@@ -81,7 +81,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const { peer, net } = await ourPeer(97, false, nodeIds(WINS_TIES));
     peer.enable();
     const ref = new TestPeer(binary, 140);
-    await until(async () => (await ref.status()).peers === 1, 5000, 'the test peer sees ours');
+    await until(async () => (await ref.status()).peers === 1 && peer.peerCount === 1, 5000, 'the test peer joins ours, and ours sees it there');
     const theirs = await ref.status();
     const phase = stats(await phaseErrors(ref, peer, 40));
     const peers = peer.peerCount;
