@@ -2,7 +2,7 @@ import { hostMicros } from '../lib/sync/link/udp';
 import { phaseOf } from '../lib/sync/link/timeline';
 import { HeardBeat, LinkedEngine } from '../test/sync/interop/linked-engine';
 import { TestPeer, buildTestPeer, inNamespace, insideTestNamespace, interopUnavailable } from '../test/sync/interop/peers';
-import { locked, twoLoopers, until } from '../test/sync/interop/session-checks';
+import { LOSES_TIES, locked, nodeIds, twoLoopers, until } from '../test/sync/interop/session-checks';
 
 // `npm run bench -- --case=link [--json] [--seconds=60] [--runs=6] [--cases=phase,loopers,tempo,cpu]`
 // (or `node dist/bench/link.js ...` after `npm run build`): an engine host (forked, null backend, paced
@@ -53,9 +53,8 @@ async function errorsAgainst(ref: TestPeer, beats: HeardBeat[], at: (b: HeardBea
 async function phaseCase(binary: string): Promise<void> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
-  // sessions under 500 ms apart are ranked by id: make the peer's surely the older
-  await sleep(800);
-  const engine = new LinkedEngine(97);
+  // the engine joins the library's session: it loses the tie of sessions under 500 ms apart in age
+  const engine = new LinkedEngine(97, {}, nodeIds(LOSES_TIES));
   await engine.start();
   try {
     await until(() => locked(engine), 30000, 'the engine locks');
@@ -77,8 +76,7 @@ async function phaseCase(binary: string): Promise<void> {
 async function tempoCase(binary: string): Promise<void> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
-  await sleep(800);
-  const engine = new LinkedEngine(120);
+  const engine = new LinkedEngine(120, {}, nodeIds(LOSES_TIES));
   await engine.start();
   try {
     await until(() => locked(engine), 30000, 'the engine locks');

@@ -63,8 +63,12 @@ export interface BridgeNative {
   active(handle: BridgeHandle): boolean;
   /** Blocks the calling thread until a callback ran since the last wait (true) or timeoutMs passed (false). */
   wait(handle: BridgeHandle, timeoutMs: number): boolean;
-  /** One callback of a virtual bridge; pace: and the pacing a device callback does after it. */
-  tick(handle: BridgeHandle, input: Float32Array, output: Float32Array, statusFlags: number, pace: boolean): void;
+  /**
+   * One callback of a virtual bridge. paceAt: false, or the wall-clock time (µs, on the caller's clock)
+   * at which the callback runs: it is then paced as a device callback is, on that clock, and returns
+   * the time (µs) it would sleep until instead of sleeping (paceAt itself when it would not sleep).
+   */
+  tick(handle: BridgeHandle, input: Float32Array, output: Float32Array, statusFlags: number, paceAt: false | number): number | undefined;
 }
 
 /** PortAudio's callback status flags (portaudio.h). */

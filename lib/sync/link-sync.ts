@@ -59,6 +59,8 @@ export interface LinkSyncOptions {
   /** µs, monotonic (default: process.hrtime) */
   clock?: () => number;
   timers?: Timers;
+  /** 0 <= random() < 1, for the peer's node ids (default Math.random) */
+  random?: () => number;
   log?: (text: string) => void;
 }
 
@@ -87,7 +89,7 @@ export class LinkSync {
     const config = connection.config;
     this.clock = options.clock ?? hostMicros;
     this.network = options.network ?? new UdpNetwork();
-    this.peer = new LinkPeer({ network: this.network, clock: this.clock, bpm: config.bpm, timers: options.timers, startStopSync: options.startStopSync });
+    this.peer = new LinkPeer({ network: this.network, clock: this.clock, bpm: config.bpm, timers: options.timers, random: options.random, startStopSync: options.startStopSync });
     this.follower = new LinkFollower(config.sampleRate, config.bpm, config.beatsPerBar, config.tracks);
     this.clickOn = config.metronome.enabled;
   }

@@ -153,19 +153,26 @@ static void move_frames(Bridge *b, const float *in, float *out, uint32_t n, unsi
  * A device that takes frames faster than real time (ALSA's null PCM) would run the engine free: a
  * 2-minute loop recorded in seconds, a core burned. Once the device is clearly ahead of the wall clock,
  * the callback sleeps until the wall clock catches up, as a paced card would make it wait.
+ * pace_until decides, on the wall-clock time `now` (ns) it is given: the time the callback must wait
+ * for, `now` itself when it need not wait. tick() runs it on a test's clock.
  */
-static void pace(Bridge *b, Pacer *p, uint32_t n) {
-  int64_t now = now_ns();
+static int64_t pace_until(Bridge *b, Pacer *p, uint32_t n, int64_t now) {
   if (p->frames_seen == 0) p->first_ns = now;
   p->frames_seen += n;
   int64_t device_ns = (int64_t)((double)p->frames_seen * 1e9 / b->sample_rate);
   int64_t ahead = device_ns - (now - p->first_ns);
   if (!load(b, H_UNPACED)) {
-    if (ahead < PACE_AHEAD_LIMIT_NS) return;
+    if (ahead < PACE_AHEAD_LIMIT_NS) return now;
     store(b, H_UNPACED, 1);
   }
-  if (ahead <= 0) return;
-  int64_t until = p->first_ns + device_ns;
+  if (ahead <= 0) return now;
+  return p->first_ns + device_ns;
+}
+
+static void pace(Bridge *b, Pacer *p, uint32_t n) {
+  int64_t now = now_ns();
+  int64_t until = pace_until(b, p, n, now);
+  if (until <= now) return;
   struct timespec ts = {(time_t)(until / 1000000000LL), (long)(until % 1000000000LL)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
@@ -543,8 +550,10 @@ static napi_value wait_wake(napi_env env, napi_callback_info info) {
 }
 
 /**
- * tick(handle, input Float32Array, output Float32Array, flags, pace): one callback of a virtual bridge;
- * pace: also what the device callback does after it (a test of a device with no clock).
+ * tick(handle, input Float32Array, output Float32Array, flags, paceAt): one callback of a virtual bridge.
+ * paceAt: false, or the wall-clock time (µs, on the caller's clock) at which this callback runs: it is
+ * then paced as a device callback is, on that clock, and instead of sleeping returns the time (µs) it
+ * would sleep until (paceAt itself when it would not sleep). Without pacing it returns undefined.
  */
 static napi_value tick(napi_env env, napi_callback_info info) {
   napi_value args[5];
@@ -566,11 +575,16 @@ static napi_value tick(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "tick: input and output must be Float32Arrays of the same frame count");
     return NULL;
   }
-  bool paced = false;
-  napi_get_value_bool(env, args[4], &paced);
+  napi_valuetype pace_type;
+  CHECK(env, napi_typeof(env, args[4], &pace_type));
   move_frames(b, (const float *)in, (float *)out, (uint32_t)(n1 / (size_t)b->in_ch), flags);
-  if (paced) pace(b, &b->pace_in, (uint32_t)(n1 / (size_t)b->in_ch));
-  return NULL;
+  if (pace_type != napi_number) return NULL;
+  double at_us = 0;
+  napi_get_value_double(env, args[4], &at_us);
+  int64_t until = pace_until(b, &b->pace_in, (uint32_t)(n1 / (size_t)b->in_ch), (int64_t)(at_us * 1000.0));
+  napi_value result;
+  CHECK(env, napi_create_double(env, (double)until / 1000.0, &result));
+  return result;
 }
 
 // pa_jack.h, declared weak: a PortAudio built without JACK lacks it, and the bridge still loads

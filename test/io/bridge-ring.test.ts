@@ -4,7 +4,6 @@
 // a late engine on either side.
 
 import { strict as assert } from 'assert';
-import { performance } from 'perf_hooks';
 import { BridgeHandle, BridgeNative, loadBridge, PA_STATUS } from '../../lib/io/bridge';
 import { BridgeRings, Slot } from '../../lib/io/ring';
 import { rng } from '../engine/harness';
@@ -24,7 +23,9 @@ interface Rig {
   rings: BridgeRings;
   handle: BridgeHandle;
   /** one callback of n frames: device input `input` in, returns what the device would play */
-  callback(input: Float32Array, flags?: number, pace?: boolean): Float32Array;
+  callback(input: Float32Array, flags?: number): Float32Array;
+  /** one callback at wall-clock time `now` (µs, the test's clock), paced: the time until which it holds the device */
+  pacedCallback(input: Float32Array, now: number): number;
 }
 
 function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, channels = 2, engineChannels = 2): Rig {
@@ -43,10 +44,13 @@ function rig(native: BridgeNative, capacityFrames: number, slackFrames = 0, chan
   return {
     rings,
     handle,
-    callback(input, flags = 0, pace = false) {
+    callback(input, flags = 0) {
       const out = new Float32Array((input.length / channels) * channels);
-      native.tick(handle, input, out, flags, pace);
+      native.tick(handle, input, out, flags, false);
       return out;
+    },
+    pacedCallback(input, now) {
+      return native.tick(handle, input, new Float32Array(input.length), 0, now) as number;
     },
   };
 }
@@ -243,22 +247,37 @@ describe('audio bridge: rings and wake (virtual device)', () => {
     assert.equal(native.wait(r.handle, 1000), false, 'a closed bridge wakes its waiter with false');
   });
 
-  it('paces a device that takes frames faster than real time: flags it, then waits for the wall clock', () => {
+  // Pacing runs on a wall clock the test keeps (tick's paceAt): the callback's decision is the device
+  // callback's own (pace_until in bridge.c), only the sleep is not taken; the ALSA null device test in
+  // test/audio/bridge.test.ts has the real callback sleep.
+  it('paces a device that takes frames faster than real time: flags it, then holds each callback until the wall clock reaches its frames', () => {
+    const r = rig(native, 1 << 16);
+    const block = new Float32Array(480 * 2); // 10 ms
+    const t0 = 5_000_000;
+    let now = t0;
+    // a device with no clock calls again at once: its wall clock moves only while a callback is held
+    const call = (): number => (now = r.pacedCallback(block, now));
+    // up to a quarter second of frames at once is what any device may do at start (buffers filling)
+    for (let i = 0; i < 24; i++) assert.equal(call(), t0, `callback ${i + 1} (${(i + 1) * 10} ms of frames) is not held`);
+    assert.equal(r.rings.unpaced(), false, '0.24 s ahead is not yet a device without a clock');
+    assert.equal(call(), t0 + 250_000, 'at 0.25 s ahead the callback is held until the wall clock reaches its frames');
+    assert.equal(r.rings.unpaced(), true);
+    // from then on each callback is held until the wall clock reaches the end of its frames, to the µs
+    for (let k = 26; k <= 120; k++) assert.equal(call(), t0 + k * 10_000, `callback ${k}`);
+  });
+
+  it('never holds a device with a clock of its own, even one that ran up to a quarter second ahead at start', () => {
     const r = rig(native, 1 << 16);
     const block = new Float32Array(480 * 2);
-    const t0 = performance.now();
-    // a quarter second of frames at once is what any device may do at start (buffers filling)
-    for (let i = 0; i < 20; i++) r.callback(block, 0, true);
-    assert.equal(r.rings.unpaced(), false, '0.2 s ahead is not yet a device without a clock');
-    // one second of frames, as fast as the callback can be called: only a clock-less device does that
-    for (let i = 0; i < 100; i++) {
-      r.callback(block, 0, true);
+    const t0 = 5_000_000;
+    // 0.2 s of frames at once, then one block per 10 ms, each called up to 3 ms early or late
+    for (let i = 0; i < 20; i++) assert.equal(r.pacedCallback(block, t0), t0);
+    for (let k = 0; k < 500; k++) {
       r.rings.readInput(block, 480);
+      const now = t0 + k * 10_000 + (((k * 37) % 7) - 3) * 1000;
+      assert.equal(r.pacedCallback(block, now), now, `callback at ${now} µs`);
     }
-    const elapsed = performance.now() - t0;
-    assert.equal(r.rings.unpaced(), true);
-    // 1.2 s of frames: the callback slept until the wall clock reached them (a loaded machine only adds)
-    assert.ok(elapsed >= 1150, `1.2 s of frames took ${elapsed.toFixed(0)} ms`);
+    assert.equal(r.rings.unpaced(), false);
   });
 
   it('refuses rings that are not a power of two or smaller than a block', () => {

@@ -41,11 +41,12 @@ export class LinkedEngine {
   readonly playing: boolean[] = [];
   private readonly user = { id: 'linked-engine', engineStatus: (): void => undefined };
 
-  constructor(bpm: number, config: Partial<HostConfig> = {}) {
+  /** random: the Link peer's, for its node ids (session-checks.ts nodeIds) */
+  constructor(bpm: number, config: Partial<HostConfig> = {}, random?: () => number) {
     const host: HostConfig = { ...DEFAULT_HOST_CONFIG, backend: 'null', sessionDir: '', memoryMiB: 16, tracks: 2, bpm, sync: 'link', ...config };
     this.connection = new EngineConnection(host, (c) => new ForkedClient(c));
     this.network = host.sync === 'link' ? new UdpNetwork({ interfaces: ['127.0.0.1'] }) : undefined;
-    const sync = this.network ? new LinkSync(this.connection, { startStopSync: host.linkStartStop ?? false, network: this.network }) : undefined;
+    const sync = this.network ? new LinkSync(this.connection, { startStopSync: host.linkStartStop ?? false, network: this.network, random }) : undefined;
     this.sync = sync;
     this.connection.on('link', (e: LinkEvent) => {
       if (this.playing[this.playing.length - 1] !== e.playing) this.playing.push(e.playing);

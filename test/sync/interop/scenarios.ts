@@ -2,9 +2,10 @@ import { DiscoveryType, decodeDiscovery } from '../../../lib/sync/link/codec';
 import { LinkPeer } from '../../../lib/sync/link/peer';
 import { phaseOf } from '../../../lib/sync/link/timeline';
 import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
+import type { LinkSync } from '../../../lib/sync/link-sync';
 import { HeardBeat, LinkedEngine } from './linked-engine';
 import { LinkHut, TestPeer, insideTestNamespace } from './peers';
-import { locked, moreBeats, phaseErrors, stats, twoLoopers, until, younger } from './session-checks';
+import { LOSES_TIES, WINS_TIES, locked, moreBeats, nodeIds, phaseErrors, stats, twoLoopers, until } from './session-checks';
 
 // Interop scenarios against real Link peers, one per run of this script, inside the private network
 // namespace that link-interop.test.ts makes (the script refuses to run anywhere else). Each prints one
@@ -12,10 +13,11 @@ import { locked, moreBeats, phaseErrors, stats, twoLoopers, until, younger } fro
 //
 // usage: node scenarios.js <scenario> <test peer binary>
 
-async function ourPeer(bpm: number, startStopSync = false): Promise<{ peer: LinkPeer; net: UdpNetwork }> {
+/** random: for the peer's node ids (nodeIds) */
+async function ourPeer(bpm: number, startStopSync = false, random?: () => number): Promise<{ peer: LinkPeer; net: UdpNetwork }> {
   const net = new UdpNetwork({ interfaces: ['127.0.0.1'] });
   await net.open();
-  return { peer: new LinkPeer({ network: net, clock: hostMicros, bpm, startStopSync }), net };
+  return { peer: new LinkPeer({ network: net, clock: hostMicros, bpm, startStopSync, random }), net };
 }
 
 const near = (a: number, b: number, eps = 0.01): boolean => Math.abs(a - b) < eps;
@@ -55,12 +57,11 @@ function goneOnByeBye(peer: LinkPeer, net: UdpNetwork): () => boolean {
 const scenarios: Record<string, (binary: string) => Promise<Record<string, unknown>>> = {
   'two-loopers': async (binary) => ({ ...(await twoLoopers(binary)) }),
 
-  /** The test peer's session is older: ours joins it; tempo changes both ways; phase after join. */
+  /** The test peer's session is older (or ties, and wins the tie): ours joins it; tempo changes both ways; phase after join. */
   async 'tempo-both-ways'(binary) {
     const ref = new TestPeer(binary, 120);
     await ref.status();
-    await younger();
-    const { peer, net } = await ourPeer(90);
+    const { peer, net } = await ourPeer(90, false, nodeIds(LOSES_TIES));
     peer.enable();
     const joinMs = await until(() => peer.peerCount === 1 && near(peer.tempo, 120), 5000, 'ours joins the test peer at 120 bpm');
     const phase = stats(await phaseErrors(ref, peer));
@@ -75,13 +76,12 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     return { joinMs, phase, theirsToOursMs, oursToTheirsMs, after };
   },
 
-  /** Ours is older: the test peer joins ours, takes our tempo, and its phase lines up with ours. */
+  /** Ours is older (or ties, and wins the tie): the test peer joins ours, takes our tempo, and its phase lines up with ours. */
   async 'phase-after-join'(binary) {
-    const { peer, net } = await ourPeer(97);
+    const { peer, net } = await ourPeer(97, false, nodeIds(WINS_TIES));
     peer.enable();
-    await younger();
     const ref = new TestPeer(binary, 140);
-    await until(async () => (await ref.status()).peers === 1, 5000, 'the test peer sees ours');
+    await until(async () => (await ref.status()).peers === 1 && peer.peerCount === 1, 5000, 'the test peer joins ours, and ours sees it there');
     const theirs = await ref.status();
     const phase = stats(await phaseErrors(ref, peer, 40));
     const peers = peer.peerCount;
@@ -91,21 +91,24 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     return { tempo: theirs.tempo, peers, phase };
   },
 
-  /** The test peer leaves (bye-bye) and comes back; ours carries the session on alone, then shares it again. */
+  /**
+   * The test peer leaves (bye-bye) and comes back; ours carries the session on alone, then shares it
+   * again. Ours joins the test peer's session at first (it loses the tie), and founds a session of its
+   * own when the test peer leaves, under a node id that wins the tie against the test peer's fresh one.
+   */
   async 'leave-rejoin'(binary) {
     const ref = new TestPeer(binary, 120);
     await ref.status();
-    await younger();
-    const { peer, net } = await ourPeer(120);
+    const { peer, net } = await ourPeer(120, false, nodeIds(LOSES_TIES, WINS_TIES));
     peer.enable();
     await until(() => peer.peerCount === 1, 5000, 'ours joins');
     const byeBye = goneOnByeBye(peer, net);
     await ref.command('enable 0');
     const leaveMs = await until(() => peer.peerCount === 0, 6000, 'ours sees the test peer leave');
     const leftOnByeBye = byeBye();
+    const alone = peer.sessionId.toString('latin1');
     peer.setTempo(105);
-    // ours now leads a session of its own; the test peer comes back with a fresh one, surely younger
-    await younger();
+    // ours now leads a session of its own; the test peer comes back with a fresh one, younger or tied
     await ref.command('enable 1');
     const rejoinMs = await until(async () => peer.peerCount === 1 && (await ref.status()).peers === 1, 5000, 'both see each other again');
     await until(async () => near((await ref.status()).tempo, 105), 2000, 'the test peer takes the tempo set while it was away');
@@ -113,7 +116,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     await ref.quit();
     peer.disable();
     await net.close();
-    return { leaveMs, leftOnByeBye, rejoinMs, tempo: peer.tempo, phase };
+    return { leaveMs, leftOnByeBye, rejoinMs, tempo: peer.tempo, phase, alone, session: peer.sessionId.toString('latin1') };
   },
 
   /** Start/stop sync both ways with the Link library. */
@@ -135,10 +138,9 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
 
   /** Two of our peers, each with its own sockets: one session, tempo both ways, one leaves. */
   async 'two-ours'() {
-    const a = await ourPeer(120);
+    const a = await ourPeer(120, false, nodeIds(WINS_TIES));
     a.peer.enable();
-    await younger();
-    const b = await ourPeer(80);
+    const b = await ourPeer(80, false, nodeIds(LOSES_TIES));
     b.peer.enable();
     await until(() => a.peer.peerCount === 1 && b.peer.peerCount === 1 && near(b.peer.tempo, 120), 5000, 'the two join');
     b.peer.setTempo(99);
@@ -166,8 +168,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
   async 'engine-start-stop'(binary) {
     const ref = new TestPeer(binary, 120);
     await ref.command('startstop 1');
-    await younger();
-    const engine = new LinkedEngine(120, { linkStartStop: true });
+    const engine = new LinkedEngine(120, { linkStartStop: true }, nodeIds(LOSES_TIES));
     await engine.start();
     const click = async (): Promise<boolean> => ((await engine.connection.request({ type: 'status' })) as { metronome: boolean }).metronome;
     const sessionPlays = async (): Promise<boolean> => (await ref.status()).playing;
@@ -185,7 +186,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
       const startFromLibraryMs = await until(async () => oursPlays() && (await click()), 3000, 'the looper plays, click on, when the library starts');
       await ref.command('stop');
       const stopFromLibraryMs = await until(async () => !oursPlays() && !(await click()), 3000, 'the looper stops, click off, when the library stops');
-      return { clickOnAtJoin, sessionPlayedBefore: before, startToLibraryMs, stopToLibraryMs, clickAfterStop, startFromLibraryMs, stopFromLibraryMs };
+      return { clickOnAtJoin, sessionPlayedBefore: before, startToLibraryMs, stopToLibraryMs, clickAfterStop, startFromLibraryMs, stopFromLibraryMs, published: [...engine.playing] };
     } finally {
       await engine.stop();
       await ref.quit();
@@ -197,26 +198,39 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
     const seconds = Number(process.env.LINK_SCENARIO_SECONDS ?? 8);
     const ref = new TestPeer(binary, 120);
     await ref.status();
-    await younger();
-    const engine = new LinkedEngine(97);
+    const engine = new LinkedEngine(97, {}, nodeIds(LOSES_TIES));
     await engine.start();
     try {
       const lockMs = await until(() => locked(engine), 20000, 'the engine locks onto the session');
       const beats = await moreBeats(engine, Math.max(8, Math.round(seconds * 2)));
       const steady = await againstPeer(ref, beats, 120, 4);
+      // The tempo change, counted in the engine's frames. LinkSync passes the session's new tempo to
+      // the host as a 'bpm' command when the peer hears of it (its 'tempo' listener comes first); a
+      // status request right behind it, on the same channel, is answered with the engine's frame then:
+      // at or after the frame the command was stamped with. The engine starts a tempo at the first beat
+      // at or after its command's frame, and the follower's steps go the same way, so the first tempo
+      // after the change must play from a beat, and no beat may lie between that frame and it.
+      const sync = engine.sync as LinkSync;
+      let hostFrame: number | undefined;
+      const onTempo = (bpm: number): void => {
+        if (!near(bpm, 100)) return;
+        sync.peer.off('tempo', onTempo);
+        void engine.connection.request({ type: 'status' }).then((st) => (hostFrame = (st as { frame: number }).frame));
+      };
+      sync.peer.on('tempo', onTempo);
+      const temposBefore = engine.tempos.length;
       const changedAt = hostMicros();
       await ref.command('tempo 100');
-      // the first engine beat interval at 100 bpm (28800 frames at 48 kHz), and when it began
-      await until(() => engine.beats.filter((b) => b.heard > changedAt).length >= 4, 10000, 'four engine beats after the change');
-      const after = engine.beats.filter((b) => b.heard > changedAt - 1e6);
-      let audibleAfterBeats = NaN;
-      for (let i = 1; i < after.length; i++) {
-        const frames = after[i].frame - after[i - 1].frame;
-        if (after[i - 1].heard > changedAt && Math.abs(frames - 28800) < 28800 * 0.02) {
-          audibleAfterBeats = (after[i - 1].heard - changedAt) / 600000;
-          break;
-        }
-      }
+      await until(() => hostFrame !== undefined, 5000, 'the engine host has the session\'s new tempo');
+      // the old tempo is 120 (the follower's steps while locked move it by hundredths); the new one is
+      // 100, or the follower's step onto the new beat grid, which lengthens a beat: under 100 bpm
+      await until(() => engine.tempos.slice(temposBefore).some((t) => t.bpm < 110), 5000, 'a tempo event of the change');
+      const newTempo = engine.tempos.slice(temposBefore).find((t) => t.bpm < 110) as { bpm: number; frame: number };
+      await until(() => engine.beats.some((b) => b.frame >= newTempo.frame), 5000, 'the engine beat where the new tempo starts');
+      const tempoOnBeat = engine.beats.some((b) => b.frame === newTempo.frame);
+      const beatsBetween = engine.beats.filter((b) => b.frame >= (hostFrame as number) && b.frame < newTempo.frame).length;
+      // shown, not asserted: how long after the change it was heard depends on the machine's load
+      const heardAfterMs = Math.round(((sync.heardAt(newTempo.frame) ?? NaN) - changedAt) / 1000);
       await until(() => locked(engine), 10000, 'the engine locks again at 100 bpm');
       const relock = await againstPeer(ref, await moreBeats(engine, 6), 100, 4);
       return {
@@ -225,7 +239,11 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
         phase: stats(steady.errors),
         arrival: stats(steady.arrivalErrors),
         barsAgree: steady.barsAgree && relock.barsAgree,
-        audibleAfterBeats,
+        hostFrame,
+        newTempo,
+        tempoOnBeat,
+        beatsBetween,
+        heardAfterMs,
         relock: stats(relock.errors),
       };
     } finally {
@@ -236,10 +254,9 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
 
   /** Two engine hosts of ours in one session: beats and bar lines together; a tempo set on one plays on both. */
   async 'two-engines'() {
-    const a = new LinkedEngine(120);
+    const a = new LinkedEngine(120, {}, nodeIds(WINS_TIES));
     await a.start();
-    await younger();
-    const b = new LinkedEngine(90);
+    const b = new LinkedEngine(90, {}, nodeIds(LOSES_TIES));
     await b.start();
     try {
       await until(() => locked(a) && locked(b) && Math.abs((b.sync?.peer.tempo ?? 0) - 120) < 0.01, 20000, 'both engines lock onto one session');
@@ -265,7 +282,7 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
 
   /** Debian's LinkHut: it joins ours, tempo both ways, the same beat on both. */
   async linkhut() {
-    const { peer, net } = await ourPeer(95);
+    const { peer, net } = await ourPeer(95, false, nodeIds(WINS_TIES));
     peer.enable();
     const hut = new LinkHut();
     try {

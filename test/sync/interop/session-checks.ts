@@ -21,19 +21,40 @@ export async function until(ok: () => boolean | Promise<boolean>, ms: number, wh
   return Date.now() - start;
 }
 
-/** Sessions closer in age than 500 ms are ranked by id: a peer started this much later is surely the younger. */
-export const YOUNGER_MS = 800;
-export const younger = (): Promise<void> => new Promise((r) => setTimeout(r, YOUNGER_MS));
+/*
+ * Which session two peers settle in, without waiting for one to be older. A session's id is its
+ * founder's node id; two sessions less than 500 ms apart in age are ranked by id, the lower winning
+ * (docs/link.md). Node ids are 8 bytes of printable ASCII, '!' (33) to '~' (126), from ours and from the
+ * Link library alike: a peer of ours with the highest id there is loses every such tie, one with the
+ * lowest wins it, whenever the other started (the library draws the very same id once in 94^8).
+ */
+export const LOSES_TIES = '~~~~~~~~';
+export const WINS_TIES = '!!!!!!!!';
 
-/** Phase error (ms) of `ours` against the test peer at `samples` instants: both asked for the beat at the same host time. */
+/** LinkPeer's `random` for a peer whose node ids are `ids`, in turn (the last one again after that). */
+export function nodeIds(...ids: string[]): () => number {
+  let n = 0;
+  return () => {
+    const id = ids[Math.min(Math.floor(n / 8), ids.length - 1)];
+    const c = id.charCodeAt(n++ % 8);
+    // LinkPeer makes byte 33 + floor(random() * 94)
+    return (c - 33 + 0.5) / 94;
+  };
+}
+
+/**
+ * Phase error (ms) of `ours` against the test peer at `samples` instants 10 ms apart, from now on:
+ * both read the beat at the same host time (a time still to come is fine: a session's beat is a
+ * function of the time), so nothing waits for the instants to pass.
+ */
 export async function phaseErrors(ref: TestPeer, ours: LinkPeer, samples = 20): Promise<number[]> {
   const errors: number[] = [];
+  const from = hostMicros();
   for (let i = 0; i < samples; i++) {
-    const at = hostMicros();
+    const at = from + i * 10_000;
     const theirs = await ref.beatAt(at);
     const d = phaseOf(ours.beatAt(at) - theirs + QUANTUM / 2, QUANTUM) - QUANTUM / 2;
     errors.push((d * 60000) / ours.tempo);
-    await new Promise((r) => setTimeout(r, 10));
   }
   return errors;
 }
@@ -96,10 +117,10 @@ export interface TwoLoopers {
 export async function twoLoopers(binary: string): Promise<TwoLoopers> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
-  await younger();
+  // both loopers join the library's session: each loses the tie against it (and a the one against b)
   const config = { quantize: 'bar' as const };
-  const a = new LinkedEngine(100, config);
-  const b = new LinkedEngine(90, config);
+  const a = new LinkedEngine(100, config, nodeIds(LOSES_TIES));
+  const b = new LinkedEngine(90, config, nodeIds('~~~~~~~}'));
   await a.start();
   await b.start();
   try {
