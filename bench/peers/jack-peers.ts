@@ -18,13 +18,20 @@ export interface JackServer {
 }
 
 /**
+ * The server's realtime priority: above the engine's worker (the looper's --realtime, 20 in the benches),
+ * as audio set-ups run JACK (jackd2's own default, 10, put the graph below the engine that waits on it).
+ */
+const JACK_PRIORITY = 70;
+
+/**
  * jackd -d dummy under a private name; resolves once it answers. realtime: its process thread (and its
- * clients') at SCHED_FIFO, as on a Pi set up for audio (needs root or an rtprio limit); else a late
- * cycle of the server itself costs every client the same frames.
+ * clients') at SCHED_FIFO priority JACK_PRIORITY, as on a Pi set up for audio (needs root or an rtprio
+ * limit); else a late cycle of the server itself costs every client the same frames.
  */
 export async function startJackDummy(name: string, sampleRate: number, period: number, realtime = false): Promise<JackServer> {
   const env = { ...process.env, JACK_DEFAULT_SERVER: name, JACK_NO_START_SERVER: '1', JACK_NO_AUDIO_RESERVATION: '1' };
-  const args = ['-n', name, realtime ? '--realtime' : '--no-realtime', '-d', 'dummy', '-r', String(sampleRate), '-p', String(period)];
+  const priority = realtime ? ['--realtime', '-P', String(JACK_PRIORITY)] : ['--no-realtime'];
+  const args = ['-n', name, ...priority, '-d', 'dummy', '-r', String(sampleRate), '-p', String(period)];
   const jackd = spawn('jackd', args, { env, stdio: 'ignore' });
   for (let i = 0; i < 40; i++) {
     try {
