@@ -100,8 +100,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // deleted or have its own settings or routing: every track was a loop with the session's quantize,
   // and the routing was stereo's.
   (m) => ({
-    ...m,
     ...ROUTING_DEFAULTS,
+    ...m,
     tracks: Array.isArray(m.tracks) ? m.tracks.map((t: unknown) => (isObject(t) ? { ...trackDefaults(m.quantize as QuantizeMode), ...t } : t)) : m.tracks,
   }),
 ];
