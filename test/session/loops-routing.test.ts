@@ -166,13 +166,15 @@ describe('session: loops, per-loop settings and routing', function () {
     const other = new Driver({ ...OPTIONS, loops: 3 }, INPUT, [
       { frame: 0, track: 1, command: 'input', value: '2' },
       { frame: 0, track: 3, command: 'cueBus', value: 3 },
+      { frame: 0, track: 3, command: 'quantize', value: 'off' },
       { frame: 0, track: 2, command: 'feedback', value: 0.1 },
       { frame: 0, command: 'monitorInput', value: '1-2' },
-      { frame: 0, command: 'quantize', value: 'loop' },
       { frame: s(0.1), track: 3, command: 'record' },
       { frame: s(1.1), track: 3, command: 'play' },
+      { frame: s(1.5), command: 'quantize', value: 'loop' },
     ], BLOCK);
     other.runTo(s(3));
+    assert.equal(layersOf(other.engine, 3).layers.length, 1);
     clearAll(other.engine);
     other.runTo(s(3) + BLOCK);
     const report = await lib.load('set', other.engine);
