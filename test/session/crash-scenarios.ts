@@ -17,7 +17,7 @@ export interface CrashScenario {
   track: number;
   /** the engine (default CRASH_OPTIONS) and its input, inputChannels per frame (default CRASH_INPUT) */
   options?: EngineOptions;
-  input?: Float32Array;
+  input?: () => Float32Array;
 }
 
 export const CRASH_SCENARIOS: Record<string, CrashScenario> = {
@@ -73,8 +73,8 @@ export const PASS_END_SCENARIOS: Record<string, CrashScenario> = {
 
 /** 4 inputs, 3 output buses, 3 tracks: every per-loop setting and routing choice has somewhere to go. */
 export const SETTINGS_OPTIONS: EngineOptions = { ...CRASH_OPTIONS, tracks: 3, inputChannels: 4, outputBuses: 3 };
-/** 10 s of 4-channel noise */
-export const SETTINGS_INPUT = noise(s(10) * 2, 12);
+/** 10 s of 4-channel noise (made when asked: most children of the kill tests play other scenarios) */
+export const settingsInput = (): Float32Array => noise(s(10) * 2, 12);
 /** the settings changes: step k at SETTINGS_FIRST + (k - 1) * SETTINGS_EVERY */
 export const SETTINGS_FIRST = s(1.5);
 export const SETTINGS_EVERY = s(0.04);
@@ -111,7 +111,7 @@ export const SETTINGS_SCENARIOS: Record<string, CrashScenario> = {
     killAt: s(3.5),
     track: 1,
     options: SETTINGS_OPTIONS,
-    input: SETTINGS_INPUT,
+    input: settingsInput,
   },
 };
 

@@ -5,7 +5,7 @@ import { Engine } from '../../lib/engine/engine';
 import { restoreSession } from '../../lib/session/restore';
 import { tempDir } from '../fixtures/wav';
 import {
-  CRASH_BLOCK, SETTINGS_EVERY, SETTINGS_FIRST, SETTINGS_INPUT, SETTINGS_OPTIONS, SETTINGS_SCENARIOS, SETTINGS_STEPS,
+  CRASH_BLOCK, SETTINGS_EVERY, SETTINGS_FIRST, SETTINGS_OPTIONS, SETTINGS_SCENARIOS, SETTINGS_STEPS, settingsInput,
 } from './crash-scenarios';
 import { Driver, firstDifference, layersOf } from './driver';
 
@@ -69,7 +69,7 @@ describe('session: kill -9 while settings change', function () {
     assert.ok(nextStep > killed - RATE, `the saved step (${k}, frame ${stepFrame}) is within a second of the kill (frame ${killed})`);
 
     // the offline replay, just after step k (and before step k + 1)
-    const sim = new Driver(SETTINGS_OPTIONS, SETTINGS_INPUT, SCENARIO.steps, CRASH_BLOCK);
+    const sim = new Driver(SETTINGS_OPTIONS, settingsInput(), SCENARIO.steps, CRASH_BLOCK);
     sim.runTo(stepFrame - (stepFrame % CRASH_BLOCK) + CRASH_BLOCK);
     assert.ok(sim.engine.frame <= nextStep);
     assert.deepEqual(keptSettings(fresh), keptSettings(sim.engine));
