@@ -144,7 +144,7 @@ export class LoopRecorderController implements Controller {
 
   engineStatus(status: EngineStatus): void {
     if (status === 'running' || status === 'no-device') {
-      // a (re)started host has every track on "all": the chosen input goes first
+      // a (re)started host has each track on "all" or its restored session's input: the chosen one goes first
       if (this.source !== 0) this.sendSource();
       void this.refresh();
     }

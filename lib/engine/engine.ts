@@ -296,6 +296,20 @@ export class Engine {
     return true;
   }
 
+  /**
+   * Makes a track a live loop or frees it between blocks (session restore), as addLoop and deleteLoop
+   * would at the next block: a track made live takes a fresh mixer and the engine's per-loop settings.
+   * Only an empty track is freed. Control side. Returns whether the track is `live` now as asked.
+   */
+  setLive(track: number, live: boolean): boolean {
+    const t = this.tracks[track - 1];
+    if (t.live === live) return true;
+    if (live) this.addLoop(t, this.frame);
+    else if (t.layerCount > 0 || t.state !== State.Empty) return false;
+    else this.deleteLoop(t, this.frame);
+    return true;
+  }
+
   /** A copy of a track's current loop (interleaved stereo), or null when empty. Control side. */
   loopData(track: number): Float32Array | null {
     const t = this.tracks[track - 1];

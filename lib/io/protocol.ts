@@ -106,7 +106,7 @@ export const SESSION_COMMANDS: readonly SessionCommandName[] = ['save', 'load', 
 
 /**
  * save/load/delete: a session name (checked by the host: no paths); export: the name of the folder
- * <sessionDir>/exports/<name> (mix.wav and stems/), loops: how many times the longest loop plays (1);
+ * <sessionDir>/exports/<name> (mix.wav, mix-busN.wav per cue bus in use, stems/), loops: how many times the longest loop plays (1);
  * import: a WAV file (absolute, or relative to the session folder) loaded as a new layer of `track`.
  * Import takes a file path: only trusted senders (a flow's msgs) may send it, never a remote controller.
  */

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { randomBytes } from 'crypto';
 import { Engine } from '../engine/engine';
+import { sourceName } from '../engine/routing';
 import { Track, WriteMode, WriteProgress } from '../engine/track';
 import { QUANTIZE_MODES, State } from '../engine/types';
 import { CaptureTiming, CaptureWriter, PassKind, SEAL_EXT } from './capture';
@@ -98,6 +99,8 @@ class Watch {
   endedName = '';
   /** volume, pan, muted, soloed, state */
   readonly mixer = new Float64Array(5).fill(NaN);
+  /** live, quantize, feedback, input gain, source, cue bus, cue send */
+  readonly settings = new Float64Array(7).fill(NaN);
 }
 
 const NO_LAYER = -1;
@@ -117,6 +120,10 @@ export class Autosave {
   private dropped: SavedLayer[] = [];
   /** bpm, beats per bar, quantize, master volume, master track */
   private readonly globals = new Float64Array(5).fill(NaN);
+  /** metronome bus, monitor bus, monitor input */
+  private readonly routing = new Float64Array(3).fill(NaN);
+  /** what afterBlock() reads this block, compared with what it stored (Watch.settings, routing) */
+  private readonly seen = new Float64Array(7);
   private dirty = true;
   private manifestBusy = false;
   private pumpScheduled = false;
@@ -172,9 +179,28 @@ export class Autosave {
       this.followCapture(tr, w, p);
       if (this.layersMoved(tr, w, p)) this.followLayers(tr, w, p);
       if (changed(w.mixer, tr.volume, tr.pan, +tr.muted, +tr.soloed, tr.state)) this.dirty = true;
+      if (this.settingsChanged(tr, w)) this.dirty = true;
     }
     if (changed(this.globals, e.transport.bpm, e.transport.beatsPerBar, e.quantize, e.masterVolume, e.masterTrack)) this.dirty = true;
+    const now = this.seen;
+    now[0] = e.metronomeBus;
+    now[1] = e.monitorBus;
+    now[2] = e.monitorInput;
+    if (stored(this.routing, now)) this.dirty = true;
     if (this.dirty) this.writeManifestSoon();
+  }
+
+  /** Whether a track's per-loop settings or routing changed since the last look (stores them). */
+  private settingsChanged(tr: Track, w: Watch): boolean {
+    const now = this.seen;
+    now[0] = +tr.live;
+    now[1] = tr.quantize;
+    now[2] = tr.feedback;
+    now[3] = tr.inputGain;
+    now[4] = tr.source;
+    now[5] = tr.cueBus;
+    now[6] = tr.cueSend;
+    return stored(w.settings, now);
   }
 
   /**
@@ -434,13 +460,16 @@ export class Autosave {
       return {
         track: tr.number,
         state: current < 0 ? 'empty' : tr.state === State.Stopped ? 'stopped' : 'playing',
-        volume: tr.volume, pan: tr.pan, muted: tr.muted, soloed: tr.soloed, current, layers,
+        volume: tr.volume, pan: tr.pan, muted: tr.muted, soloed: tr.soloed,
+        live: tr.live, quantize: QUANTIZE_MODES[tr.quantize], feedback: tr.feedback, inputGain: tr.inputGain,
+        source: sourceName(tr.source), cueBus: tr.cueBus, cueSend: tr.cueSend, current, layers,
       };
     });
     const manifest: Manifest = {
       format: SESSION_FORMAT, version: MANIFEST_VERSION, savedAt: new Date().toISOString(), sampleRate: e.sampleRate,
       bpm: e.transport.bpm, beatsPerBar: e.transport.beatsPerBar, quantize: QUANTIZE_MODES[e.quantize],
-      masterVolume: e.masterVolume, masterTrack: e.masterTrack, tracks,
+      masterVolume: e.masterVolume, masterTrack: e.masterTrack,
+      metronomeBus: e.metronomeBus, monitorBus: e.monitorBus, monitorInput: sourceName(e.monitorInput), tracks,
     };
     return { manifest, listed };
   }
@@ -501,6 +530,17 @@ function changed(last: Float64Array, a: number, b: number, c: number, d: number,
   last[3] = d;
   last[4] = e;
   return true;
+}
+
+/** Copies the first last.length values of `now` into `last` and says whether any differed. */
+function stored(last: Float64Array, now: Float64Array): boolean {
+  let moved = false;
+  for (let i = 0; i < last.length; i++) {
+    if (last[i] === now[i]) continue;
+    last[i] = now[i];
+    moved = true;
+  }
+  return moved;
 }
 
 function indexOfLoop(tr: Track, loop: number): number {

@@ -16,6 +16,11 @@ import { runInWorker } from './worker';
 // is what the player hears from the loops (volume, pan, mute, solo, stopped tracks silent, master volume),
 // without input or metronome; each stem is one track as it sounds in that mix, so the stems add up to
 // the mix before the master volume and the output clamp.
+//
+// Cue buses: when tracks send to other output buses (cueBus, docs/routing.md), each of those buses is
+// rendered too, as the engine's output has it: the sends of the tracks on it, each its stem times its
+// cue send, then the output clamp (no master volume, which is bus 1's). The main mix (bus 1) is the same
+// with or without them, bit for bit. Like the mix, a cue bus holds no input and no click.
 
 export const MAX_EXPORT_LOOPS = 64;
 /** the longest export, like the longest render (an hour of float32 stereo at 48 kHz is 1.3 GiB) */
@@ -31,6 +36,9 @@ export interface MixTrack {
   muted: boolean;
   soloed: boolean;
   playing: boolean;
+  /** the cue send's output bus (absent or 0: none) and gain (absent: 1) */
+  cueBus?: number;
+  cueSend?: number;
 }
 
 export interface MixSource {
@@ -44,12 +52,15 @@ export interface MixSource {
 export interface Mixdown {
   sampleRate: number;
   frames: number;
+  /** bus 1, the main mix */
   mix: Float32Array;
+  /** the cue buses some track sends to, in bus order (none: empty) */
+  buses: { bus: number; data: Float32Array }[];
   stems: { track: number; data: Float32Array }[];
 }
 
 export interface ExportTarget {
-  /** the mixdown WAV */
+  /** the mixdown WAV (bus 1); each cue bus b goes beside it as busFile(mix, b) */
   mix?: string;
   /** a folder for one trackN.wav per track */
   stemsDir?: string;
@@ -64,7 +75,7 @@ export function mixSourceFromEngine(engine: Engine): MixSource {
     if (!data) continue;
     tracks.push({
       track: tr.number, data, anchor: tr.layerAnchor[tr.layerIndex], volume: tr.volume, pan: tr.pan, muted: tr.muted, soloed: tr.soloed,
-      playing: tr.state === State.Playing || tr.state === State.Overdubbing,
+      playing: tr.state === State.Playing || tr.state === State.Overdubbing, cueBus: tr.cueBus, cueSend: tr.cueSend,
     });
   }
   return { sampleRate: engine.sampleRate, masterVolume: engine.masterVolume, masterTrack: engine.masterTrack, tracks };
@@ -81,7 +92,10 @@ export async function mixSourceFromSession(dir: string): Promise<{ source: MixSo
     const layer = t.layers[t.current];
     try {
       const data = await folder.readLayer(layer, m.sampleRate, m.sampleRate);
-      tracks.push({ track: t.track, data, anchor: layer.anchor, volume: t.volume, pan: t.pan, muted: t.muted, soloed: t.soloed, playing: t.state === 'playing' });
+      tracks.push({
+        track: t.track, data, anchor: layer.anchor, volume: t.volume, pan: t.pan, muted: t.muted, soloed: t.soloed, playing: t.state === 'playing',
+        cueBus: t.cueBus, cueSend: t.cueSend,
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       problems.push(`track ${t.track}: left out of the export: ${e.message}`);
@@ -101,6 +115,8 @@ export function renderMixdown(source: MixSource, loops = 1): Mixdown {
   }
   const master = source.tracks.find((t) => t.track === source.masterTrack) ?? source.tracks[0];
   const loopBytes = source.tracks.reduce((sum, t) => sum + t.data.byteLength, 0);
+  for (const t of source.tracks) if (t.cueBus !== undefined) numberIn(t.cueBus, `track ${t.track}: cueBus`, [0, LIMITS.outputBuses[1]], true);
+  const cueBuses = [...new Set(source.tracks.map((t) => t.cueBus ?? 0).filter((bus) => bus > 0))].sort((x, y) => x - y);
   const engine = new Engine({
     ...DEFAULT_OPTIONS,
     sampleRate: source.sampleRate,
@@ -110,32 +126,54 @@ export function renderMixdown(source: MixSource, loops = 1): Mixdown {
     metronomeInOutput: false,
     stems: true,
     memoryMiB: Math.min(LIMITS.memoryMiB[1], Math.ceil(loopBytes / 2 ** 20) + 8),
+    outputBuses: Math.max(1, ...cueBuses),
   });
   engine.command(Cmd.MasterVolume, 0, 0, source.masterVolume);
-  for (const t of source.tracks) setMixer(engine, t);
+  for (const t of source.tracks) {
+    setMixer(engine, t);
+    const tr = engine.tracks[t.track - 1];
+    tr.cueBus = t.cueBus ?? 0;
+    tr.cueSend = Math.fround(t.cueSend ?? 1);
+  }
   for (const t of source.tracks) {
     // frame 0 of the export is the master loop's position 0; the other loops keep their phase to it
     if (!engine.loadLoop(t.track, t.data, t.anchor - master.anchor, t.playing)) throw new InputError('export', 'the loops do not fit in memory');
   }
   const mix = new Float32Array(frames * 2);
+  const buses = cueBuses.map((bus) => ({ bus, data: new Float32Array(frames * 2) }));
   const stems = source.tracks.map((t) => ({ track: t.track, data: new Float32Array(frames * 2) }));
   const block = engine.maxBlockFrames;
   for (let at = 0; at < frames; at += block) {
     const n = Math.min(block, frames - at);
     engine.process(n);
-    mix.set(engine.outputView().subarray(0, n * 2), at * 2);
+    mix.set(engine.busView(1).subarray(0, n * 2), at * 2);
+    for (const b of buses) b.data.set(engine.busView(b.bus).subarray(0, n * 2), at * 2);
     for (const s of stems) s.data.set(engine.stemView(s.track).subarray(0, n * 2), at * 2);
   }
-  return { sampleRate: source.sampleRate, frames, mix, stems };
+  return { sampleRate: source.sampleRate, frames, mix, buses, stems };
 }
 
-/** Writes the mixdown and/or the stems (each file complete or not at all). Returns the files written. */
+/** The file of cue bus `bus` beside the mix: mix.wav -> mix-bus2.wav (bus 2, outputs 3-4). */
+export function busFile(mix: string, bus: number): string {
+  const ext = path.extname(mix);
+  return `${mix.slice(0, mix.length - ext.length)}-bus${bus}${ext || '.wav'}`;
+}
+
+/**
+ * Writes the mixdown with its cue buses beside it, and/or the stems (each file complete or not at all).
+ * Returns the files written: the mix, the cue buses in bus order, then the stems.
+ */
 export async function writeMixdown(m: Mixdown, target: ExportTarget): Promise<string[]> {
   const format = target.format ?? 'float32';
   const files: string[] = [];
   if (target.mix) {
     await writeWavAtomic(target.mix, m.mix, 2, m.sampleRate, format);
     files.push(target.mix);
+    for (const b of m.buses) {
+      const file = busFile(target.mix, b.bus);
+      await writeWavAtomic(file, b.data, 2, m.sampleRate, format);
+      files.push(file);
+    }
   }
   if (target.stemsDir) files.push(...(await writeStems(target.stemsDir, m.stems, m.sampleRate, format)));
   return files;

@@ -20,7 +20,7 @@
 
 export { Autosave } from './autosave';
 export type { AdoptedLayer, AutosaveOptions } from './autosave';
-export { exportInWorker, mixSourceFromEngine, mixSourceFromSession, renderMixdown, writeMixdown } from './export';
+export { busFile, exportInWorker, mixSourceFromEngine, mixSourceFromSession, renderMixdown, writeMixdown } from './export';
 export type { ExportSource, ExportTarget, Mixdown, MixSource } from './export';
 export { importIntoTrack } from './import';
 export type { ImportResult } from './import';

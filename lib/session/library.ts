@@ -8,7 +8,7 @@ import { MAX_LAYERS } from '../engine/track';
 import { Autosave, linkOrCopy } from './autosave';
 import { syncDir, writeFileAtomic } from './durable';
 import { SessionFolder } from './folder';
-import { MANIFEST_VERSION, Manifest, SESSION_FORMAT, TrackEntry } from './manifest';
+import { MANIFEST_VERSION, Manifest, ROUTING_DEFAULTS, SESSION_FORMAT, TrackEntry, emptyTrack } from './manifest';
 import { AUTOSAVE, sessionName } from './names';
 import { RestoreReport, restoreSession } from './restore';
 import { readWavInput } from './import';
@@ -188,7 +188,7 @@ export class SessionLibrary {
     const audio = await readWavInput(file, m.sampleRate);
     let t = m.tracks.find((x) => x.track === track);
     if (!t) {
-      t = { track, state: 'playing', volume: 1, pan: 0, muted: false, soloed: false, current: -1, layers: [] };
+      t = emptyTrack(track, m.quantize);
       m.tracks.push(t);
       m.tracks.sort((a, b) => a.track - b.track);
     }
@@ -204,6 +204,8 @@ export class SessionLibrary {
     t.layers = [...t.layers.slice(0, t.current + 1), { file: layerFile, frames: audio.frames, anchor: 0 }];
     t.current = t.layers.length - 1;
     if (t.state === 'empty') t.state = 'playing';
+    // a deleted track holding a loop is a loop again
+    t.live = true;
     if (m.masterTrack === 0) m.masterTrack = track;
     m.savedAt = new Date().toISOString();
     await folder.writeManifest(m);
@@ -276,7 +278,7 @@ function emptyManifest(o: ImportOptions): Manifest {
     format: SESSION_FORMAT, version: MANIFEST_VERSION, savedAt: '',
     sampleRate: o.sampleRate === undefined ? DEFAULT_OPTIONS.sampleRate : numberIn(o.sampleRate, 'sampleRate', LIMITS.sampleRate, true),
     bpm: o.bpm === undefined ? DEFAULT_OPTIONS.bpm : numberIn(o.bpm, 'bpm', LIMITS.bpm),
-    beatsPerBar: DEFAULT_OPTIONS.beatsPerBar, quantize: DEFAULT_OPTIONS.quantize, masterVolume: 1, masterTrack: 0, tracks: [],
+    beatsPerBar: DEFAULT_OPTIONS.beatsPerBar, quantize: DEFAULT_OPTIONS.quantize, masterVolume: 1, masterTrack: 0, ...ROUTING_DEFAULTS, tracks: [],
   };
 }
 

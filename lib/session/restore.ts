@@ -2,12 +2,13 @@ import * as fs from 'fs';
 import { Engine } from '../engine/engine';
 import { InputError } from '../engine/commands';
 import { resampledLength } from '../dsp/resample';
-import { Cmd, QUANTIZE_MODES, State } from '../engine/types';
+import { SOURCE_ALL, hasSource, sourceCode, sourceName } from '../engine/routing';
+import { Cmd, LIMITS, QUANTIZE_MODES, Quantize, QuantizeMode, State } from '../engine/types';
 import { AdoptedLayer } from './autosave';
 import { CAPTURE_EXT, CaptureHeader, CaptureSeal, PassKind, SEAL_EXT, parseCapture, parseSeal, replayOverdub, sealedLayer } from './capture';
 import { writeFileAtomic } from './durable';
 import { CAPTURE_DIR, LAYERS_DIR, SessionFolder } from './folder';
-import { LayerEntry, Manifest, TrackEntry } from './manifest';
+import { LayerEntry, Manifest, TrackEntry, emptyTrack } from './manifest';
 import { encodeWav, writeError } from './wav';
 
 // Loading a session folder into an engine: after a crash (the autosave folder) or on request (a named
@@ -18,6 +19,12 @@ import { encodeWav, writeError } from './wav';
 // it was on the bar grid and against the other loops. Into an engine that has run, every anchor moves
 // by the same whole number of bars (the next bar line), which keeps the loops in phase with each other
 // and on the grid (to a frame, when the session's tempo differs from the engine's).
+//
+// Which tracks are loops comes back too (a deleted track stays free, an empty loop stays a loop), with
+// each loop's own quantize, feedback, input gain, input source and cue send, and the click's and the
+// monitor's bus and the monitor's source. A source or bus the engine lacks (a session saved with a
+// 4-channel interface, loaded with a stereo one) falls back to "all", no cue send, or bus 1, with a line
+// in the report: the loops themselves always load.
 //
 // The tempo is restored as one tempo from frame 0: a session whose tempo changed while loops were
 // recorded keeps its loops in phase with each other, but not necessarily on the new grid's bar lines.
@@ -98,10 +105,11 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
     const now = engine.frame;
     engine.command(Cmd.Bpm, 0, now, m.bpm);
     engine.command(Cmd.BeatsPerBar, 0, now, m.beatsPerBar);
-    engine.command(Cmd.Quantize, 0, now, QUANTIZE_MODES.indexOf(m.quantize));
     engine.command(Cmd.MasterVolume, 0, now, m.masterVolume);
-    // mixer first: loadLoop computes the gains from these fields, without a fade
-    for (const t of m.tracks) if (t.track <= engine.tracks.length) setMixer(engine, t);
+    setQuantize(engine, m.quantize);
+    setRouting(engine, m, report.problems);
+    // tracks first (loop or free, mixer, settings): loadLoop computes the gains from them, without a fade
+    for (const t of m.tracks) if (t.track <= engine.tracks.length) setTrack(engine, t, report.problems);
     // the master first, so it is the master again
     const order = [...m.tracks].sort((a, b) => +(b.track === m.masterTrack) - +(a.track === m.masterTrack));
     for (const t of order) {
@@ -118,7 +126,7 @@ export async function restoreSession(engine: Engine, dir: string, options: Resto
   const saved = new Set(m?.tracks.map((t) => t.track));
   for (let track = 1; track <= engine.tracks.length; track++) {
     if (saved.has(track)) continue;
-    const t: TrackEntry = { track, state: 'empty', volume: 1, pan: 0, muted: false, soloed: false, current: -1, layers: [] };
+    const t = emptyTrack(track, QUANTIZE_MODES[engine.quantize]);
     const passes = passesOnTop(captures, t, engine.sampleRate);
     if (passes.sealed.length === 0) continue;
     for (const c of passes.sealed) captures.splice(captures.indexOf(c), 1);
@@ -152,6 +160,62 @@ function passesOnTop(captures: PendingCapture[], t: TrackEntry, rate: number): {
 /** Queues a clear of every track: the tracks are empty after the next block (see restoreSession). */
 export function clearAll(engine: Engine): void {
   for (const tr of engine.tracks) engine.command(Cmd.Clear, tr.number, engine.frame);
+}
+
+/**
+ * The engine's quantize and every track's, set at once as the global quantize command sets them (a
+ * queued command would overwrite the tracks' own, set next, at the next block). Control side.
+ */
+function setQuantize(engine: Engine, mode: QuantizeMode): void {
+  engine.quantize = QUANTIZE_MODES.indexOf(mode) as Quantize;
+  for (const tr of engine.tracks) tr.quantize = engine.quantize;
+}
+
+/** The click's and the monitor's bus and the monitor's source; what the engine lacks is reported and left at bus 1 / "all". */
+function setRouting(engine: Engine, m: Manifest, problems: string[]): void {
+  engine.metronomeBus = restoredBus(engine, m.metronomeBus, 1, 'metronome bus', 'the click plays on bus 1', problems);
+  engine.monitorBus = restoredBus(engine, m.monitorBus, 1, 'monitor bus', 'the input monitor plays on bus 1', problems);
+  engine.monitorInput = restoredSource(engine, m.monitorInput, 'monitor input', 'the input monitor hears', problems);
+}
+
+/**
+ * A track as the manifest has it, set directly (control side): a loop or free (a track with layers is a
+ * loop whatever the manifest says: its audio is restored), its mixer, its own quantize, feedback and
+ * input gain, its input source and cue send. A source or cue bus the engine lacks is reported and falls
+ * back to "all" / no cue send.
+ */
+function setTrack(engine: Engine, t: TrackEntry, problems: string[]): void {
+  // first: a track made a loop takes a fresh mixer and the engine's settings, overwritten below
+  engine.setLive(t.track, t.live || t.layers.length > 0);
+  setMixer(engine, t);
+  const tr = engine.tracks[t.track - 1];
+  tr.quantize = QUANTIZE_MODES.indexOf(t.quantize) as Quantize;
+  // the engine keeps gains as float32 (what the commands store)
+  tr.feedback = Math.fround(t.feedback);
+  tr.inputGain = Math.fround(t.inputGain);
+  tr.source = restoredSource(engine, t.source, `track ${t.track}: input`, `track ${t.track} records`, problems);
+  tr.cueBus = restoredBus(engine, t.cueBus, 0, `track ${t.track}: cue send to bus`, `track ${t.track} has no cue send`, problems);
+  tr.cueSend = Math.fround(t.cueSend);
+}
+
+/** A saved output bus, or `none` with a line in `problems` when the engine has fewer buses. */
+function restoredBus(engine: Engine, bus: number, none: number, what: string, fallback: string, problems: string[]): number {
+  if (bus <= engine.outputBuses) return bus;
+  problems.push(`${what} ${bus} not restored: the engine has ${count(engine.outputBuses, 'output bus', 'output buses')}, the session was saved with more; ${fallback}`);
+  return none;
+}
+
+/** A saved input source's code, or "all" with a line in `problems` when the engine's input lacks its channels. */
+function restoredSource(engine: Engine, name: string, what: string, fallback: string, problems: string[]): number {
+  const code = sourceCode(name, LIMITS.inputChannels[1]);
+  if (typeof code === 'number' && hasSource(code, engine.inputChannels)) return code;
+  const channels = count(engine.inputChannels, 'input channel', 'input channels');
+  problems.push(`${what} "${name}" not restored: the engine has ${channels}, the session was saved with more; ${fallback} "${sourceName(SOURCE_ALL)}"`);
+  return SOURCE_ALL;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A track's mixer, set directly: loadLoop() then computes the gains from it without a fade. Control side. */

@@ -99,6 +99,22 @@ describe('engine: live loops (addLoop, deleteLoop)', () => {
     assert.deepEqual(events, [[2, 1]]);
   });
 
+
+  it('setLive between blocks (a session restore): adds and frees as the commands do; a track holding a loop is not freed', () => {
+    const e = new Engine(plain({ tracks: 3, loops: 2 }));
+    e.command(Cmd.Volume, 1, 0, 0.5);
+    e.process(16);
+    assert.equal(e.setLive(3, true), true);
+    assert.equal(e.setLive(2, false), true);
+    assert.equal(e.setLive(1, true), true, 'a loop already');
+    assert.equal(e.loadLoop(1, noise(100, 3), 0), true);
+    assert.equal(e.setLive(1, false), false);
+    assert.deepEqual(e.tracks.map((t) => t.live), [true, false, true]);
+    assert.equal(e.tracks[0].volume, 0.5, 'a loop made live again keeps its mixer');
+    const events: number[][] = [];
+    e.events.drain((ev) => void (ev.type === EventType.Loop && events.push([ev.track, ev.frame, ev.a])));
+    assert.deepEqual(events, [[3, 16, 1], [2, 16, 0]]);
+  });
   it('deleting a soloed loop brings the others back (with the usual fade)', () => {
     const steps = [
       { frame: 0, track: 1, command: 'record' },

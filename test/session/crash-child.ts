@@ -12,7 +12,8 @@ import { CRASH_BLOCK, CRASH_INPUT, CRASH_OPTIONS, ALL_SCENARIOS } from './crash-
 if (require.main === module) play(process.argv[2], process.argv[3], Number(process.argv[4] ?? 0));
 
 function play(dir: string, scenario: string, from: number): void {
-  const driver = new Driver(CRASH_OPTIONS, CRASH_INPUT, ALL_SCENARIOS[scenario].steps, CRASH_BLOCK);
+  const { options = CRASH_OPTIONS, input, steps } = ALL_SCENARIOS[scenario];
+  const driver = new Driver(options, input ? input() : CRASH_INPUT, steps, CRASH_BLOCK);
   const autosave = new Autosave(driver.engine, dir, { onError: (err) => process.send?.({ error: err.message }) });
   const rate = CRASH_OPTIONS.sampleRate;
   driver.runTo(from - (from % CRASH_BLOCK), () => autosave.afterBlock());

@@ -1,4 +1,4 @@
-import { EngineOptions } from '../../lib/engine/types';
+import { EngineOptions, QUANTIZE_MODES } from '../../lib/engine/types';
 import { Step, noise, plain } from '../engine/harness';
 
 // The sessions the kill -9 tests play, shared by the child that plays them live and the test that
@@ -15,6 +15,9 @@ export interface CrashScenario {
   killAt: number;
   /** the track whose pass is interrupted (or completed, for the kills after a pass's end) */
   track: number;
+  /** the engine (default CRASH_OPTIONS) and its input, inputChannels per frame (default CRASH_INPUT) */
+  options?: EngineOptions;
+  input?: () => Float32Array;
 }
 
 export const CRASH_SCENARIOS: Record<string, CrashScenario> = {
@@ -68,4 +71,48 @@ export const PASS_END_SCENARIOS: Record<string, CrashScenario> = {
   },
 };
 
-export const ALL_SCENARIOS: Record<string, CrashScenario> = { ...CRASH_SCENARIOS, ...PASS_END_SCENARIOS };
+/** 4 inputs, 3 output buses, 3 tracks: every per-loop setting and routing choice has somewhere to go. */
+export const SETTINGS_OPTIONS: EngineOptions = { ...CRASH_OPTIONS, tracks: 3, inputChannels: 4, outputBuses: 3 };
+/** 10 s of 4-channel noise (made when asked: most children of the kill tests play other scenarios) */
+export const settingsInput = (): Float32Array => noise(s(10) * 2, 12);
+/** the settings changes: step k at SETTINGS_FIRST + (k - 1) * SETTINGS_EVERY */
+export const SETTINGS_FIRST = s(1.5);
+export const SETTINGS_EVERY = s(0.04);
+export const SETTINGS_STEPS = 75;
+
+/**
+ * Step k of the settings changes, all at one frame: track 1's cue send k/64 (so the restored gain names
+ * the step), and with it every other kept setting, each cycling through its values.
+ */
+export function settingsStep(k: number): { frame: number; track?: number; command: string; value?: unknown }[] {
+  const frame = SETTINGS_FIRST + (k - 1) * SETTINGS_EVERY;
+  return [
+    { frame, track: 1, command: 'cueSend', value: k / 64 },
+    { frame, track: 1, command: 'cueBus', value: k % 4 },
+    { frame, track: 1, command: 'input', value: ['all', '3', '3-4', '2'][k % 4] },
+    { frame, track: 1, command: 'feedback', value: (k % 5) / 4 },
+    { frame, track: 2, command: 'quantize', value: QUANTIZE_MODES[k % 4] },
+    { frame, track: 2, command: 'inputGain', value: (k % 8) / 4 },
+    { frame, track: 3, command: k % 2 === 1 ? 'deleteLoop' : 'addLoop' },
+    { frame, command: 'metronomeBus', value: 1 + (k % 3) },
+    { frame, command: 'monitorInput', value: ['all', '1', '1-2'][k % 3] },
+  ];
+}
+
+/** Sessions whose settings keep changing when the process is killed. */
+export const SETTINGS_SCENARIOS: Record<string, CrashScenario> = {
+  // a 1 s recording on track 1, then a change of every kept setting each 40 ms from 1.5 s to 4.46 s
+  settings: {
+    steps: [
+      { frame: s(0.2), track: 1, command: 'record' },
+      { frame: s(1.2), track: 1, command: 'play' },
+      ...Array.from({ length: SETTINGS_STEPS }, (_, i) => settingsStep(i + 1)).flat(),
+    ],
+    killAt: s(3.5),
+    track: 1,
+    options: SETTINGS_OPTIONS,
+    input: settingsInput,
+  },
+};
+
+export const ALL_SCENARIOS: Record<string, CrashScenario> = { ...CRASH_SCENARIOS, ...PASS_END_SCENARIOS, ...SETTINGS_SCENARIOS };

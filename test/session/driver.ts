@@ -16,10 +16,15 @@ export class Driver {
     this.steps = [...steps].sort((a, b) => a.frame - b.frame);
   }
 
-  /** Renders blocks until the engine reaches `frame`, calling `after` after each; returns the output. */
+  /**
+   * Renders blocks until the engine reaches `frame`, calling `after` after each; returns the output (every
+   * bus, interleaved as outputView()). The input holds the engine's inputChannels per frame.
+   */
   runTo(frame: number, after: () => void = () => undefined): Float32Array {
     const e = this.engine;
-    const out = new Float32Array(Math.max(0, frame - e.frame) * 2);
+    const inCh = e.inputChannels;
+    const outCh = 2 * e.outputBuses;
+    const out = new Float32Array(Math.max(0, frame - e.frame) * outCh);
     const first = e.frame;
     while (e.frame < frame) {
       const at = e.frame;
@@ -30,10 +35,10 @@ export class Driver {
         e.command(c.cmd, c.track, s.frame, c.value);
       }
       const view = e.inputView();
-      view.fill(0, 0, n * 2);
-      if (this.input && at * 2 < this.input.length) view.set(this.input.subarray(at * 2, Math.min((at + n) * 2, this.input.length)));
+      view.fill(0, 0, n * inCh);
+      if (this.input && at * inCh < this.input.length) view.set(this.input.subarray(at * inCh, Math.min((at + n) * inCh, this.input.length)));
       e.process(n);
-      out.set(e.outputView().subarray(0, n * 2), (at - first) * 2);
+      out.set(e.outputView().subarray(0, n * outCh), (at - first) * outCh);
       e.events.drain(() => undefined);
       after();
     }
