@@ -1,8 +1,8 @@
 import { EventEmitter } from 'events';
 import { performance } from 'perf_hooks';
 import { BridgeHandle, BridgeNative } from './bridge';
-import { AudioDriver, BlockRenderer, deviceSpecOf, DriverOptions, XrunReport } from './drivers';
-import { AudioDevice, CloseResult, listDevices, resolveDevice } from './portaudio';
+import { AudioDriver, BlockRenderer, DriverOptions, resolveDriverDevices, XrunReport } from './drivers';
+import { AudioDevice, CloseResult, listDevices } from './portaudio';
 import { BridgeRings, powerOfTwoAtLeast, XrunCounts } from './ring';
 
 // The PortAudio device through the callback bridge (native/bridge/bridge.c, lib/io/ring.ts). The host
@@ -73,10 +73,7 @@ export class BridgeDriver extends EventEmitter implements AudioDriver {
     this.blockFrames = blockFrames;
     const devices = options.devices ?? listDevices();
     // the device's channels are the engine's: the rings copy them as they are
-    const inChannels = options.inputChannels ?? 2;
-    const outChannels = options.outputChannels ?? 2;
-    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', inChannels, devices);
-    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', outChannels, devices);
+    const { inDev, outDev, inChannels, outChannels } = resolveDriverDevices(options, devices);
     this.inputDevice = inDev.spec;
     this.outputDevice = outDev.spec;
     // one full-duplex stream where PortAudio drives both sides from one clock (hardware, JACK); a stream

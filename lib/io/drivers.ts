@@ -100,6 +100,24 @@ export function deviceSpecOf(text: string): DeviceSpec | undefined {
 }
 
 /**
+ * The input and output devices a PortAudio driver opens, each resolved for the channel count it is
+ * asked for (2 unless the options say): a device with fewer is an error naming its counts.
+ */
+export function resolveDriverDevices(
+  options: DriverOptions & { inputDevice: string; outputDevice: string },
+  devices: readonly AudioDevice[],
+): { inDev: AudioDevice; outDev: AudioDevice; inChannels: number; outChannels: number } {
+  const inChannels = options.inputChannels ?? 2;
+  const outChannels = options.outputChannels ?? 2;
+  return {
+    inDev: resolveDevice(deviceSpecOf(options.inputDevice), 'input', inChannels, devices),
+    outDev: resolveDevice(deviceSpecOf(options.outputDevice), 'output', outChannels, devices),
+    inChannels,
+    outChannels,
+  };
+}
+
+/**
  * Output blocks naudiodon may hold beyond the prefill. Its queue is the output latency, and it only
  * grows: naudiodon's callback waits for data instead of playing silence, so after a stall the input's
  * backlog (up to its own queue of 16) would pile up here and stay, 85 ms at 256 frames. A small queue
@@ -144,10 +162,7 @@ export class PortAudioDriver extends EventEmitter implements AudioDriver {
     const { sampleRate, blockFrames } = options;
     this.defaultSoundDelayFrames = 2 * blockFrames;
     const devices = options.devices ?? naudiodonDevices();
-    const inChannels = options.inputChannels ?? 2;
-    const outChannels = options.outputChannels ?? 2;
-    const inDev: AudioDevice = resolveDevice(deviceSpecOf(options.inputDevice), 'input', inChannels, devices);
-    const outDev: AudioDevice = resolveDevice(deviceSpecOf(options.outputDevice), 'output', outChannels, devices);
+    const { inDev, outDev, inChannels, outChannels } = resolveDriverDevices(options, devices);
     this.inputDevice = inDev.name;
     this.outputDevice = outDev.name;
     const common = { sampleRate, framesPerBuffer: blockFrames };
