@@ -147,6 +147,23 @@ describe('link peer', () => {
     assert.equal(responses(), 3, 'a changed state is answered at once');
   });
 
+  it('byte-identical alives of a peer in another session still lead to measuring that session, each time the last try failed', () => {
+    hub.latency = 0;
+    const a = fakePeer(hub, '10.0.0.1', 120, 0);
+    a.enable();
+    // b answers no pings: each measurement of its session fails after 5 pings unanswered
+    const b = hub.add('10.0.0.2');
+    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
+    const alive = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
+    const pings = (): number => hub.nets[0].sent.filter(([kind]) => kind === 'measurement').length;
+    for (let i = 0; i < 8; i++) {
+      b.multicast('10.0.0.2', alive);
+      time.advance(250);
+    }
+    // 2 s of the same alive: a measurement (5 pings, 250 ms) starts again with the first alive after each failure
+    assert.ok(pings() >= 20, `${pings()} pings`);
+  });
+
   it('sends its periodic alive with a datagram that woke it anyway, a second after the last', () => {
     hub.latency = 0;
     const a = fakePeer(hub, '10.0.0.1', 120, 0);

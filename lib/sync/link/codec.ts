@@ -234,6 +234,17 @@ export function decodeStartStop(v: Buffer): StartStopState {
   return { isPlaying: v[0] !== 0, beats: readInt64(v, 1), timestamp: readInt64(v, 9) };
 }
 
+// Reading a discovery datagram's header without decoding it (no allocation), for the ones that repeat.
+
+/** Whether discovery datagram `b` (a whole header) was sent by node `id`. */
+export function sentBy(b: Buffer, id: Buffer): boolean {
+  return b.length >= DISCOVERY_HEADER && b.compare(id, 0, NODE_ID_BYTES, DISCOVERY_HEADER - NODE_ID_BYTES, DISCOVERY_HEADER) === 0;
+}
+
+export const discoveryTypeOf = (b: Buffer): number => b[8];
+/** seconds */
+export const discoveryTtlOf = (b: Buffer): number => b[9];
+
 /** Null for a datagram of another version (a later protocol we ignore); throws for a broken one. */
 export function decodeDiscovery(b: Buffer): DiscoveryMessage | null {
   if (!isDiscovery(b)) throw new LinkCodecError('not a discovery message (no "_asdp_v" tag)');

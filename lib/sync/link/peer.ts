@@ -12,10 +12,13 @@ import {
   Timeline,
   decodeDiscovery,
   decodeMeasurement,
+  discoveryTtlOf,
+  discoveryTypeOf,
   encodeDiscovery,
   encodeMeasurement,
   isDiscovery,
   isMeasurement,
+  sentBy,
 } from './codec';
 import { Measurement, PING_TIMEOUT_MS } from './measurement';
 import { beatAtGhost, bpmOf, compareIds, ghostAtBeat, microsPerBeatOf, sameStartStop, sameTimeline, withTempo } from './timeline';
@@ -101,6 +104,8 @@ export interface LinkPeerOptions {
 interface KnownPeer {
   nodeId: Buffer;
   state: PeerState;
+  /** the datagram that said it: a byte-identical one says nothing new */
+  datagram: Buffer;
   /** host time (µs) after which it is gone without another message */
   expires: number;
   /** host time (µs) of our last response to it */
@@ -150,6 +155,8 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   /** host time (µs) of the last ping we answered: someone may be measuring our session */
   private lastPing = -Infinity;
   private decideTimer: unknown;
+  /** our alive and response, encoded for each interface, while the state they carry stays the same */
+  private readonly encoded = new Map<string, { from: [Buffer, Buffer, Timeline, StartStopState]; alive: Buffer; response: Buffer }>();
 
   constructor(o: LinkPeerOptions) {
     super();
@@ -210,6 +217,8 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   enable(): void {
     if (this.enabled) return;
     this.enabled = true;
+    // the sockets, and so the measurement endpoints our messages carry, may be new
+    this.encoded.clear();
     this.network.onDatagram = (socket, data, from) => this.datagram(socket, data, from);
     this.broadcast();
   }
@@ -260,8 +269,9 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   private handle(socket: 'discovery' | 'measurement', data: Buffer, from: Endpoint): void {
     try {
       if (socket === 'discovery' && isDiscovery(data)) {
+        if (this.repeated(data, from)) return;
         const m = decodeDiscovery(data);
-        if (m) this.discovery(m, from);
+        if (m) this.discovery(m, data, from);
       } else if (socket === 'measurement' && isMeasurement(data)) {
         const m = decodeMeasurement(data);
         if (m) this.measurement(m, from);
@@ -272,7 +282,29 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     }
   }
 
-  private discovery(m: DiscoveryMessage, from: Endpoint): void {
+  /**
+   * Our own alive (multicast comes back to us), or a member of our session saying again, byte for
+   * byte, what it said last: only its TTL is renewed and, once a period, its alive answered. A peer of
+   * the Link library repeats its alive four times a second; this spares decoding each (no allocation).
+   * A peer of another session takes the full path, which decides when that session is measured again.
+   */
+  private repeated(data: Buffer, from: Endpoint): boolean {
+    if (sentBy(data, this.nodeId_)) return true;
+    for (const peer of this.peers.values()) {
+      if (!peer.datagram.equals(data)) continue;
+      if (!peer.state.sessionId.equals(this.sessionId_)) return false;
+      const now = this.clock();
+      peer.expires = now + discoveryTtlOf(data) * 1e6;
+      if (discoveryTypeOf(data) === DiscoveryType.Alive && now - peer.answered >= ALIVE_PERIOD_MS * 1000) {
+        peer.answered = now;
+        this.respond(from);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private discovery(m: DiscoveryMessage, data: Buffer, from: Endpoint): void {
     if (m.nodeId.equals(this.nodeId_) || m.group !== SESSION_GROUP) return;
     const key = hex(m.nodeId);
     const now = this.clock();
@@ -288,7 +320,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     }
     const state = m.state as PeerState;
     const known = this.peers.get(key);
-    const peer: KnownPeer = { nodeId: m.nodeId, state, expires: now + m.ttl * 1e6, answered: known?.answered ?? -Infinity };
+    const peer: KnownPeer = { nodeId: m.nodeId, state, datagram: data, expires: now + m.ttl * 1e6, answered: known?.answered ?? -Infinity };
     this.peers.set(key, peer);
     const news = !known || !samePeerState(known.state, state);
     if (m.type === DiscoveryType.Alive && (news || now - peer.answered >= ALIVE_PERIOD_MS * 1000)) {
@@ -461,8 +493,16 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     };
   }
 
-  private message(type: DiscoveryType, via: string): Buffer {
-    return encodeDiscovery({ type, ttl: TTL_SECONDS, group: SESSION_GROUP, nodeId: this.nodeId_, state: this.state(via) });
+  /** Our alive or response out of interface `via`, encoded again only when the state it carries changed. */
+  private message(type: DiscoveryType.Alive | DiscoveryType.Response, via: string): Buffer {
+    const from: [Buffer, Buffer, Timeline, StartStopState] = [this.nodeId_, this.sessionId_, this.timeline_, this.startStop_];
+    let e = this.encoded.get(via);
+    if (!e || e.from.some((v, i) => v !== from[i])) {
+      const encode = (t: DiscoveryType): Buffer => encodeDiscovery({ type: t, ttl: TTL_SECONDS, group: SESSION_GROUP, nodeId: this.nodeId_, state: this.state(via) });
+      e = { from, alive: encode(DiscoveryType.Alive), response: encode(DiscoveryType.Response) };
+      this.encoded.set(via, e);
+    }
+    return type === DiscoveryType.Alive ? e.alive : e.response;
   }
 
   private respond(to: Endpoint): void {
