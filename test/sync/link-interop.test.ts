@@ -18,7 +18,7 @@ function skipUnless(ctx: Mocha.Context, why: string | undefined): void {
   ctx.skip();
 }
 
-const run = async (name: string, binary = ''): Promise<Record<string, any>> => JSON.parse(await inNamespace(SCENARIOS, [name, binary]));
+const run = async (name: string, binary = '', timeoutMs?: number): Promise<Record<string, any>> => JSON.parse(await inNamespace(SCENARIOS, [name, binary], timeoutMs));
 
 describe('link interop (private network namespace)', function () {
   this.timeout(90000);
@@ -105,6 +105,22 @@ describe('link interop (private network namespace)', function () {
     for (const frames of r.loopFrames) assert.ok(Math.abs(frames - 192000) <= (tolerance * 48000) / 1000, `loop lengths: ${JSON.stringify(r)}`);
     for (const bars of r.bars) assert.deepEqual(bars, [r.bars[0][0], r.bars[0][0] + 2, r.bars[0][0] + 4], `each loop is 2 bars on the same bars: ${JSON.stringify(r)}`);
     for (const off of r.offBarMs.flat()) assert.ok(Math.abs(off) <= tolerance, `a loop start ${off} ms off the session's bar line (tolerance ${tolerance} ms): ${JSON.stringify(r)}`);
+    for (const apart of r.apartMs) assert.ok(Math.abs(apart) <= tolerance, `the loopers' starts ${apart} ms apart: ${JSON.stringify(r)}`);
+  });
+
+  it('two `npm start`s (two Node-REDs on two ports) in one session record 2-bar loops on each other\'s click, on the same session bars', async function () {
+    // two Node-REDs and two engine hosts start first
+    this.timeout(180000);
+    const r = await run('two-nodereds', '', 170000);
+    process.stdout.write(`      loops ${JSON.stringify(r)}\n`);
+    assert.deepEqual(r.peers, [1, 1], JSON.stringify(r));
+    assert.ok(r.tempo.every((t: number) => Math.abs(t - 120) < 0.01), JSON.stringify(r));
+    // each looper's view of the session (msg.link on its beat msgs) puts its loop starts on bar lines to
+    // within a block (the grain of the engine's clock against the host's) and the followers' 1 ms
+    const tolerance = 1 + (256 / 48000) * 1000;
+    for (const frames of r.loopFrames) assert.ok(Math.abs(frames - 192000) <= (tolerance * 48000) / 1000, `loop lengths: ${JSON.stringify(r)}`);
+    for (const bars of r.bars) assert.deepEqual(bars, [r.bars[0][0], r.bars[0][0] + 2, r.bars[0][0] + 4], `each loop is 2 bars on the same bars: ${JSON.stringify(r)}`);
+    for (const off of r.offBarMs.flat()) assert.ok(Math.abs(off) <= tolerance, `a loop start ${off} ms off the session's bar line: ${JSON.stringify(r)}`);
     for (const apart of r.apartMs) assert.ok(Math.abs(apart) <= tolerance, `the loopers' starts ${apart} ms apart: ${JSON.stringify(r)}`);
   });
 

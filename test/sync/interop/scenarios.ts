@@ -5,6 +5,7 @@ import { UdpNetwork, hostMicros } from '../../../lib/sync/link/udp';
 import type { LinkSync } from '../../../lib/sync/link-sync';
 import { HeardBeat, LinkedEngine } from './linked-engine';
 import { LinkHut, TestPeer, insideTestNamespace } from './peers';
+import { twoNodeReds } from './two-nodereds';
 import { LOSES_TIES, WINS_TIES, locked, moreBeats, nodeIds, phaseErrors, stats, twoLoopers, until } from './session-checks';
 
 // Interop scenarios against real Link peers, one per run of this script, inside the private network
@@ -279,6 +280,9 @@ const scenarios: Record<string, (binary: string) => Promise<Record<string, unkno
       await a.stop();
     }
   },
+
+  /** Two `npm start`s (two Node-REDs) in one session record loops on each other's click (two-nodereds.ts). */
+  'two-nodereds': async () => ({ ...(await twoNodeReds()) }),
 
   /** Debian's LinkHut: it joins ours, tempo both ways, the same beat on both. */
   async linkhut() {
