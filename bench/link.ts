@@ -116,7 +116,7 @@ async function tempoCase(binary: string): Promise<void> {
 }
 
 /** One run: this process's CPU, % of a core, over --seconds; with Link, the datagrams a second its peer received. */
-async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; datagrams?: Record<string, number>; handlerPercent?: number }> {
+async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; xruns: number; datagrams?: Record<string, number>; handlerPercent?: number }> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
   const engine = new LinkedEngine(120, { sync: link ? 'link' : 'internal' });
@@ -142,6 +142,7 @@ async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; 
     }
     const cpu = process.cpuUsage();
     const t = process.hrtime.bigint();
+    const xruns = engine.xruns;
     await sleep(seconds * 1000);
     const used = process.cpuUsage(cpu);
     const wall = Number(process.hrtime.bigint() - t) / 1000;
@@ -149,7 +150,7 @@ async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; 
     const perSecond = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, Math.round((n / (wall / 1e6)) * 100) / 100]));
     // the peer's own work on the datagrams (decoding, state, answers), without the wake-ups: % of a core
     const handlerPercent = (100 * handlerMicros) / wall;
-    return { percent: (100 * (used.user + used.system)) / wall, datagrams: link ? perSecond : undefined, handlerPercent: link ? handlerPercent : undefined };
+    return { percent: (100 * (used.user + used.system)) / wall, xruns: engine.xruns - xruns, datagrams: link ? perSecond : undefined, handlerPercent: link ? handlerPercent : undefined };
   } finally {
     await engine.stop();
     await ref.quit();
@@ -165,10 +166,12 @@ async function cpuCase(binary: string): Promise<void> {
   const off: number[] = [];
   const on: number[] = [];
   const handler: number[] = [];
+  const xruns = { off: 0, on: 0 };
   let datagrams: Record<string, number> | undefined;
   for (let i = 0; i < runs; i++) {
     const r = await cpuOf(i % 2 === 1, binary);
     (i % 2 === 1 ? on : off).push(r.percent);
+    xruns[i % 2 === 1 ? 'on' : 'off'] += r.xruns;
     if (r.handlerPercent !== undefined) handler.push(r.handlerPercent);
     datagrams = r.datagrams ?? datagrams;
   }
@@ -182,8 +185,9 @@ async function cpuCase(binary: string): Promise<void> {
     syncPercent: r3(median(on) - median(off)),
     datagramsPerSecond: datagrams,
     handlerPercent: Math.round(median(handler) * 10000) / 10000,
+    xruns,
   };
-  emit(row, `cpu     ${runs} runs of ${seconds} s, alternating: this process ${row.offPercent.median} % of a core without Link (${row.offPercent.min} to ${row.offPercent.max}), ${row.onPercent.median} % with (${row.onPercent.min} to ${row.onPercent.max}): the sync costs ${row.syncPercent} %; datagrams received a second ${JSON.stringify(datagrams)}, handled in ${row.handlerPercent} % of a core (the rest of the cost is waking up for them)`);
+  emit(row, `cpu     ${runs} runs of ${seconds} s, alternating: this process ${row.offPercent.median} % of a core without Link (${row.offPercent.min} to ${row.offPercent.max}), ${row.onPercent.median} % with (${row.onPercent.min} to ${row.onPercent.max}): the sync costs ${row.syncPercent} %; datagrams received a second ${JSON.stringify(datagrams)}, handled in ${row.handlerPercent} % of a core (the rest of the cost is waking up for them); engine xruns without Link ${xruns.off}, with ${xruns.on}`);
 }
 
 async function loopersCase(binary: string): Promise<void> {

@@ -37,6 +37,8 @@ export class LinkedEngine {
   readonly beats: HeardBeat[] = [];
   readonly tempos: { bpm: number; arrived: number; frame: number }[] = [];
   readonly states: HeardState[] = [];
+  /** xrun events from the host: audio lost, whatever the cause */
+  xruns = 0;
   /** the session's start/stop state as LinkSync published it, in order */
   readonly playing: boolean[] = [];
   private readonly user = { id: 'linked-engine', engineStatus: (): void => undefined };
@@ -60,6 +62,7 @@ export class LinkedEngine {
       this.pendingBeat = { beat: e.beat, beatInBar: e.beatInBar, frame: e.frame, arrived: hostMicros() };
     });
     this.connection.on('state', (e: Extract<HostEvent, { type: 'state' }>) => this.states.push({ track: e.track, state: e.state, frame: e.frame, frames: e.frames }));
+    this.connection.on('xrun', () => this.xruns++);
     this.connection.on('tempo', (e: Extract<HostEvent, { type: 'tempo' }>) => this.tempos.push({ bpm: e.bpm, arrived: hostMicros(), frame: e.frame }));
   }
 
