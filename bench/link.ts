@@ -1,4 +1,5 @@
 import { hostMicros } from '../lib/sync/link/udp';
+import { cpuSeconds } from './proc';
 import { phaseOf } from '../lib/sync/link/timeline';
 import { HeardBeat, LinkedEngine } from '../test/sync/interop/linked-engine';
 import { TestPeer, buildTestPeer, inNamespace, insideTestNamespace, interopUnavailable } from '../test/sync/interop/peers';
@@ -116,7 +117,7 @@ async function tempoCase(binary: string): Promise<void> {
 }
 
 /** One run: this process's CPU, % of a core, over --seconds; with Link, the datagrams a second its peer received. */
-async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; xruns: number; datagrams?: Record<string, number>; handlerPercent?: number }> {
+async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; libraryPercent: number; xruns: number; datagrams?: Record<string, number>; handlerPercent?: number }> {
   const ref = new TestPeer(binary, 120);
   await ref.status();
   const engine = new LinkedEngine(120, { sync: link ? 'link' : 'internal' });
@@ -143,14 +144,16 @@ async function cpuOf(link: boolean, binary: string): Promise<{ percent: number; 
     const cpu = process.cpuUsage();
     const t = process.hrtime.bigint();
     const xruns = engine.xruns;
+    const library = cpuSeconds(`/proc/${ref.pid}/stat`);
     await sleep(seconds * 1000);
     const used = process.cpuUsage(cpu);
+    const libraryUsed = cpuSeconds(`/proc/${ref.pid}/stat`) - library;
     const wall = Number(process.hrtime.bigint() - t) / 1000;
     if (net && deliver) net.onDatagram = deliver;
     const perSecond = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, Math.round((n / (wall / 1e6)) * 100) / 100]));
     // the peer's own work on the datagrams (decoding, state, answers), without the wake-ups: % of a core
     const handlerPercent = (100 * handlerMicros) / wall;
-    return { percent: (100 * (used.user + used.system)) / wall, xruns: engine.xruns - xruns, datagrams: link ? perSecond : undefined, handlerPercent: link ? handlerPercent : undefined };
+    return { percent: (100 * (used.user + used.system)) / wall, libraryPercent: (100 * libraryUsed * 1e6) / wall, xruns: engine.xruns - xruns, datagrams: link ? perSecond : undefined, handlerPercent: link ? handlerPercent : undefined };
   } finally {
     await engine.stop();
     await ref.quit();
@@ -167,11 +170,14 @@ async function cpuCase(binary: string): Promise<void> {
   const on: number[] = [];
   const handler: number[] = [];
   const xruns = { off: 0, on: 0 };
+  // the Link library's own peer (the compiled test peer, a process of its own): alone, and in the session with ours
+  const library: { off: number[]; on: number[] } = { off: [], on: [] };
   let datagrams: Record<string, number> | undefined;
   for (let i = 0; i < runs; i++) {
     const r = await cpuOf(i % 2 === 1, binary);
     (i % 2 === 1 ? on : off).push(r.percent);
     xruns[i % 2 === 1 ? 'on' : 'off'] += r.xruns;
+    library[i % 2 === 1 ? 'on' : 'off'].push(r.libraryPercent);
     if (r.handlerPercent !== undefined) handler.push(r.handlerPercent);
     datagrams = r.datagrams ?? datagrams;
   }
@@ -186,8 +192,9 @@ async function cpuCase(binary: string): Promise<void> {
     datagramsPerSecond: datagrams,
     handlerPercent: Math.round(median(handler) * 10000) / 10000,
     xruns,
+    libraryPercent: { alone: r3(median(library.off)), inSession: r3(median(library.on)) },
   };
-  emit(row, `cpu     ${runs} runs of ${seconds} s, alternating: this process ${row.offPercent.median} % of a core without Link (${row.offPercent.min} to ${row.offPercent.max}), ${row.onPercent.median} % with (${row.onPercent.min} to ${row.onPercent.max}): the sync costs ${row.syncPercent} %; datagrams received a second ${JSON.stringify(datagrams)}, handled in ${row.handlerPercent} % of a core (the rest of the cost is waking up for them); engine xruns without Link ${xruns.off}, with ${xruns.on}`);
+  emit(row, `cpu     ${runs} runs of ${seconds} s, alternating: this process ${row.offPercent.median} % of a core without Link (${row.offPercent.min} to ${row.offPercent.max}), ${row.onPercent.median} % with (${row.onPercent.min} to ${row.onPercent.max}): the sync costs ${row.syncPercent} %; datagrams received a second ${JSON.stringify(datagrams)}, handled in ${row.handlerPercent} % of a core (the rest of the cost is waking up for them); engine xruns without Link ${xruns.off}, with ${xruns.on}; the Link library's own peer process in the same windows: ${row.libraryPercent.alone} % alone, ${row.libraryPercent.inSession} % in the session with ours (ours / library: ${r3(row.syncPercent / row.libraryPercent.inSession)})`);
 }
 
 async function loopersCase(binary: string): Promise<void> {

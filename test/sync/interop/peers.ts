@@ -96,6 +96,11 @@ export class TestPeer {
     this.ready = this.next();
   }
 
+  /** the peer's process id (the benches read its CPU) */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   private next(): Promise<string> {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
