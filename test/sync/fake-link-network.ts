@@ -58,6 +58,8 @@ export class FakeHub {
   latency = 100;
   /** extra latency (µs) on datagrams towards a given address: an asymmetric path */
   extraTowards = new Map<string, number>();
+  /** extra latency (µs) per datagram, drawn for each: a path with jitter (Wi-Fi) */
+  jitter: (() => number) | undefined;
   /** addresses whose datagrams are lost */
   cut = new Set<string>();
 
@@ -74,7 +76,7 @@ export class FakeHub {
     for (const net of this.nets) {
       if (to === 'multicast' ? net.address === from.address : net.address !== to.address) continue;
       const socket = to !== 'multicast' && to.port === net.measurementPort ? 'measurement' : 'discovery';
-      const delay = this.latency + (this.extraTowards.get(net.address) ?? 0);
+      const delay = this.latency + (this.extraTowards.get(net.address) ?? 0) + (this.jitter?.() ?? 0);
       this.time.setTimeout(() => net.onDatagram?.(socket, Buffer.from(data), from), delay / 1000);
     }
   }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DiscoveryType, decodeDiscovery, encodeDiscovery, isDiscovery } from '../../lib/sync/link/codec';
+import { DiscoveryType, MeasurementType, decodeDiscovery, decodeMeasurement, encodeDiscovery, isDiscovery } from '../../lib/sync/link/codec';
 import { AFTER_BYE_MS, ALIVE_PERIOD_MS, ALIVE_SLACK_MS, LinkPeer, TTL_SECONDS } from '../../lib/sync/link/peer';
 import { phaseOf } from '../../lib/sync/link/timeline';
 import { FakeHub, VirtualTime, fakePeer } from './fake-link-network';
@@ -76,6 +76,38 @@ describe('link peer', () => {
     const [ba, bb] = beatsNow(hub, [[a, 0], [b, 123_456]]);
     // 400 µs more one way: b's ghost clock is off by 200 µs = 0.0004 beats at 120 bpm
     assert.ok(Math.abs((bb - ba) * 500000 - 200) < 2, `error ${(bb - ba) * 500000} µs`);
+  });
+
+  it('a measurement on a quiet path ends once 20 samples agree; with jitter it takes all 100, and both land on the session\'s clock', () => {
+    const pingsToJoin = (jitter: (() => number) | undefined): { pings: number; offByMicros: number } => {
+      const t = new VirtualTime();
+      const h = new FakeHub(t);
+      h.jitter = jitter;
+      const a = fakePeer(h, '10.0.0.1', 120, 0);
+      t.advance(1000);
+      const b = fakePeer(h, '10.0.0.2', 120, 4_321_000);
+      a.enable();
+      b.enable();
+      t.advance(2000);
+      assert.ok(b.sessionId.equals(a.nodeId), 'b joined a\'s session');
+      const offByMicros = Math.abs(b.beatAt(t.now + 4_321_000) - a.beatAt(t.now)) * 500000;
+      const pings = h.nets[1].sent.filter(([kind, bytes]) => kind === 'measurement' && decodeMeasurement(bytes)?.type === MeasurementType.Ping);
+      return { pings: pings.length, offByMicros };
+    };
+    const quiet = pingsToJoin(undefined);
+    assert.equal(quiet.pings, 11, 'a first pong gives one sample, each after it two: 21 samples');
+    assert.ok(quiet.offByMicros < 1, `${quiet.offByMicros} µs off`);
+    // up to 400 µs more on each datagram, drawn the same way every run (mulberry32: successive draws
+    // of a plain LCG are too alike, and a ping's and its pong's jitter would cancel)
+    let seed = 1;
+    const jittery = pingsToJoin(() => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return (((x ^ (x >>> 14)) >>> 0) / 4294967296) * 400;
+    });
+    assert.equal(jittery.pings, 51, '1 + 2 x 50 = 101 samples');
+    assert.ok(jittery.offByMicros < 100, `${jittery.offByMicros} µs off`);
   });
 
   it('tempo changes travel both ways, and the beat does not jump at the change', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { beatAtGhost, bpmOf, ghostAtBeat, median, offsetSamples, phaseOf, withTempo } from '../../lib/sync/link/timeline';
+import { beatAtGhost, bpmOf, ghostAtBeat, median, middleHalfSpread, offsetSamples, phaseOf, withTempo } from '../../lib/sync/link/timeline';
 
 describe('link timeline math', () => {
   const t = { microsPerBeat: 600000, beatOrigin: 10013874, timeOrigin: 5005927 };
@@ -40,6 +40,11 @@ describe('link timeline math', () => {
     // the bracket is only symmetric when the previous answer came as long before the send as this one after
     assert.equal(b, (prevGhost + ghost) / 2 - sentAt);
     assert.equal(offsetSamples(sentAt, now, ghost, sentAt - 40 + 1000)[1], 1000);
+  });
+
+  it('middle half spread: the interquartile range, blind to one outlier', () => {
+    assert.equal(middleHalfSpread([10, 11, 12, 13, 14, 15, 16, 5000]), 4);
+    assert.equal(middleHalfSpread([0, 100, 200, 300]), 200);
   });
 
   it('median', () => {

@@ -155,6 +155,8 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
   /** host time (µs) of the last ping we answered: someone may be measuring our session */
   private lastPing = -Infinity;
   private decideTimer: unknown;
+  /** the session (hex id) measured and waiting for the decision to join it: not measured again meanwhile */
+  private deciding: string | undefined;
   /** our alive and response, encoded for each interface, while the state they carry stays the same */
   private readonly encoded = new Map<string, { from: [Buffer, Buffer, Timeline, StartStopState]; alive: Buffer; response: Buffer }>();
 
@@ -231,6 +233,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     this.enabled = false;
     this.network.onDatagram = undefined;
     for (const t of [this.aliveTimer, this.broadcastTimer, this.remeasureTimer, this.decideTimer]) this.timers.clearTimeout(t);
+    this.deciding = undefined;
     for (const m of this.measurements.values()) m.cancel();
     this.measurements.clear();
     this.declined.clear();
@@ -341,7 +344,7 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
 
   private foreignSession(state: PeerState): void {
     const key = hex(state.sessionId);
-    if (this.measurements.has(key) || (this.declined.get(key) ?? -Infinity) > this.clock()) return;
+    if (this.measurements.has(key) || this.deciding === key || (this.declined.get(key) ?? -Infinity) > this.clock()) return;
     this.measure(state, (offset) => {
       if (offset !== undefined) this.decide(state.sessionId, offset);
     });
@@ -381,7 +384,11 @@ export class LinkPeer extends EventEmitter<LinkPeerEvents> {
     // which session is older: wait until its pings stop (and the session still has a member we know)
     if (this.clock() - this.lastPing < PING_TIMEOUT_MS * 1000) {
       this.timers.clearTimeout(this.decideTimer);
-      this.decideTimer = this.timers.setTimeout(() => this.enabled && this.decide(sessionId, offset), PING_TIMEOUT_MS);
+      this.deciding = hex(sessionId);
+      this.decideTimer = this.timers.setTimeout(() => {
+        this.deciding = undefined;
+        if (this.enabled) this.decide(sessionId, offset);
+      }, PING_TIMEOUT_MS);
       return;
     }
     if (![...this.peers.values()].some((p) => p.state.sessionId.equals(sessionId))) return;

@@ -68,6 +68,12 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The interquartile range: how far apart the middle half of `values` lies (one late wake-up does not count). */
+export function middleHalfSpread(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor((s.length * 3) / 4)] - s[Math.floor(s.length / 4)];
+}
+
 /** Node ids compared as unsigned bytes: the tie-break between two sessions of the same age. */
 export function compareIds(a: Buffer, b: Buffer): number {
   return Buffer.compare(a, b);
