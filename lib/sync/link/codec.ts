@@ -212,16 +212,20 @@ function entries(b: Buffer, from: number): Map<string, Buffer> {
   return found;
 }
 
-function hasTag(b: Buffer, text: string): boolean {
-  return b.length > text.length && b.toString('latin1', 0, text.length) === text;
+const DISCOVERY_TAG_BYTES = Buffer.from(DISCOVERY_TAG, 'latin1');
+const MEASUREMENT_TAG_BYTES = Buffer.from(MEASUREMENT_TAG, 'latin1');
+
+/** Compared as bytes: every datagram is checked, and a string per datagram would be garbage. */
+function hasTag(b: Buffer, tag: Buffer): boolean {
+  return b.length > tag.length && b.compare(tag, 0, tag.length, 0, tag.length) === 0;
 }
 
 export function isDiscovery(b: Buffer): boolean {
-  return hasTag(b, DISCOVERY_TAG);
+  return hasTag(b, DISCOVERY_TAG_BYTES);
 }
 
 export function isMeasurement(b: Buffer): boolean {
-  return hasTag(b, MEASUREMENT_TAG);
+  return hasTag(b, MEASUREMENT_TAG_BYTES);
 }
 
 export function decodeTimeline(v: Buffer): Timeline {
