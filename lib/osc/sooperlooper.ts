@@ -214,6 +214,8 @@ export class SooperLooperOsc {
       if (e.state === 'recording' || e.state === 'empty') this.reversed[e.track - 1] = false;
       // a one-shot ends muted: the status says so (a state event does not carry the mute)
       if (this.mirror.track(e.track)?.state === 'oneshot' && e.state !== 'oneshot') this.statusAt = -Infinity;
+      // a multiply's length grows as it passes a unit's end (and a master's unit is the host's to say)
+      if (e.state === 'multiplying') this.statusAt = -Infinity;
     }
     // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
     if (e.type === 'tempo') this.globals.tempo = e.bpm;
