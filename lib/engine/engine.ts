@@ -788,6 +788,7 @@ export class Engine {
       case Cmd.Reverse:
       case Cmd.Half:
       case Cmd.Double:
+        this.transitions.settleMultiply(tr, t);
         this.transforms.start(tr, cmd, t);
         return;
       default:

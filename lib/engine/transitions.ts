@@ -132,6 +132,8 @@ export class Transitions {
   perform(tr: Track, target: State, t: number, flags = 0): void {
     const restart = (flags & RETRIGGER) !== 0;
     this.transforms.complete(tr);
+    // a multiply hit again is over: what comes next acts on the grown loop
+    if (tr.mulEnd >= 0) this.completeMultiplyNow(tr, t);
     const from = tr.state;
     if (from === target && !restart) return;
     if (tr.oneShotMuted && (restart || target === State.OneShot)) {
@@ -199,8 +201,17 @@ export class Transitions {
   }
 
   /**
+   * A transform after a multiply was hit again: completes the multiply once the write side holds its
+   * input, so the transform acts on the grown loop (before that, the transform is refused as busy).
+   */
+  settleMultiply(tr: Track, t: number): void {
+    if (tr.mulEnd >= 0 && t >= tr.mulInputEnd) this.completeMultiplyNow(tr, t);
+  }
+
+  /**
    * Completes a multiply hit again before its last cycle has played: the rest of the grown layer is the
-   * loop repeated (what the write side would have written), copied now.
+   * loop repeated (what the write side would have written), copied now. The grown layer plays on from
+   * t, where it holds what the old loop plays (no fade).
    */
   private completeMultiplyNow(tr: Track, t: number): void {
     const len = tr.mulEnd - tr.recStart;
@@ -315,8 +326,9 @@ export class Transitions {
   private effectiveFrame(tr: Track, expected: State, target: State, t: number): number {
     let from = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : t;
     if (from < t) from = t;
-    // a multiply hit again completes its last cycle before anything else happens to the loop
-    if (from < tr.mulEnd) from = tr.mulEnd;
+    // a multiply hit again is over at once, as SooperLooper's: what comes next only waits for the write
+    // side to take the last of its input (a few ms: the input latency and the fade-out)
+    if (tr.mulEnd >= 0 && from < tr.mulInputEnd) from = tr.mulInputEnd;
     if (expected === State.Recording) {
       // a recording ends at least one frame after it starts
       const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
@@ -453,6 +465,7 @@ export class Transitions {
       return;
     }
     tr.mulEnd = end;
+    tr.mulInputEnd = t + this.params.inputLatencyFrames + this.params.crossfadeFrames;
     tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndMultiplyInput);
   }
 

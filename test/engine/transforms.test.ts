@@ -251,6 +251,26 @@ describe('engine: loop transforms', () => {
       assertOut(r.out, G, end, (t, c) => grown(mod(400 + t - G, 2 * L), c), 'plays on from position 400');
     });
 
+    it('hit again, the multiply is over at once: a command in the rest of its last length acts on the grown loop there and then', () => {
+      const V = stop + 500; // the grown loop at position V - O, in its last length, before the old loop's would end (O + 2L)
+      const W = V + 300;
+      const r = run(plain(), INPUT, O + 6 * L, [...multiply, { frame: V, command: 'overdub', track: 1 }, { frame: W, command: 'overdub', track: 1 }], BLOCK);
+      assert.deepEqual(states(r.events).slice(3), [[stop, State.Playing, 2 * L], [V, State.Overdubbing, 2 * L], [W, State.Playing, 2 * L]]);
+      const dubbed = (k: number, c: number): number => (O + k >= V && O + k < W ? f(grown(k, c) + INPUT[(O + k) * 2 + c]) : grown(k, c));
+      const data = r.engine.loopData(1) as Float32Array;
+      assert.equal(data.length, 4 * L);
+      for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], dubbed(k, c), `layer frame ${k}`);
+      assertOut(r.out, stop, V, (t, c) => grown(t - O, c), 'the rest of the last length, as before');
+      assertOut(r.out, W, O + 6 * L, (t, c) => dubbed(mod(t - O, 2 * L), c), 'the overdubbed loop');
+      // a transform there is no longer refused as busy
+      const rev = run(plain(), INPUT, O + 3 * L, [...multiply, { frame: V, command: 'reverse', track: 1 }], BLOCK);
+      assert.equal(rev.events.filter((e) => e.type === EventType.Error).length, 0);
+      assert.equal(rev.engine.trackInfo(1).frames, 2 * L);
+      // right after the hit, a command waits for the write side to take the last of the input (latency, fade-out)
+      const late = run(plain({ inputLatencyFrames: 37, crossfadeFrames: 64 }), INPUT, O + 3 * L, [...multiply, { frame: stop + 10, command: 'overdub', track: 1 }], BLOCK);
+      assert.deepEqual(states(late.events).slice(3), [[stop, State.Playing, 2 * L], [stop + 37 + 64, State.Overdubbing, 2 * L]]);
+    });
+
     it('with a crossfade, undo and redo switch without a step', () => {
       const rate = 48000;
       const input = sine(200000, 441, rate, 0.4);
