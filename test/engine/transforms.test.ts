@@ -213,6 +213,16 @@ describe('engine: loop transforms', () => {
       assert.equal(r.engine.trackInfo(1).position, mod(O + 6 * L - O, 2 * L));
     });
 
+    it('a session writer sees the pass from the grown layer\'s position 0: the part before the press is there from the start', () => {
+      const X = M + 3000;
+      const r = run(plain(), INPUT, X, [...record, { frame: M, command: 'multiply', track: 1 }], BLOCK);
+      const p = r.engine.writeProgress(1, { mode: 0, loop: -1, len: 0, startPos: 0, framesWritten: 0, began: 0 });
+      assert.deepEqual([p.mode, p.len, p.startPos, p.framesWritten], [1, 0, 0, X - O]);
+      const m = r.engine.memory;
+      const input = (k: number, c: number): number => (O + k >= M ? f(old(k, c) + INPUT[(O + k) * 2 + c]) : old(k, c));
+      for (let k = 0; k < p.framesWritten; k++) for (let c = 0; c < 2; c++) assert.equal(m[p.loop + k * 2 + c], input(k, c), `pass frame ${k}`);
+    });
+
     it('the position goes on from the loop\'s through the multiply, past the old length while it grows', () => {
       const at = (frame: number, steps: Step[]) => run(plain(), INPUT, frame, steps, BLOCK).engine.trackInfo(1);
       const begun = [...record, { frame: M, command: 'multiply', track: 1 }];
