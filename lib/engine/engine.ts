@@ -336,20 +336,22 @@ export class Engine {
       out.startPos = 0;
       out.framesWritten = 0;
     } else {
-      // a multiply pass fills its own region from position 0, like a recording
-      const record = t.writeMode === WriteMode.Record || t.writeMode === WriteMode.Multiply;
+      // a multiply pass fills its own region from position 0, like a recording (the part before the pass
+      // began was copied in when it began)
+      const multiply = t.writeMode === WriteMode.Multiply;
+      const record = t.writeMode === WriteMode.Record || multiply;
       out.mode = record ? WriteMode.Record : t.writeMode;
       out.loop = t.wLoop;
       out.len = record ? 0 : t.wLen;
       out.startPos = record ? 0 : mod(t.wBegin - this.inputLatencyFrames - t.wAnchor, t.wLen);
-      out.framesWritten = this.frame - t.wBegin;
+      out.framesWritten = multiply ? this.frame - this.inputLatencyFrames - t.wAnchor : this.frame - t.wBegin;
     }
     return out;
   }
 
   trackInfo(track: number): TrackInfo {
     const t = this.tracks[track - 1];
-    const frames = t.lengthFrames;
+    const frames = t.state === State.Multiplying ? this.growingFrames(t) : t.lengthFrames;
     return {
       track: t.number,
       state: t.state,
@@ -373,10 +375,20 @@ export class Engine {
     };
   }
 
-  /** Where a track's loop is now: still while paused or inserting; a multiply hit again counts in its new length. */
+  /** A multiply's length so far: a unit more each time it passes a unit's end (SooperLooper's cycles), within its region. */
+  private growingFrames(t: Track): number {
+    const units = Math.floor((this.frame - t.recStart) / t.mulUnit) + 1;
+    return Math.min(units, Math.max(1, Math.floor(t.recCapacityFrames / t.mulUnit))) * t.mulUnit;
+  }
+
+  /**
+   * Where a track's loop is now: still while paused or inserting; a multiply counts in the layer it
+   * grows (past the old length while it grows), and hit again in its new length.
+   */
   private position(t: Track): number {
     if (!t.hasLoop) return 0;
     if (t.state === State.Inserting) return t.insertPos;
+    if (t.state === State.Multiplying) return this.frame - t.recStart;
     if (t.mulEnd >= 0) return mod(this.frame - t.recStart, t.lengthFrames);
     const anchor = t.layerAnchor[t.layerIndex];
     return mod((t.pausedAt >= 0 ? t.pausedAt : this.frame) - anchor, t.loopFrames);
@@ -776,6 +788,7 @@ export class Engine {
       case Cmd.Reverse:
       case Cmd.Half:
       case Cmd.Double:
+        this.transitions.settleMultiply(tr, t);
         this.transforms.start(tr, cmd, t);
         return;
       default:

@@ -166,6 +166,8 @@ export class Track {
    * none; until then the old loop plays on and the input is no longer added
    */
   mulEnd = -1;
+  /** a multiply hit again: from this frame the write side holds all its input (latency and fade-out) */
+  mulInputEnd = 0;
   /** insert: the loop position it was hit at (the input goes in there) */
   insertPos = 0;
   /** the length of the take before multiplies and inserts (SooperLooper's cycle), 0 when empty */

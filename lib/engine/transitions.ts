@@ -132,6 +132,8 @@ export class Transitions {
   perform(tr: Track, target: State, t: number, flags = 0): void {
     const restart = (flags & RETRIGGER) !== 0;
     this.transforms.complete(tr);
+    // a multiply hit again is over: what comes next acts on the grown loop
+    if (tr.mulEnd >= 0) this.completeMultiplyNow(tr, t);
     const from = tr.state;
     if (from === target && !restart) return;
     if (tr.oneShotMuted && (restart || target === State.OneShot)) {
@@ -199,12 +201,22 @@ export class Transitions {
   }
 
   /**
+   * A transform after a multiply was hit again: completes the multiply once the write side holds its
+   * input, so the transform acts on the grown loop (before that, the transform is refused as busy).
+   */
+  settleMultiply(tr: Track, t: number): void {
+    if (tr.mulEnd >= 0 && t >= tr.mulInputEnd) this.completeMultiplyNow(tr, t);
+  }
+
+  /**
    * Completes a multiply hit again before its last cycle has played: the rest of the grown layer is the
-   * loop repeated (what the write side would have written), copied now.
+   * loop repeated (what the write side would have written), copied now. The grown layer plays on from
+   * t, where it holds what the old loop plays (no fade).
    */
   private completeMultiplyNow(tr: Track, t: number): void {
     const len = tr.mulEnd - tr.recStart;
-    const from = Math.max(0, t - this.params.inputLatencyFrames - tr.recStart);
+    // the write side has written positions [0, t - latency - recStart) once its pass has begun
+    const from = tr.hasOp(WriteOp.StartMultiply) ? 0 : Math.max(0, t - this.params.inputLatencyFrames - tr.recStart);
     const src = tr.layerLen[tr.layerIndex];
     tileLoop(this.arena.memory, tr.layerLoop[tr.layerIndex], src, mod(tr.recStart + from - tr.layerAnchor[tr.layerIndex], src), tr.recLoop + from * 2, len - from);
     this.writes.cancel(tr);
@@ -273,7 +285,22 @@ export class Transitions {
     }
     this.writes.cancel(tr);
     if (tr.state === State.Overdubbing || tr.state === State.Replacing || tr.state === State.Substituting) tr.state = State.Playing;
+    this.carryPosition(tr, tr.layerIndex + 1, t);
     this.selectLayer(tr, tr.layerIndex + 1, t);
+  }
+
+  /**
+   * Redo carries the loop's position over, as SooperLooper's does: a redone layer longer than the one
+   * playing (a multiply, an insert) plays on from its first pass, where it holds what plays now, not
+   * from the pass it would have reached had it never been undone. Its phase against the layer playing
+   * (so against the other loops) is kept: only whole lengths of the playing layer are dropped. Undo
+   * needs nothing: the layer below plays in its own phase, which is where the position carries it.
+   */
+  private carryPosition(tr: Track, next: number, t: number): void {
+    if (tr.layerIndex < 0) return;
+    const now = tr.pausedAt >= 0 ? tr.pausedAt : t;
+    const span = Math.min(tr.layerLen[tr.layerIndex], tr.layerLen[next]);
+    tr.layerAnchor[next] = now - mod(now - tr.layerAnchor[next], span);
   }
 
   clear(tr: Track, t: number): void {
@@ -299,8 +326,9 @@ export class Transitions {
   private effectiveFrame(tr: Track, expected: State, target: State, t: number): number {
     let from = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : t;
     if (from < t) from = t;
-    // a multiply hit again completes its last cycle before anything else happens to the loop
-    if (from < tr.mulEnd) from = tr.mulEnd;
+    // a multiply hit again is over at once, as SooperLooper's: what comes next only waits for the write
+    // side to take the last of its input (a few ms: the input latency and the fade-out)
+    if (tr.mulEnd >= 0 && from < tr.mulInputEnd) from = tr.mulInputEnd;
     if (expected === State.Recording) {
       // a recording ends at least one frame after it starts
       const started = tr.pendCount > 0 ? tr.pendFrame[tr.pendCount - 1] : tr.recStart;
@@ -312,8 +340,9 @@ export class Transitions {
       // the quantize mode, and so does a multiply that has not begun
       const started = tr.state === expected;
       if (started && expected === State.Multiplying) return from;
-      const start = started ? tr.recStart : tr.pendFrame[tr.pendCount - 1];
       const unit = started ? tr.mulUnit : expected === State.Inserting ? this.insertUnit(tr) : this.multiplyUnit(tr);
+      const pending = tr.pendFrame[tr.pendCount - 1];
+      const start = started ? tr.recStart : expected === State.Inserting ? pending : this.multiplyOrigin(tr, pending, unit);
       const end = start + Math.max(1, Math.ceil((from - start) / unit)) * unit;
       return started ? Math.min(end, this.multiplyLimit(tr)) : end;
     }
@@ -377,12 +406,15 @@ export class Transitions {
 
   /**
    * Multiply: from t the loop's content is repeated into a new, growing layer with the input overdubbed
-   * onto it; the play side goes on playing the old loop. It ends on a whole number of units (the
-   * master's length when this loop divides it, else this loop's own), and the longer loop plays on from
-   * its position 0 there, which is where the old loop would have been anyway.
+   * onto it; the play side goes on playing the old loop. The loop keeps its position, as SooperLooper's
+   * does: the grown layer begins where the unit-long pass that t falls in began (multiplyOrigin), its
+   * part before t being the loop as it was. It ends on a whole number of units (the master's length
+   * when this loop divides it, else this loop's own), and the longer loop plays on from its position 0
+   * there, which is where the old loop would have been anyway.
    */
   private startMultiply(tr: Track, t: number): void {
     const unit = this.multiplyUnit(tr);
+    const origin = this.multiplyOrigin(tr, t, unit);
     let capacity = Math.floor(this.arena.largestFree() / 4);
     while (capacity < unit && this.layers.reclaimOne()) capacity = Math.floor(this.arena.largestFree() / 4);
     const at = capacity >= unit ? this.arena.allocInLargest(capacity * 2) : -1;
@@ -393,11 +425,11 @@ export class Transitions {
     }
     tr.recLoop = at;
     tr.recCapacityFrames = capacity;
-    tr.recStart = t;
+    tr.recStart = origin;
     tr.mulUnit = unit;
     tr.state = State.Multiplying;
     this.gains.update(tr, this.params.crossfadeFrames);
-    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartMultiply, at, capacity, t);
+    tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.StartMultiply, at, capacity, origin);
     this.events.push(EventType.State, tr.number, t, State.Multiplying, tr.loopFrames);
   }
 
@@ -408,6 +440,17 @@ export class Transitions {
     const mt = this.tracks[master - 1];
     const masterLen = mt.layerLen[mt.layerIndex];
     return masterLen % len === 0 ? masterLen : len;
+  }
+
+  /**
+   * The frame a multiply begun at t puts its grown layer's position 0 at: where the pass of `unit`
+   * frames that t falls in began, on the loop whose length the unit is (the master's when the loop
+   * grows by master lengths).
+   */
+  private multiplyOrigin(tr: Track, t: number, unit: number): number {
+    const master = this.params.masterTrack;
+    const by = unit === tr.loopFrames || master === 0 ? tr : this.tracks[master - 1];
+    return t - mod(t - by.layerAnchor[by.layerIndex], unit);
   }
 
   /**
@@ -422,6 +465,7 @@ export class Transitions {
       return;
     }
     tr.mulEnd = end;
+    tr.mulInputEnd = t + this.params.inputLatencyFrames + this.params.crossfadeFrames;
     tr.pushOp(t + this.params.inputLatencyFrames, WriteOp.EndMultiplyInput);
   }
 

@@ -109,6 +109,8 @@ export class WriteSide {
         tr.wSrcLen = tr.layerLen[tr.layerIndex];
         tr.wSrcAnchor = tr.layerAnchor[tr.layerIndex];
         tr.wBegin = t;
+        // the grown layer begins before the pass (the loop keeps its position): up to it, the loop as it was
+        tileLoop(m, tr.wSrc, tr.wSrcLen, mod(anchor - tr.wSrcAnchor, tr.wSrcLen), region, t - this.params.inputLatencyFrames - anchor);
         this.rampWrite(tr, 1);
         return;
       case WriteOp.EndMultiplyInput:
@@ -220,9 +222,9 @@ export class WriteSide {
   }
 
   /**
-   * Multiply's write side: the growing layer (wLoop, wLen its capacity, position k = frames since the
-   * pass began on the play side, so no wrap) first gets the old loop's content at that point, then the
-   * input overdubbed onto it exactly as an overdub pass does.
+   * Multiply's write side: the growing layer (wLoop, wLen its capacity, position k = frames since its
+   * position 0 on the play side, wAnchor, so no wrap) first gets the old loop's content at that point,
+   * then the input overdubbed onto it exactly as an overdub pass does.
    */
   private renderMultiply(tr: Track, a: number, input: number, n: number): void {
     const lat = this.params.inputLatencyFrames;

@@ -1,3 +1,4 @@
+import { mod } from '../engine/track';
 import { TrackState } from '../engine/types';
 import type { HostStatus } from '../io/client';
 import type { HostEvent, TrackStatus } from '../io/protocol';
@@ -103,15 +104,20 @@ export class LooperMirror {
         if (!t) return;
         this.saw(e.frame, now);
         // a recording's start, its end and any new length: the loop's position is 0 here, but for a
-        // multiply's (its position 0 is where the multiply began) and an insert's (a status tells)
+        // multiply's and an insert's (a status tells)
         const restart = e.state === 'recording' ? t.state !== 'recording' : e.frames !== t.frames || t.state === 'recording';
-        if (e.state === 'multiplying') t.multiplyStart = e.frame;
+        if (e.state === 'multiplying' && t.state !== 'multiplying') {
+          // a multiply keeps the position: the grown loop's position 0 is where the loop's pass began (by
+          // its own length; a multiply by the master's length is set right by the next status)
+          t.multiplyStart = t.state === 'recording' || t.frames <= 0 ? e.frame : e.frame - mod(e.frame - t.anchor, t.frames);
+        }
         if (t.paused && t.state === 'stopped' && e.state !== 'stopped') {
           // a paused loop goes on from where it stood
           t.anchor += e.frame - t.stateFrame;
           t.paused = false;
         }
         if (restart) t.anchor = t.state === 'multiplying' ? t.multiplyStart : e.frame;
+        if (e.state === 'multiplying') t.anchor = t.multiplyStart;
         if (e.state === 'recording' || e.state === 'empty') {
           t.rate = 1;
           t.paused = false;
@@ -219,6 +225,8 @@ export class LooperMirror {
   positionSeconds(n: number, now: number): number {
     const t = this.track(n);
     if (!t || t.frames <= 0 || t.state === 'recording') return 0;
+    // a multiply's position runs on past the old length while the loop grows
+    if (t.state === 'multiplying') return Math.max(0, this.frameNow(now) - t.anchor) / this.sampleRate;
     const p = ((t.paused && t.state === 'stopped' ? t.stateFrame : this.frameNow(now)) - t.anchor) % t.frames;
     return (p < 0 ? p + t.frames : p) / this.sampleRate;
   }

@@ -214,6 +214,8 @@ export class SooperLooperOsc {
       if (e.state === 'recording' || e.state === 'empty') this.reversed[e.track - 1] = false;
       // a one-shot ends muted: the status says so (a state event does not carry the mute)
       if (this.mirror.track(e.track)?.state === 'oneshot' && e.state !== 'oneshot') this.statusAt = -Infinity;
+      // a multiply's length grows as it passes a unit's end (and a master's unit is the host's to say)
+      if (e.state === 'multiplying') this.statusAt = -Infinity;
     }
     // a tempo set from anywhere (a msg, the panel) is SooperLooper's internal tempo
     if (e.type === 'tempo') this.globals.tempo = e.bpm;
@@ -348,12 +350,21 @@ export class SooperLooperOsc {
     this.o.session(command, name).catch(fail);
   }
 
-  /** Sends the auto-updates that are due; call every AUTO_UPDATE.min ms while hasAutoUpdates. */
+  /**
+   * Sends the auto-updates that are due; call every AUTO_UPDATE.min ms while hasAutoUpdates. As in
+   * SooperLooper, every registration of one interval is due at the same times (multiples of it), and
+   * what is due goes out by loop, then by control name: a loop's cycle_len comes before its loop_len and
+   * loop_pos in the same tick. slgui depends on that: it draws cycle_len's text only when it sees that
+   * value new, and reading it for the cycle counter (after loop_len or loop_pos changed) marks it seen,
+   * so a cycle_len arriving a moment after a loop_len it goes with can be shown in the counter only.
+   */
   tick(now: number): void {
     let any = false;
-    for (const r of this.registrations.values()) {
-      if (r.intervalMs === 0 || now < r.due) continue;
-      while (r.due <= now) r.due += r.intervalMs;
+    const due: Registration[] = [];
+    for (const r of this.registrations.values()) if (r.intervalMs > 0 && now >= r.due) due.push(r);
+    due.sort((x, y) => x.instance - y.instance || (x.ctrl < y.ctrl ? -1 : x.ctrl > y.ctrl ? 1 : 0));
+    for (const r of due) {
+      r.due = (Math.floor(now / r.intervalMs) + 1) * r.intervalMs;
       any = true;
       const [name, v] = this.reading(r.instance, r.ctrl, now);
       const value = Math.fround(v);

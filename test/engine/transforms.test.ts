@@ -7,7 +7,7 @@ import { encodeWav, readWav } from '../../lib/session/wav';
 import { tempDir } from '../fixtures/wav';
 import { EngineEvent } from '../../lib/engine/events';
 import { EventType, State } from '../../lib/engine/types';
-import { noise, plain, run, Step } from './harness';
+import { noise, plain, run, sine, Step } from './harness';
 import { panLeft, panRight } from '../../lib/engine/gains';
 
 // The loop transforms, sample by sample: reverse, half and double speed, multiply, insert, replace,
@@ -187,8 +187,119 @@ describe('engine: loop transforms', () => {
     const redone = run(plain(), INPUT, M + 3 * L, [...steps, { frame: E + 20, command: 'redo', track: 1 }], BLOCK);
     const data = redone.engine.loopData(1) as Float32Array;
     assert.equal(data.length, 2 * L);
-    const grown = (k: number, c: number): number => (M + k < E ? f(old(M + k - R1, c) + INPUT[(M + k) * 2 + c]) : old(M + k - R1, c));
+    // the grown layer begins where the loop's pass began (R1): the loop before M, then the input to E
+    const grown = (k: number, c: number): number => (R1 + k >= M && R1 + k < E ? f(old(k, c) + INPUT[(R1 + k) * 2 + c]) : old(k, c));
     for (let k = 0; k < L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
+  });
+
+  describe('multiply keeps the loop\'s position, and undo and redo carry it over (as SooperLooper\'s)', () => {
+    // begun 1000 frames into the loop's third pass, hit again halfway through the next: two lengths
+    const O = R1 + 2 * L;
+    const M = O + 1000;
+    const stop = M + L + L / 2;
+    const multiply: Step[] = [...record, { frame: M, command: 'multiply', track: 1 }, { frame: stop, command: 'multiply', track: 1 }];
+    /** The grown layer's frame k: position 0 is where the pass the multiply began in began (O). */
+    const grown = (k: number, c: number): number => (O + k >= M && O + k < stop ? f(old(k, c) + INPUT[(O + k) * 2 + c]) : old(k, c));
+
+    it('the grown layer begins where the loop\'s pass began: the loop as it was, then the input overdubbed', () => {
+      const r = run(plain(), INPUT, O + 6 * L, multiply, BLOCK);
+      assert.deepEqual(states(r.events).slice(2), [[M, State.Multiplying, L], [stop, State.Playing, 2 * L]]);
+      const data = r.engine.loopData(1) as Float32Array;
+      assert.equal(data.length, 4 * L);
+      for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], grown(k, c), `layer frame ${k}`);
+      // the old loop plays until the grown one takes over at the end of its second length, at position 0
+      assertOut(r.out, R1, O + 2 * L, (t, c) => old(t - R1, c), 'the old loop');
+      assertOut(r.out, O + 2 * L, O + 6 * L, (t, c) => grown(mod(t - O, 2 * L), c), 'the longer loop');
+      assert.equal(r.engine.trackInfo(1).position, mod(O + 6 * L - O, 2 * L));
+    });
+
+    it('a session writer sees the pass from the grown layer\'s position 0: the part before the press is there from the start', () => {
+      const X = M + 3000;
+      const r = run(plain(), INPUT, X, [...record, { frame: M, command: 'multiply', track: 1 }], BLOCK);
+      const p = r.engine.writeProgress(1, { mode: 0, loop: -1, len: 0, startPos: 0, framesWritten: 0, began: 0 });
+      assert.deepEqual([p.mode, p.len, p.startPos, p.framesWritten], [1, 0, 0, X - O]);
+      const m = r.engine.memory;
+      const input = (k: number, c: number): number => (O + k >= M ? f(old(k, c) + INPUT[(O + k) * 2 + c]) : old(k, c));
+      for (let k = 0; k < p.framesWritten; k++) for (let c = 0; c < 2; c++) assert.equal(m[p.loop + k * 2 + c], input(k, c), `pass frame ${k}`);
+    });
+
+    it('the position goes on from the loop\'s through the multiply, past the old length while it grows', () => {
+      const at = (frame: number, steps: Step[]) => run(plain(), INPUT, frame, steps, BLOCK).engine.trackInfo(1);
+      const begun = [...record, { frame: M, command: 'multiply', track: 1 }];
+      assert.deepEqual([at(M, begun).position, at(M, begun).frames], [1000, L]);
+      assert.deepEqual([at(M + 500, begun).position, at(M + 500, begun).frames], [1500, L]);
+      // a length in, the loop is two lengths long (SooperLooper adds a cycle as it passes one)
+      assert.deepEqual([at(O + L + 300, begun).position, at(O + L + 300, begun).frames], [L + 300, 2 * L]);
+      // hit again: the loop is two lengths long at once, and its position runs on
+      const hit = at(stop + 700, multiply);
+      assert.deepEqual([hit.state, hit.frames, hit.position], [State.Playing, 2 * L, stop + 700 - O]);
+    });
+
+    it('undo in the grown loop\'s second length: the old loop in its phase; redo: the grown loop from its first length', () => {
+      const U = O + 3 * L + 300; // the grown loop at position L + 300
+      const D = U + 200; // the old loop at 500; the grown loop, had it not been undone, at L + 500
+      const end = D + 3 * L;
+      const r = run(plain(), INPUT, end, [...multiply, { frame: U, command: 'undo', track: 1 }, { frame: D, command: 'redo', track: 1 }], BLOCK);
+      assertOut(r.out, O + 2 * L, U, (t, c) => grown(mod(t - O, 2 * L), c), 'grown');
+      assertOut(r.out, U, D, (t, c) => old(t - R1, c), 'undone');
+      assertOut(r.out, D, end, (t, c) => grown(mod(500 + t - D, 2 * L), c), 'redone, from position 500');
+      assert.equal(r.engine.trackInfo(1).position, mod(500 + end - D, 2 * L));
+      // undone again: the old loop where the position carries it
+      const again = run(plain(), INPUT, end, [...multiply, { frame: U, command: 'undo', track: 1 }, { frame: D, command: 'redo', track: 1 }, { frame: D + 1234, command: 'undo', track: 1 }], BLOCK);
+      assertOut(again.out, D + 1234, end, (t, c) => old(t - R1, c), 'undone again');
+    });
+
+    it('redo while paused: the grown loop stands at the position carried over, and plays on from it', () => {
+      const U = O + 3 * L + 300;
+      const P = U + 100; // paused with the old loop at 400
+      const D = P + 5000;
+      const G = D + 3000;
+      const end = G + 2 * L;
+      const r = run(plain(), INPUT, end, [...multiply, { frame: U, command: 'undo', track: 1 }, { frame: P, command: 'pause', track: 1 },
+        { frame: D, command: 'redo', track: 1 }, { frame: G, command: 'play', track: 1 }], BLOCK);
+      assertOut(r.out, P, G, () => 0, 'paused');
+      assertOut(r.out, G, end, (t, c) => grown(mod(400 + t - G, 2 * L), c), 'plays on from position 400');
+    });
+
+    it('hit again, the multiply is over at once: a command in the rest of its last length acts on the grown loop there and then', () => {
+      const V = stop + 500; // the grown loop at position V - O, in its last length, before the old loop's would end (O + 2L)
+      const W = V + 300;
+      const r = run(plain(), INPUT, O + 6 * L, [...multiply, { frame: V, command: 'overdub', track: 1 }, { frame: W, command: 'overdub', track: 1 }], BLOCK);
+      assert.deepEqual(states(r.events).slice(3), [[stop, State.Playing, 2 * L], [V, State.Overdubbing, 2 * L], [W, State.Playing, 2 * L]]);
+      const dubbed = (k: number, c: number): number => (O + k >= V && O + k < W ? f(grown(k, c) + INPUT[(O + k) * 2 + c]) : grown(k, c));
+      const data = r.engine.loopData(1) as Float32Array;
+      assert.equal(data.length, 4 * L);
+      for (let k = 0; k < 2 * L; k++) for (let c = 0; c < 2; c++) assert.equal(data[k * 2 + c], dubbed(k, c), `layer frame ${k}`);
+      assertOut(r.out, stop, V, (t, c) => grown(t - O, c), 'the rest of the last length, as before');
+      assertOut(r.out, W, O + 6 * L, (t, c) => dubbed(mod(t - O, 2 * L), c), 'the overdubbed loop');
+      // a transform there is no longer refused as busy
+      const rev = run(plain(), INPUT, O + 3 * L, [...multiply, { frame: V, command: 'reverse', track: 1 }], BLOCK);
+      assert.equal(rev.events.filter((e) => e.type === EventType.Error).length, 0);
+      assert.equal(rev.engine.trackInfo(1).frames, 2 * L);
+      // right after the hit, a command waits for the write side to take the last of the input (latency, fade-out)
+      const late = run(plain({ inputLatencyFrames: 37, crossfadeFrames: 64 }), INPUT, O + 3 * L, [...multiply, { frame: stop + 10, command: 'overdub', track: 1 }], BLOCK);
+      assert.deepEqual(states(late.events).slice(3), [[stop, State.Playing, 2 * L], [stop + 37 + 64, State.Overdubbing, 2 * L]]);
+    });
+
+    it('with a crossfade, undo and redo switch without a step', () => {
+      const rate = 48000;
+      const input = sine(200000, 441, rate, 0.4);
+      const maxStep = (x: Float32Array, from: number, to: number): number => {
+        let m = 0;
+        for (let t = from; t < to; t++) m = Math.max(m, Math.abs(x[t * 2] - x[t * 2 - 2]));
+        return m;
+      };
+      const sineStep = 0.4 * 2 * Math.PI * (441 / rate);
+      const U = O + 3 * L + 300;
+      const D = U + 1200; // the grown loop from position 1500, where it holds the input too
+      const steps: Step[] = [...multiply, { frame: U, command: 'undo', track: 1 }, { frame: D, command: 'redo', track: 1 }];
+      const hard = run(plain(), input, D + L, steps, BLOCK);
+      const soft = run(plain({ crossfadeFrames: 128 }), input, D + L, steps, BLOCK);
+      // without a crossfade the switch to the grown loop steps
+      assert.ok(maxStep(hard.out, D - 2, D + 2) > 4 * sineStep, `step ${maxStep(hard.out, D - 2, D + 2)}`);
+      // the loop is the sine and, where the input was overdubbed, twice it: its own steps are at most twice the sine's
+      assert.ok(maxStep(soft.out, U - 200, D + 400) <= 2 * sineStep * 1.05, `step ${maxStep(soft.out, U - 200, D + 400)}`);
+    });
   });
 
   it('undo during a multiply: as if it never happened', () => {

@@ -291,6 +291,33 @@ describe('osc server (SooperLooper protocol over UDP)', () => {
     assert.equal(server.protocol.hasAutoUpdates, false);
   });
 
+  it('auto-updates of one interval go out in the same tick, by loop then control name: cycle_len before loop_len and loop_pos (slgui)', async () => {
+    // slgui's registrations for a loop, in its order, a few ms apart
+    for (const ctrl of ['state', 'next_state', 'loop_pos']) await client.send(port, '/sl/1/register_auto_update', 'siss', [ctrl, 100, client.url, '/ctrl']);
+    await client.sync(port);
+    clock += 3;
+    for (const ctrl of ['loop_len', 'cycle_len']) await client.send(port, '/sl/1/register_auto_update', 'siss', [ctrl, 100, client.url, '/ctrl']);
+    await client.sync(port);
+    server.protocol.tick(clock);
+    const first = await client.waitFor(5);
+    assert.deepEqual(first.map((m) => m.args[1]), ['cycle_len', 'loop_len', 'loop_pos', 'next_state', 'state']);
+    // loop 1's first take ends: its cycle, length and state change at once
+    event({ type: 'state', track: 2, state: 'recording', frame: 1000, frames: 0, seconds: 0, bars: 0 });
+    event({ type: 'state', track: 2, state: 'playing', frame: 49000, frames: 48000, seconds: 1, bars: 0 });
+    // the next 100 ms mark: every one of them is due, though two were registered 3 ms later
+    clock = 1100;
+    server.protocol.tick(clock);
+    await client.sync(port);
+    const next = client.received.slice(5).map((m) => [m.args[0], m.args[1]]);
+    assert.deepEqual(next.filter(([, c]) => c === 'cycle_len' || c === 'loop_len' || c === 'state'), [[1, 'cycle_len'], [1, 'loop_len'], [1, 'state']]);
+    assert.deepEqual(client.received.slice(5).find((m) => m.args[1] === 'cycle_len')?.args, [1, 'cycle_len', 1]);
+    // ...and nothing else is due before the next mark
+    clock = 1199;
+    server.protocol.tick(clock);
+    await client.sync(port);
+    assert.equal(client.received.length, 5 + next.length);
+  });
+
   it('register_auto_update runs on its own timer over real time', async () => {
     const real = new OscServer({ link, tracks: TRACKS, sampleRate: 48000, bpm: 120, beatsPerBar: 4, port: 0 });
     const p = (await real.start()).port;

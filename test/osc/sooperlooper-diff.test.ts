@@ -35,14 +35,6 @@ const TIMING_CONTROLS = new Set(['loop_len', 'loop_pos', 'cycle_len']);
  */
 const KNOWN: { unit: string; why: string; deliberate?: true }[] = [
   {
-    unit: 'step 305 /sl/0/get ["loop_pos"]',
-    why:
-      'after an undo and a redo of a multiply, SooperLooper reports the paused loop 0.24 s earlier than ours. Ours plays each layer ' +
-      'in the phase it was made in, which keeps the audio continuous across the switch (a multiply\'s layer repeats the take in ' +
-      'phase); the origin of SooperLooper\'s position there is not established',
-  },
-  { unit: 'step 307 /sl/0/get ["loop_pos"]', why: 'the same position, 300 ms into the pause (both stand still there)' },
-  {
     unit: 'updates a/u_loops #5',
     why: 'a /load_session that fails: SooperLooper 1.7.8 has deleted its loops before it finds no file (loop counts 1, then 0); ours keeps them: a failed load must not lose recorded audio',
     deliberate: true,

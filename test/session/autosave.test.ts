@@ -71,6 +71,25 @@ describe('session/autosave', () => {
     assert.equal(fresh.tracks[1].volume, 0.5);
     assert.equal(fresh.masterTrack, 1);
   });
+  it('a multiply begun mid-loop (its layer begins where the loop\'s pass began) is saved and restored sample-exact', async () => {
+    const multiply = [
+      { frame: s(0.1), track: 1, command: 'record' },
+      { frame: s(1.1), track: 1, command: 'play' },
+      { frame: s(2.6), track: 1, command: 'multiply' },
+      { frame: s(3.9), track: 1, command: 'multiply' },
+    ];
+    const d = new Driver(options, input, multiply, 256);
+    const autosave = new Autosave(d.engine, tmp.dir);
+    d.runTo(s(6), () => autosave.afterBlock());
+    await autosave.flush();
+    assert.equal(d.engine.trackInfo(1).frames, s(2));
+    const fresh = new Engine(options);
+    const report = await restoreSession(fresh, tmp.dir);
+    assert.deepEqual(report.problems, []);
+    fresh.process(1);
+    assertSameLayers(fresh, d.engine, 1, 2);
+  });
+
   it('a cleared track\'s files go once a manifest without them is on the disk; redo layers are saved too', async () => {
     const d = new Driver(options, input, steps, 256);
     const autosave = new Autosave(d.engine, tmp.dir);
