@@ -11,6 +11,13 @@ function beatsNow(hub: FakeHub, peers: [LinkPeer, number][]): number[] {
   return peers.map(([p, skew]) => p.beatAt(hub.time.now + skew));
 }
 
+/** A peer of another session ("bbbbbbbb" at 10.0.0.2, stopped) saying `type`, as raw bytes on the wire. */
+function otherPeerSays(type: DiscoveryType.Alive | DiscoveryType.Response = DiscoveryType.Alive, microsPerBeat = 500000): Buffer {
+  const id = Buffer.from('bbbbbbbb');
+  const state = { timeline: { microsPerBeat, beatOrigin: 0, timeOrigin: 0 }, sessionId: id, startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
+  return encodeDiscovery({ type, ttl: 5, group: 0, nodeId: id, state });
+}
+
 describe('link peer', () => {
   let time: VirtualTime;
   let hub: FakeHub;
@@ -165,16 +172,12 @@ describe('link peer', () => {
     time.advance(10);
     const b = hub.add('10.0.0.2');
     const responses = (): number => hub.nets[0].sent.filter(([kind, bytes]) => kind === 'discovery' && decodeDiscovery(bytes)?.type === DiscoveryType.Response).length;
-    const alive = (tempoMicros: number): Buffer => {
-      const state = { timeline: { microsPerBeat: tempoMicros, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
-      return encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
-    };
     for (let i = 0; i < 8; i++) {
-      b.multicast('10.0.0.2', alive(500000));
+      b.multicast('10.0.0.2', otherPeerSays());
       time.advance(250);
     }
     assert.equal(responses(), 2);
-    b.multicast('10.0.0.2', alive(400000));
+    b.multicast('10.0.0.2', otherPeerSays(DiscoveryType.Alive, 400000));
     time.advance(1);
     assert.equal(responses(), 3, 'a changed state is answered at once');
   });
@@ -185,8 +188,7 @@ describe('link peer', () => {
     a.enable();
     // b answers no pings: each measurement of its session fails after 5 pings unanswered
     const b = hub.add('10.0.0.2');
-    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
-    const alive = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
+    const alive = otherPeerSays();
     const pings = (): number => hub.nets[0].sent.filter(([kind]) => kind === 'measurement').length;
     for (let i = 0; i < 8; i++) {
       b.multicast('10.0.0.2', alive);
@@ -201,8 +203,7 @@ describe('link peer', () => {
     const a = fakePeer(hub, '10.0.0.1', 120, 0);
     a.enable();
     const b = hub.add('10.0.0.2');
-    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: Buffer.from('bbbbbbbb'), startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
-    const alive = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: Buffer.from('bbbbbbbb'), state });
+    const alive = otherPeerSays();
     const sentAt: number[] = [];
     let seen = hub.nets[0].sent.filter(([kind]) => kind === 'multicast').length;
     for (let i = 1; i <= 12; i++) {
@@ -223,9 +224,8 @@ describe('link peer', () => {
     a.enable();
     const b = hub.add('10.0.0.2');
     const id = Buffer.from('bbbbbbbb');
-    const state = { timeline: { microsPerBeat: 500000, beatOrigin: 0, timeOrigin: 0 }, sessionId: id, startStop: { isPlaying: false, beats: 0, timestamp: 0 }, measurement: { address: '10.0.0.2', port: 30001 } };
-    const aliveOfB = encodeDiscovery({ type: DiscoveryType.Alive, ttl: 5, group: 0, nodeId: id, state });
-    const responseOfB = encodeDiscovery({ type: DiscoveryType.Response, ttl: 5, group: 0, nodeId: id, state });
+    const aliveOfB = otherPeerSays();
+    const responseOfB = otherPeerSays(DiscoveryType.Response);
     b.multicast('10.0.0.2', aliveOfB);
     time.advance(1);
     // b's session is another one: a counts only members of its own, so look at what a knows
