@@ -1,14 +1,13 @@
 import { booleanOf, numberIn } from '../engine/commands';
-import { sourceCode, sourceName } from '../engine/routing';
+import { sourceName } from '../engine/routing';
 import { LIMITS } from '../engine/types';
 import { HostEvent } from '../io/protocol';
-import { CommandRequest, commandRequest, emptyObject, refuse, unknownKey, wordOf } from './commands';
+import { CommandRequest, commandRequest, emptyObject, msgSource, refuse, unknownKey, wordOf } from './commands';
 import { NodeType } from './constants';
 import { LevelThrottle } from './level-throttle';
 import { levelMsg, levelRate } from './levels';
 import { isPlainObject } from './objects';
-import { ConfigError } from './errors';
-import { optionalBoolean, optionalNumber } from './settings';
+import { optionalBoolean, optionalNumber, optionalSource } from './settings';
 import { EngineStatus, StatusColor, StatusShape } from './status';
 import { Controller, ControllerContext } from './wiring';
 
@@ -35,12 +34,6 @@ interface Channels {
   buses: number;
 }
 
-function sourceIn(v: unknown, inputs: number, field: string): number {
-  const code = sourceCode(v, inputs);
-  if (typeof code === 'number') return code;
-  throw refuse(field, v, 'is not an input of this engine', code.slice(code.indexOf('accepted: ') + 10));
-}
-
 export function parseAudioInPayload(payload: unknown, channels: Channels = { inputs: 2, buses: 1 }): MonitorChange {
   if (typeof payload === 'boolean') return { monitor: payload };
   if (typeof payload === 'number') return { volume: numberIn(payload, 'msg.payload (monitor volume)', LIMITS.volume) };
@@ -53,7 +46,7 @@ export function parseAudioInPayload(payload: unknown, channels: Channels = { inp
     if (payload.monitor !== undefined) change.monitor = booleanOf(payload.monitor, 'msg.payload.monitor');
     if (payload.volume !== undefined) change.volume = numberIn(payload.volume, 'msg.payload.volume', LIMITS.volume);
     if (payload.gain !== undefined) change.gain = numberIn(payload.gain, 'msg.payload.gain', LIMITS.volume);
-    if (payload.input !== undefined) change.input = sourceIn(payload.input, channels.inputs, 'msg.payload.input');
+    if (payload.input !== undefined) change.input = msgSource(payload.input, channels.inputs, 'msg.payload.input');
     if (payload.bus !== undefined) change.bus = numberIn(payload.bus, 'msg.payload.bus', [1, channels.buses], true);
     if (Object.values(change).every((v) => v === undefined)) throw emptyObject('msg.payload', KEYS);
     return change;
@@ -82,12 +75,7 @@ export class AudioInController implements Controller {
 
   constructor(private readonly ctx: ControllerContext, def: Record<string, unknown>) {
     this.channels = { inputs: ctx.config.inputChannels ?? 2, buses: (ctx.config.outputChannels ?? 2) / 2 };
-    this.settings = { monitor: optionalBoolean(def, 'monitor'), volume: optionalNumber(def, 'monitorVolume', LIMITS.volume) };
-    if (def.source !== undefined && def.source !== '') {
-      const code = sourceCode(def.source, this.channels.inputs);
-      if (typeof code === 'string') throw new ConfigError('source', code);
-      this.settings.input = code;
-    }
+    this.settings = { monitor: optionalBoolean(def, 'monitor'), volume: optionalNumber(def, 'monitorVolume', LIMITS.volume), input: optionalSource(def, 'source', this.channels.inputs) };
     this.throttle = new LevelThrottle(levelRate(def));
     ctx.listen<LevelsEvent>('levels', (e) => this.onLevels(e));
   }

@@ -1,4 +1,5 @@
 import { describeValue, InputError, parseCommand } from '../engine/commands';
+import { sourceCode } from '../engine/routing';
 import { CommandName } from '../engine/types';
 import { HostRequest } from '../io/protocol';
 
@@ -28,6 +29,13 @@ export function commandRequest(
 /** "<value> <isNot>; accepted: ...", or "missing; ..." when there was no value. */
 export function refuse(field: string, value: unknown, isNot: string, accepted: string): InputError {
   return new InputError(field, value === undefined ? `missing; accepted: ${accepted}` : `${describeValue(value)} ${isNot}; accepted: ${accepted}`);
+}
+
+/** An input source a msg names ("all", 3, "3-4") as its code, for an engine of `channels` inputs; refused naming `field`. */
+export function msgSource(v: unknown, channels: number, field: string): number {
+  const code = sourceCode(v, channels);
+  if (typeof code === 'number') return code;
+  throw refuse(field, v, 'is not an input of this engine', code.slice(code.indexOf('accepted: ') + 10));
 }
 
 /** A key a settings object does not have. */

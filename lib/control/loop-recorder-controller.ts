@@ -1,13 +1,13 @@
-import { sourceCode, sourceName } from '../engine/routing';
+import { SOURCE_ALL, sourceName } from '../engine/routing';
 import { CommandName, TrackState } from '../engine/types';
 import { HostStatus } from '../io/client';
 import { HostEvent } from '../io/protocol';
-import { commandRequest, refuse, wordOf } from './commands';
+import { commandRequest, msgSource, refuse, wordOf } from './commands';
 import { ConfigError, NodeError } from './errors';
 import { DEFAULT_GESTURE_TIMES, Gesture, GestureDetector, GestureTimes } from './gesture';
 import { LevelThrottle } from './level-throttle';
 import { levelMsg, levelRate } from './levels';
-import { optionalBoolean, requiredNumber } from './settings';
+import { optionalBoolean, optionalSource, requiredNumber } from './settings';
 import { NodeType } from './constants';
 import { Controller, ControllerContext } from './wiring';
 import { EngineStatus, StatusColor, StatusShape } from './status';
@@ -42,14 +42,6 @@ export interface RecorderSettings {
   levelRate: number;
 }
 
-/** An input source for an input of `channels` channels, or a ConfigError/refusal naming `field`. */
-function sourceOf(v: unknown, channels: number, field: string, asSetting: boolean): number {
-  // an empty setting is the default; a msg says which input
-  const code = sourceCode(asSetting && (v === undefined || v === '') ? 'all' : v, channels);
-  if (typeof code === 'number') return code;
-  throw asSetting ? new ConfigError(field, code) : refuse(field, v, 'is not an input of this engine', code.slice(code.indexOf('accepted: ') + 10));
-}
-
 export function recorderSettings(def: Record<string, unknown>, tracks: number, inputChannels = 2): RecorderSettings {
   if (def.track === undefined || def.track === '') throw new ConfigError('track', `missing; accepted: an integer from 1 to ${tracks}`);
   return {
@@ -59,7 +51,8 @@ export function recorderSettings(def: Record<string, unknown>, tracks: number, i
       holdMs: requiredNumber(def, 'holdMs', [200, 10000], DEFAULT_GESTURE_TIMES.holdMs, true),
     },
     pressedLevel: optionalBoolean(def, 'pressedLevel') === false ? 0 : 1,
-    source: sourceOf(def.source, inputChannels, 'source', true),
+    // an empty setting records every input
+    source: optionalSource(def, 'source', inputChannels) ?? SOURCE_ALL,
     // off unless chosen: a flow that switches on the state msgs' payload sees no level msgs
     levelRate: def.levelRate === undefined || def.levelRate === '' ? 0 : levelRate(def),
   };
@@ -136,7 +129,7 @@ export class LoopRecorderController implements Controller {
     const input = parseRecorderPayload(msg.payload, msg.value);
     if (input.kind === 'command') this.command(input.command);
     else if (input.kind === 'input') {
-      this.source = sourceOf(input.value, this.ctx.config.inputChannels ?? 2, 'msg.value', false);
+      this.source = msgSource(input.value, this.ctx.config.inputChannels ?? 2, 'msg.value');
       this.sendSource();
       this.showState();
     } else this.level(input.level === this.settings.pressedLevel);

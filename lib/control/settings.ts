@@ -1,4 +1,4 @@
-import { InputError, booleanOf, numberIn } from '../engine/commands';
+import { InputError, booleanOf, numberIn, sourceOf } from '../engine/commands';
 import { ConfigError } from './errors';
 
 // A node's own settings from its editor fields (strings or numbers), checked at deploy. A bad one is a
@@ -27,4 +27,9 @@ export function requiredNumber(def: Def, field: string, range: readonly [number,
 
 export function optionalBoolean(def: Def, field: string): boolean | undefined {
   return isBlank(def[field]) ? undefined : asConfigError(field, () => booleanOf(def[field], field));
+}
+
+/** An input source ("all", "3", "3-4") as its code (lib/engine/routing.ts), for an engine of `channels` inputs. */
+export function optionalSource(def: Def, field: string, channels: number): number | undefined {
+  return isBlank(def[field]) ? undefined : asConfigError(field, () => sourceOf(def[field], field, channels));
 }
